@@ -1,0 +1,30 @@
+"""Create the `admin` superuser on first run; print its password once."""
+
+import os
+import secrets
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = "Create the superuser `admin` if missing (password from ADMIN_PASSWORD, or generated and printed)."
+
+    def handle(self, *args, **options):
+        users = get_user_model()
+        password = os.environ.get("ADMIN_PASSWORD")
+        admin = users.objects.filter(username="admin").first()
+        if admin and not password:
+            self.stdout.write("Admin account: admin (password printed when it was created; "
+                              "set ADMIN_PASSWORD=… and run again to change it).")
+            return
+        if admin:
+            admin.set_password(password)
+            admin.save(update_fields=["password"])
+            self.stdout.write("Admin account: admin (password set from ADMIN_PASSWORD).")
+            return
+        generated = not password
+        password = password or secrets.token_urlsafe(12)
+        users.objects.create_superuser("admin", email="", password=password)
+        shown = password if generated else "from ADMIN_PASSWORD"
+        self.stdout.write(self.style.SUCCESS(f"Created admin account — username: admin  password: {shown}"))

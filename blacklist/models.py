@@ -1,0 +1,94 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from .phones import format_phone
+
+
+class Status(models.IntegerChoices):
+    """Ordered: a number's status may be raised by adding it again, never lowered that way."""
+
+    REVIEW = 1, "For review"
+    APPROVED = 2, "Approved"
+    PERMANENT = 3, "Permanently approved"
+
+
+class NumberQuerySet(models.QuerySet):
+    def for_review(self):
+        return self.filter(status=Status.REVIEW)
+
+    def approved(self):
+        """The Blacklisted Leads tab: approved and permanently approved."""
+        return self.filter(status__gte=Status.APPROVED)
+
+    def changeable(self):
+        """All but permanently approved numbers, which nothing may change or remove."""
+        return self.exclude(status=Status.PERMANENT)
+
+    def with_prefix(self, e164_prefix: str):
+        """Numbers starting with a normalized prefix (`+1415555`): served by the phone index."""
+        return self.filter(phone__startswith=e164_prefix)
+
+
+class BlacklistedNumber(models.Model):
+    """A phone number the dialer must not call.
+
+    Permanently approved rows cannot be changed or deleted: the services skip them, and
+    database triggers (migration 0002) refuse any UPDATE of their status or phone, or any
+    DELETE, from whatever path. Note for SQLite: Django rebuilds a table on most ALTERs, which
+    drops its triggers; a migration that alters this table must re-create them (tests check).
+    """
+
+    # E.164 is at most 15 digits after the "+". unique=True gives the exact-lookup index (the
+    # dialer's check, the merge on upload); on PostgreSQL Django adds a varchar_pattern_ops
+    # twin ("…_phone_…_like") that serves the prefix search `phone LIKE '+1415555%'`.
+    phone = models.CharField("number", max_length=16, unique=True)
+    status = models.PositiveSmallIntegerField(choices=Status, default=Status.REVIEW)
+    added_at = models.DateTimeField("added", default=timezone.now)
+    # The "added by" filter uses the default foreign-key index.
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    status_changed_at = models.DateTimeField("status changed", default=timezone.now)
+    # No index: nothing lists numbers by who last changed them.
+    status_changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
+    )
+    # The "source upload" filter uses the default foreign-key index.
+    source_task = models.ForeignKey(
+        "tasks_logs.TaskLog", null=True, blank=True, on_delete=models.SET_NULL, related_name="numbers"
+    )
+
+    objects = NumberQuerySet.as_manager()
+
+    class Meta:
+        indexes = [
+            # Blacklisted Leads for Review tab: WHERE status = 1 ORDER BY added_at DESC, id DESC
+            # (first pages and keyset pages alike), without touching approved rows.
+            models.Index(
+                fields=["-added_at", "-id"], name="review_newest_first", condition=Q(status=Status.REVIEW)
+            ),
+            # Blacklisted Leads tab: WHERE status >= 2 ORDER BY added_at DESC, id DESC.
+            models.Index(
+                fields=["-added_at", "-id"],
+                name="approved_newest_first",
+                condition=Q(status__gte=Status.APPROVED),
+            ),
+        ]
+
+    def __str__(self):
+        return self.phone
+
+    @property
+    def display_phone(self) -> str:
+        return format_phone(self.phone)
+
+    @property
+    def is_permanent(self) -> bool:
+        return self.status == Status.PERMANENT

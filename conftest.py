@@ -1,0 +1,98 @@
+"""Fixtures shared by every app's tests: numbers in the database, a real Celery worker process,
+and the SQLite clean-up that lets transactional tests leave permanently approved numbers behind."""
+
+import importlib
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from blacklist.models import BlacklistedNumber, Status
+
+guard = importlib.import_module("blacklist.migrations.0002_permanent_numbers_guard")
+
+
+@pytest.fixture
+def make_numbers(db):
+    """make_numbers(Status.REVIEW, Status.PERMANENT, …) → one saved number per status, in order."""
+
+    def make(*statuses, start=100):
+        numbers = [
+            BlacklistedNumber(phone=f"+1415555{start + i:04d}", status=status) for i, status in enumerate(statuses)
+        ]
+        BlacklistedNumber.objects.bulk_create(numbers)
+        return list(BlacklistedNumber.objects.filter(phone__in=[n.phone for n in numbers]).order_by("phone"))
+
+    return make
+
+
+@pytest.fixture(autouse=True)
+def _clear_permanent_numbers_before_flush(request):
+    """Django empties the database after a transactional test with DELETE on SQLite, which the
+    permanent-number triggers refuse; lift them for that clean-up only. (PostgreSQL uses
+    TRUNCATE, which the row triggers do not see.)"""
+    if not {"transactional_db", "live_server"} & set(request.fixturenames):
+        yield
+        return
+    request.getfixturevalue("transactional_db")  # so this tears down before the flush
+    yield
+    if connection.vendor == "sqlite":
+        with connection.schema_editor() as editor:
+            guard.drop_guard(None, editor)
+            BlacklistedNumber.objects.filter(status=Status.PERMANENT).delete()
+            guard.create_guard(None, editor)
+
+
+def test_database_url() -> str:
+    """DATABASE_URL of the database the tests run on, for processes the tests start."""
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{db['NAME']}"
+    password = f":{db['PASSWORD']}" if db["PASSWORD"] else ""
+    return f"postgres://{db['USER']}{password}@{db['HOST'] or 'localhost'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+test_database_url.__test__ = False  # a helper, not a test
+
+
+@pytest.fixture
+def celery_worker_process(transactional_db, tmp_path):
+    """A real `celery worker` process on this run's broker and test database."""
+    from blacklist_admin.celery import app
+
+    app.control.purge()  # messages a previous, interrupted run left behind
+    log_path = tmp_path / "worker.log"
+    env = {**os.environ, "DATABASE_URL": test_database_url(), "VAR_DIR": str(settings.VAR_DIR)}
+    command = [
+        sys.executable, "-m", "celery", "-A", "blacklist_admin", "worker", "--pool=solo", "--loglevel=INFO",
+        "--without-gossip", "--without-mingle", "--hostname", f"test-{uuid.uuid4().hex[:8]}@%h",
+    ]
+    with open(log_path, "w") as log:
+        worker = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=settings.BASE_DIR)
+    try:
+        _wait_for_line(log_path, "ready.", worker)
+        yield worker
+    finally:
+        worker.terminate()
+        try:
+            worker.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait()
+
+
+def _wait_for_line(log_path: Path, text: str, process: subprocess.Popen, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if text in log_path.read_text():
+            return
+        if process.poll() is not None:
+            break
+        time.sleep(0.1)
+    pytest.fail(f"Celery worker did not start:\n{log_path.read_text()[-3000:]}")

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class TasksLogsConfig(AppConfig):
+    name = "tasks_logs"
+    verbose_name = "Tasks Logs"
