@@ -1,5 +1,6 @@
 # `make run` and `make test` are the two commands README.md promises work on a fresh machine.
 PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
+PORT ?= 8000
 VENV := .venv
 BIN := $(VENV)/bin
 
@@ -22,8 +23,8 @@ run: $(VENV)/.installed
 	$(BIN)/python manage.py ensure_database
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py ensure_admin
-	@echo "Open http://127.0.0.1:8000/  (Ctrl-C stops the web server and the worker)"
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho -f Procfile.dev start
+	@echo "Open http://127.0.0.1:$(PORT)/  (Ctrl-C stops the web server and the worker)"
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho -f Procfile.dev start -p $(PORT)
 
 # Tests keep their SQLite file and embedded broker apart from `make run`'s, under var/test.
 test: $(VENV)/.installed-test chromium
