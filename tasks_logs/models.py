@@ -29,6 +29,8 @@ class TaskLog(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     message = models.TextField(blank=True)
+    # What the job was asked to do, e.g. a bulk action's action, tab and filter query string.
+    params = models.JSONField(default=dict, blank=True)
 
     # Progress, then the result counts; what each count means depends on the kind of job.
     total = models.PositiveIntegerField(default=0)
