@@ -18,6 +18,12 @@ from blacklist.models import BlacklistedNumber, Status
 guard = importlib.import_module("blacklist.migrations.0002_permanent_numbers_guard")
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Users are created in many tests; the production hasher costs ~0.3 s each."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def make_numbers(db):
     """make_numbers(Status.REVIEW, Status.PERMANENT, …) → one saved number per status, in order."""

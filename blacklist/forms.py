@@ -1,9 +1,89 @@
+from dataclasses import dataclass
+
 from django import forms
+
+from tasks_logs.models import TaskLog
 
 from .models import Status
 from .phones import InvalidPhone, normalize_phone
 
 MAX_HAND_ENTRIES = 1000
+
+
+@dataclass(frozen=True)
+class Action:
+    """How the pages name a rule of services.RULES, and when they ask before running it."""
+
+    row_label: str  # the per-row button
+    bulk_label: str  # the page-bottom dropdown
+    done: str  # "Approved 120 numbers."
+    question: str  # "Delete 12,345 numbers from the blacklist?"
+    irreversible: bool  # always asks for confirmation
+    task_kind: TaskLog.Kind  # when it runs in the background
+
+
+ACTIONS = {
+    "approve": Action("Approve Blacklist number", "Approve", "Approved {}.", "Approve {}?", False,
+                      TaskLog.Kind.BULK_APPROVE),
+    "approve_permanently": Action(
+        "Approve permanently", "Approve permanently", "Permanently approved {}.",
+        "Approve {} permanently? Permanently approved numbers can never be unapproved or removed.", True,
+        TaskLog.Kind.BULK_APPROVE_PERMANENTLY),
+    "unapprove": Action("Unapprove", "Unapprove", "Unapproved {}: they are back for review.",
+                        "Unapprove {}?", False, TaskLog.Kind.BULK_UNAPPROVE),
+    "remove": Action("Remove from Blacklist", "Delete from Blacklist", "Removed {} from the blacklist.",
+                     "Delete {} from the blacklist? They can be called again.", True, TaskLog.Kind.BULK_REMOVE),
+}
+TAB_ACTIONS = {  # what each list tab offers, in menu order
+    "review": ("approve", "approve_permanently", "remove"),
+    "approved": ("unapprove", "approve_permanently", "remove"),
+}
+CONFIRM_ABOVE = 1_000  # any action over this many numbers asks first
+
+
+def numbers_text(count: int) -> str:
+    return f"{count:,} number{'' if count == 1 else 's'}"
+
+
+class IdListField(forms.Field):
+    """Row ids posted as repeated fields (`ids=3&ids=7`)."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value):
+        try:
+            return [int(item) for item in value or []]
+        except (TypeError, ValueError):
+            raise forms.ValidationError("Row ids must be numbers.") from None
+
+
+class BulkActionForm(forms.Form):
+    """The page-bottom bulk actions: an action, which records, and (for "all") the filter."""
+
+    SCOPES = {"selected": "Selected records", "page": "All records on this page", "all": "All records matching the filter"}
+
+    action = forms.ChoiceField(choices=[])
+    scope = forms.ChoiceField(choices=list(SCOPES.items()))
+    ids = IdListField(required=False)  # the ticked checkboxes
+    page_ids = IdListField(required=False)  # every row on the page
+    query = forms.CharField(required=False)  # the page's query string: its filter
+    confirmed = forms.BooleanField(required=False)
+
+    def __init__(self, *args, tab: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["action"].choices = [(name, ACTIONS[name].bulk_label) for name in TAB_ACTIONS[tab]]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("scope") == "selected" and not data.get("ids"):
+            raise forms.ValidationError("Tick the numbers to act on, or choose another set of records.")
+        if data.get("scope") == "page" and not data.get("page_ids"):
+            raise forms.ValidationError("This page shows no numbers.")
+        return data
+
+    @property
+    def chosen_action(self) -> Action:
+        return ACTIONS[self.cleaned_data["action"]]
 
 
 class ApprovalChoiceMixin(forms.Form):

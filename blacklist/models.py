@@ -1,5 +1,7 @@
+import json
+
 from django.conf import settings
-from django.db import models
+from django.db import DatabaseError, connections, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -14,7 +16,16 @@ class Status(models.IntegerChoices):
     PERMANENT = 3, "Permanently approved"
 
 
+TABS = ("review", "approved")  # the two list tabs of Blacklists Management
+
+
 class NumberQuerySet(models.QuerySet):
+    def for_tab(self, tab: str):
+        """The numbers a list tab shows: `review` or `approved`."""
+        if tab not in TABS:
+            raise ValueError(f"unknown tab {tab!r}")
+        return self.for_review() if tab == "review" else self.approved()
+
     def for_review(self):
         return self.filter(status=Status.REVIEW)
 
@@ -29,6 +40,33 @@ class NumberQuerySet(models.QuerySet):
     def with_prefix(self, e164_prefix: str):
         """Numbers starting with a normalized prefix (`+1415555`): served by the phone index."""
         return self.filter(phone__startswith=e164_prefix)
+
+    def count_estimate(self, exact_below: int = 50_000) -> tuple[int, bool]:
+        """(count, exact?) without counting millions of rows on a page view.
+
+        On PostgreSQL the planner's estimate comes first (a fraction of a millisecond); only
+        when it is small is the count made exact, and even then under a 25 ms statement
+        timeout, falling back to the estimate. SQLite, the small embedded default, counts.
+        """
+        queryset = self.order_by()
+        if queryset.query.is_empty():
+            return 0, True
+        if connections[self.db].vendor != "postgresql":
+            return queryset.count(), True
+        plan = json.loads(queryset.explain(format="json"))
+        estimate = int(plan[0]["Plan"]["Plan Rows"])
+        if estimate >= exact_below:
+            return estimate, False
+        try:
+            with transaction.atomic(using=self.db), connections[self.db].cursor() as cursor:
+                cursor.execute("SELECT current_setting('statement_timeout'), set_config('statement_timeout', '25', true)")
+                previous, _ = cursor.fetchone()
+                count = queryset.count()
+                # Restore it: inside an outer transaction, SET LOCAL would outlive this block.
+                cursor.execute("SELECT set_config('statement_timeout', %s, true)", [previous])
+            return count, True
+        except DatabaseError:  # the timeout: a cheap-looking count that was not
+            return estimate, False
 
 
 class BlacklistedNumber(models.Model):
@@ -78,6 +116,18 @@ class BlacklistedNumber(models.Model):
             models.Index(
                 fields=["-added_at", "-id"],
                 name="approved_newest_first",
+                condition=Q(status__gte=Status.APPROVED),
+            ),
+            # Each tab sorted by last status change (either direction: the index is read backwards):
+            # WHERE status = 1 ORDER BY status_changed_at DESC, id DESC, and the same for status >= 2.
+            models.Index(
+                fields=["-status_changed_at", "-id"],
+                name="review_by_status_change",
+                condition=Q(status=Status.REVIEW),
+            ),
+            models.Index(
+                fields=["-status_changed_at", "-id"],
+                name="approved_by_status_change",
                 condition=Q(status__gte=Status.APPROVED),
             ),
         ]

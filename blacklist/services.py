@@ -13,6 +13,9 @@ from django.db import connection, transaction
 from django.db.models import Count, QuerySet
 from django.utils import timezone
 
+from tasks_logs.models import TaskLog
+
+from .filters import matching_numbers
 from .models import BlacklistedNumber, Status
 
 TABLE = BlacklistedNumber._meta.db_table
@@ -56,7 +59,7 @@ _SKIP_REASONS = {
 }
 
 
-def _skipped(numbers: QuerySet[BlacklistedNumber], rule: str) -> dict[str, int]:
+def skipped_by_reason(numbers: QuerySet[BlacklistedNumber], rule: str) -> dict[str, int]:
     """Count, by reason, the numbers in the selection that `rule` will leave alone."""
     reasons = _SKIP_REASONS[rule]
     counts = numbers.order_by().filter(status__in=reasons).values_list("status").annotate(n=Count("pk"))
@@ -65,7 +68,7 @@ def _skipped(numbers: QuerySet[BlacklistedNumber], rule: str) -> dict[str, int]:
 
 def _change_status(numbers, rule: str, from_statuses: list[Status], to: Status, user) -> Outcome:
     with transaction.atomic():
-        skipped = _skipped(numbers, rule)
+        skipped = skipped_by_reason(numbers, rule)
         changed = (
             numbers.changeable()
             .filter(status__in=from_statuses)
@@ -92,9 +95,45 @@ def unapprove(numbers: QuerySet[BlacklistedNumber], user=None) -> Outcome:
 def remove(numbers: QuerySet[BlacklistedNumber], user=None) -> Outcome:
     """Delete from the blacklist, so the numbers can be called again; never permanent ones."""
     with transaction.atomic():
-        skipped = _skipped(numbers, "remove")
+        skipped = skipped_by_reason(numbers, "remove")
         deleted, _ = numbers.changeable().delete()
     return Outcome(deleted, skipped)
+
+
+RULES = {"approve": approve, "approve_permanently": approve_permanently, "unapprove": unapprove, "remove": remove}
+
+
+def run_bulk_action(task_log: TaskLog) -> None:
+    """Apply the rule a bulk-action TaskLog names to the numbers its filter matches.
+
+    The rule and the TaskLog's result commit together, so a redelivered task finds the job
+    finished and does nothing: the counts are those of the one run that changed the rows."""
+    params = task_log.params
+    numbers = matching_numbers(params["tab"], params["query"])
+    if numbers is None:
+        TaskLog.objects.filter(pk=task_log.pk).update(
+            state=TaskLog.State.FAILED, finished_at=timezone.now(), message="The filter is not valid. Nothing was changed."
+        )
+        return
+    TaskLog.objects.filter(pk=task_log.pk, state=TaskLog.State.QUEUED).update(
+        state=TaskLog.State.RUNNING, started_at=timezone.now(), total=numbers.count()
+    )
+    try:
+        with transaction.atomic():
+            task_log = TaskLog.objects.select_for_update().get(pk=task_log.pk)
+            if task_log.is_finished:
+                return
+            outcome = RULES[params["action"]](numbers, task_log.created_by)
+            task_log.changed, task_log.skipped = outcome.changed, outcome.skipped_total
+            task_log.processed = task_log.total = outcome.changed + outcome.skipped_total
+            task_log.state, task_log.finished_at = TaskLog.State.SUCCEEDED, timezone.now()
+            task_log.message = outcome.skipped_text()
+            task_log.save()
+    except Exception as error:
+        TaskLog.objects.filter(pk=task_log.pk).update(
+            state=TaskLog.State.FAILED, finished_at=timezone.now(), message=f"Failed, nothing was changed: {error}"
+        )
+        raise
 
 
 def add_numbers(phones: Iterable[str], status: Status, user=None, source_task=None) -> MergeOutcome:

@@ -1,24 +1,71 @@
 from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.http import Http404
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_http_methods
-from django_tables2 import LazyPaginator, RequestConfig
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import services
-from .forms import AddNumbersForm
-from .models import BlacklistedNumber
+from tasks_logs.models import TaskLog
+
+from . import services, tasks
+from .filters import BlacklistFilter, matching_numbers
+from .forms import ACTIONS, CONFIRM_ABOVE, TAB_ACTIONS, AddNumbersForm, BulkActionForm, numbers_text
+from .models import TABS, BlacklistedNumber
+from .paging import PAGE_SIZES, clean_sort, keyset_page
 from .tables import BlacklistTable
 
-TAB_NUMBERS = {
-    "review": BlacklistedNumber.objects.for_review,
-    "approved": BlacklistedNumber.objects.approved,
-}
+BACKGROUND_ABOVE = 10_000  # "all matching" over this many numbers runs as a Celery task
+
+
+def _tab_counts() -> dict:
+    """Each list tab's size for its label: exact when cheap, else an estimate shown with "~"."""
+    return {tab: BlacklistedNumber.objects.for_tab(tab).count_estimate() for tab in TABS}
+
+
+def _back(request, tab) -> str:
+    """The tab, page and filter the user acted from (only our own path: no open redirect)."""
+    return reverse(f"blacklist:{tab}") + "?" + request.POST.get("query", "")
+
+
+def _report(request, action, outcome) -> None:
+    text = f"{action.done.format(numbers_text(outcome.changed))} {outcome.skipped_text()}".strip()
+    (messages.success if outcome.changed else messages.warning)(request, text)
 
 
 def _tab_page(request, tab):
-    numbers = TAB_NUMBERS[tab]().select_related("added_by", "source_task").order_by("-added_at", "-id")
-    table = BlacklistTable(numbers)
-    RequestConfig(request, paginate={"per_page": 25, "paginator_class": LazyPaginator}).configure(table)
-    return render(request, "blacklist/tab_table.html", {"tab": tab, "table": table})
+    numbers = BlacklistedNumber.objects.for_tab(tab).select_related(
+        "added_by", "status_changed_by", "source_task"
+    )
+    filterset = BlacklistFilter(request.GET, queryset=numbers, tab=tab)
+    sort = clean_sort(request.GET.get("sort"))
+    per_page = int(request.GET.get("per_page", "")) if request.GET.get("per_page", "").isdigit() else 25
+    per_page = per_page if per_page in PAGE_SIZES else PAGE_SIZES[0]
+    page = keyset_page(
+        filterset.qs,
+        sort,
+        per_page,
+        after=request.GET.get("after", ""),
+        before=request.GET.get("before", ""),
+        number=int(request.GET["page"]) if request.GET.get("page", "").isdigit() else 1,
+    )
+    tab_counts = _tab_counts()
+    filtered = any(request.GET.get(name) for name in filterset.form.fields)
+    context = {
+        "tab": tab,
+        "tab_counts": tab_counts,
+        "filterset": filterset,
+        "table": BlacklistTable(page.rows, order_by=sort),
+        "page": page,
+        "per_page": per_page,
+        "page_sizes": PAGE_SIZES,
+        "matching": filterset.qs.count_estimate() if filtered else tab_counts[tab],
+        "actions": [(name, ACTIONS[name]) for name in TAB_ACTIONS[tab]],
+        "users": get_user_model().objects.order_by("username").only("username"),
+        "uploads": TaskLog.objects.filter(kind=TaskLog.Kind.IMPORT).only("file_name", "created_at")[:100],
+        "scopes": BulkActionForm.SCOPES,
+    }
+    return render(request, "blacklist/tab_table.html", context)
 
 
 @require_http_methods(["GET", "POST"])
@@ -32,7 +79,7 @@ def add(request):
             f" {outcome.unchanged:,} already listed were left as they were.",
         )
         return redirect("blacklist:add")
-    return render(request, "blacklist/add.html", {"tab": "add", "form": form})
+    return render(request, "blacklist/add.html", {"tab": "add", "tab_counts": _tab_counts(), "form": form})
 
 
 @require_GET
@@ -43,3 +90,77 @@ def review(request):
 @require_GET
 def approved(request):
     return _tab_page(request, "approved")
+
+
+@require_POST
+def row_action(request, tab, pk, action):
+    if action not in TAB_ACTIONS.get(tab, ()):
+        raise Http404("No such action on this tab.")
+    numbers = BlacklistedNumber.objects.for_tab(tab).filter(pk=pk)
+    outcome = services.RULES[action](numbers, request.user)
+    if not outcome.changed and not outcome.skipped:
+        messages.warning(request, "That number is no longer on this tab. Nothing was changed.")
+    else:
+        _report(request, ACTIONS[action], outcome)
+    return redirect(_back(request, tab))
+
+
+@require_POST
+def bulk_action(request, tab):
+    if tab not in TABS:
+        raise Http404("No such tab.")
+    form = BulkActionForm(request.POST, tab=tab)
+    if not form.is_valid():
+        problems = " ".join(form.non_field_errors()) or "Choose an action and which records."
+        messages.warning(request, f"{problems} Nothing was changed.")
+        return redirect(_back(request, tab))
+    numbers = _chosen_numbers(form, tab)
+    if numbers is None:
+        messages.warning(request, "The filter is not valid, so no records match it. Nothing was changed.")
+        return redirect(_back(request, tab))
+    action = form.chosen_action
+    needs_confirmation = action.irreversible or numbers[: CONFIRM_ABOVE + 1].count() > CONFIRM_ABOVE
+    if needs_confirmation and not form.cleaned_data["confirmed"]:
+        return _confirmation(request, tab, form, numbers)
+    if form.cleaned_data["scope"] == "all" and numbers[: BACKGROUND_ABOVE + 1].count() > BACKGROUND_ABOVE:
+        return _start_in_background(request, tab, form)
+    _report(request, action, services.RULES[form.cleaned_data["action"]](numbers, request.user))
+    return redirect(_back(request, tab))
+
+
+def _chosen_numbers(form, tab):
+    """The numbers the form names, never outside the tab on screen; None for a broken filter."""
+    scope = form.cleaned_data["scope"]
+    if scope == "all":
+        return matching_numbers(tab, form.cleaned_data["query"])
+    ids = form.cleaned_data["ids"] if scope == "selected" else form.cleaned_data["page_ids"]
+    return BlacklistedNumber.objects.for_tab(tab).filter(pk__in=ids)
+
+
+def _confirmation(request, tab, form, numbers):
+    """Ask before an irreversible or large change, with the exact count; never list the rows."""
+    count = numbers.count()
+    skipped = services.skipped_by_reason(numbers, form.cleaned_data["action"])
+    context = {
+        "tab": tab,
+        "form": form,
+        "question": form.chosen_action.question.format(numbers_text(count)),
+        "skipped": skipped,
+        "count": count,
+        "back": _back(request, tab),
+        "background": form.cleaned_data["scope"] == "all" and count > BACKGROUND_ABOVE,
+    }
+    return render(request, "blacklist/confirm_bulk_action.html", context)
+
+
+def _start_in_background(request, tab, form):
+    action_name = form.cleaned_data["action"]
+    with transaction.atomic():
+        task_log = TaskLog.objects.create(
+            kind=ACTIONS[action_name].task_kind,
+            created_by=request.user,
+            params={"tab": tab, "action": action_name, "query": form.cleaned_data["query"]},
+        )
+        tasks.run_bulk_action.delay_on_commit(task_log.pk)
+    messages.info(request, f"{ACTIONS[action_name].bulk_label}: started in the background. Its progress is below.")
+    return redirect("tasks_logs:list")

@@ -1,0 +1,63 @@
+import django_filters
+from django import forms
+from django.contrib.auth import get_user_model
+from django.http import QueryDict
+
+from tasks_logs.models import TaskLog
+
+from .models import BlacklistedNumber, Status
+from .phones import phone_prefix
+
+
+class BlacklistFilter(django_filters.FilterSet):
+    """The one definition of "matching": the list tabs, "all matching" bulk actions and the
+    CSV export all build this same FilterSet over the tab's numbers."""
+
+    phone = django_filters.CharFilter(
+        label="Number", method="filter_phone", widget=forms.TextInput(attrs={"placeholder": "415 555…"})
+    )
+    status = django_filters.ChoiceFilter(
+        choices=[(Status.APPROVED.value, "Approved"), (Status.PERMANENT.value, "Permanently approved")],
+        empty_label="Any status",
+    )
+    added = django_filters.DateFromToRangeFilter(
+        field_name="added_at", label="Added between", widget=django_filters.widgets.DateRangeWidget(
+            attrs={"type": "date"}
+        )
+    )
+    added_by = django_filters.ModelChoiceFilter(
+        queryset=get_user_model().objects.order_by("username"), empty_label="Anyone"
+    )
+    source = django_filters.ModelChoiceFilter(
+        field_name="source_task",
+        label="Source upload",
+        queryset=TaskLog.objects.filter(kind=TaskLog.Kind.IMPORT),
+        empty_label="Any source",
+    )
+
+    class Meta:
+        model = BlacklistedNumber
+        fields = ["phone", "status", "added", "added_by", "source"]
+
+    def __init__(self, *args, tab: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        if tab != "approved":
+            del self.filters["status"]  # the review tab holds one status only
+
+    def filter_phone(self, queryset, name, value):
+        prefix = phone_prefix(value)
+        return queryset.with_prefix(prefix) if prefix else queryset.none()
+
+    def filter_queryset(self, queryset):
+        # django-filter drops an invalid field and filters on the rest: that would widen "all
+        # matching". A filter that does not validate matches nothing instead.
+        if self.is_bound and not self.is_valid():
+            return queryset.none()
+        return super().filter_queryset(queryset)
+
+
+def matching_numbers(tab: str, query: str):
+    """The numbers of `tab` that the filter in `query` (a URL query string) matches, or None
+    when that filter does not validate (so a typo never turns into "everything")."""
+    filterset = BlacklistFilter(QueryDict(query), queryset=BlacklistedNumber.objects.for_tab(tab), tab=tab)
+    return filterset.qs if filterset.is_valid() else None

@@ -1,0 +1,87 @@
+"""Keyset (cursor) pages for the list tabs: page 10,000 costs what page 1 costs, and nothing
+counts the table. A cursor names the sort and the last (or first) row seen; "next" asks for
+the rows after it in sort order, "previous" for the rows before it."""
+
+import base64
+import binascii
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Q, QuerySet
+
+# ?sort= values the tabs accept (a leading "-" means descending), each served by an index.
+SORT_FIELDS = ("phone", "added_at", "status_changed_at")
+DEFAULT_SORT = "-added_at"
+PAGE_SIZES = (25, 50, 100, 500)
+
+
+@dataclass(frozen=True)
+class KeysetPage:
+    rows: list
+    number: int  # for display: pages are reached by cursor, not by offset
+    next_cursor: str | None
+    previous_cursor: str | None
+
+
+def clean_sort(value: str | None) -> str:
+    return value if value and value.lstrip("-") in SORT_FIELDS else DEFAULT_SORT
+
+
+def keyset_page(numbers: QuerySet, sort: str, per_page: int, after: str = "", before: str = "", number: int = 1):
+    """One page of `numbers` in `sort` order, after or before a cursor (or the first page)."""
+    field = sort.lstrip("-")
+    descending = sort.startswith("-")
+    cursor = _decode(after or before, sort)
+    backwards = bool(before) and cursor is not None
+    order = [sort, "-id" if descending else "id"]
+    if backwards:
+        order = [_flip(term) for term in order]
+    page = numbers.order_by(*order)
+    if cursor is not None:
+        value, pk = cursor
+        page = page.filter(_beyond(field, value, pk, smaller=descending != backwards))
+    else:
+        number = 1
+    rows = list(page[: per_page + 1])
+    more = len(rows) > per_page
+    rows = rows[:per_page]
+    if backwards:
+        rows.reverse()
+    has_next = more if not backwards else cursor is not None
+    has_previous = cursor is not None if not backwards else more
+    return KeysetPage(
+        rows=rows,
+        number=max(number, 1),
+        next_cursor=_encode(sort, rows[-1], field) if rows and has_next else None,
+        previous_cursor=_encode(sort, rows[0], field) if rows and has_previous and number > 1 else None,
+    )
+
+
+def _beyond(field: str, value, pk: int, smaller: bool) -> Q:
+    """Rows past (value, pk) in the sort: an index seek on `field`, then the id breaks ties.
+    The redundant `field <= value` (or >=) lets the database start the index scan there."""
+    if smaller:
+        return Q(**{f"{field}__lte": value}) & (Q(**{f"{field}__lt": value}) | Q(**{field: value, "id__lt": pk}))
+    return Q(**{f"{field}__gte": value}) & (Q(**{f"{field}__gt": value}) | Q(**{field: value, "id__gt": pk}))
+
+
+def _flip(term: str) -> str:
+    return term[1:] if term.startswith("-") else f"-{term}"
+
+
+def _encode(sort: str, row, field: str) -> str:
+    value = getattr(row, field)
+    text = value.isoformat() if isinstance(value, datetime) else str(value)
+    return base64.urlsafe_b64encode(f"{sort}|{text}|{row.pk}".encode()).decode().rstrip("=")
+
+
+def _decode(cursor: str, sort: str):
+    """(value, pk) from a cursor made for this sort; None for a stale, foreign or broken one."""
+    if not cursor:
+        return None
+    try:
+        cursor_sort, text, pk = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode().split("|")
+        value = text if sort.lstrip("-") == "phone" else datetime.fromisoformat(text)
+        return (value, int(pk)) if cursor_sort == sort else None
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return None
