@@ -143,6 +143,7 @@ def _confirmation(request, tab, form, numbers):
     skipped = services.skipped_by_reason(numbers, form.cleaned_data["action"])
     context = {
         "tab": tab,
+        "tab_counts": _tab_counts(),
         "form": form,
         "question": form.chosen_action.question.format(numbers_text(count)),
         "skipped": skipped,
