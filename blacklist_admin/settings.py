@@ -145,6 +145,7 @@ INSTALLED_APPS = [
     "django_tables2",
     "blacklist",
     "tasks_logs",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -202,6 +203,10 @@ DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5.html"
 
 # Phone numbers written without a country code are read as numbers of this region.
 DEFAULT_PHONE_REGION = phone_region(os.environ.get("DEFAULT_PHONE_REGION", "US"))
+
+# Whether the API's check and scrub report numbers still for review as blocked. On by default:
+# a number someone asked to put on the list is not dialed while it waits for review.
+BLOCK_NUMBERS_UNDER_REVIEW = env_bool("BLOCK_NUMBERS_UNDER_REVIEW", True)
 
 REDIS_URL = os.environ.get("REDIS_URL") or None
 CELERY_BROKER_URL, CELERY_BROKER_TRANSPORT_OPTIONS, CELERY_RESULT_BACKEND = celery_broker(REDIS_URL, VAR_DIR)

@@ -6,6 +6,7 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="blacklist:review"), name="home"),
     path("blacklist/", include("blacklist.urls")),
     path("tasks/", include("tasks_logs.urls")),
+    path("api/", include("api.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,54 @@
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class ApiKey(models.Model):
+    """A dialer's credential for /api/v1/. Only a hash of the key is stored; people see the key
+    once, when it is created. Revoked keys stay listed, with when and by whom."""
+
+    name = models.CharField(max_length=100, help_text="Who or what uses it, e.g. “Five9 production”.")
+    # The key's first characters (`dnc_Ab12Cd34`), shown in the list so people can tell keys apart.
+    prefix = models.CharField(max_length=12)
+    # SHA-256 of the whole key, hex. Keys are 256 random bits, so a slow password hash would add
+    # nothing but latency to every request. unique=True gives the index each request looks up.
+    key_hash = models.CharField(max_length=64, unique=True)
+    can_check = models.BooleanField("check and scrub", default=True)
+    can_add = models.BooleanField("add numbers", default=False)
+    can_approve = models.BooleanField("numbers it adds are approved", default=False)
+    expires_at = models.DateTimeField("expires", null=True, blank=True)
+    created_at = models.DateTimeField("created", default=timezone.now)
+    # No index on the two user columns: nothing lists keys by who made or revoked them.
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    revoked_at = models.DateTimeField("revoked", null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    # Written at most once a minute per key (services.LAST_USED_PRECISION), not on every request.
+    last_used_at = models.DateTimeField("last used", null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]  # the API page: a handful of rows, no index needed
+        verbose_name = "API key"
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…)"
+
+    def state(self, now=None) -> str:
+        """`active`, `revoked` or `expired`: only an active key is let in."""
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.expires_at is not None and self.expires_at <= (now or timezone.now()):
+            return "expired"
+        return "active"
+
+    def allows(self, scope: str) -> bool:
+        """Scopes: `check` (check and scrub) and `add`."""
+        return {"check": self.can_check, "add": self.can_add}[scope]
+
+    @property
+    def scope_names(self) -> list[str]:
+        names = [name for name, granted in [("check & scrub", self.can_check), ("add", self.can_add)] if granted]
+        return names + (["approves what it adds"] if self.can_add and self.can_approve else [])

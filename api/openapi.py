@@ -1,0 +1,224 @@
+"""The OpenAPI 3.1 document served at /api/v1/openapi.json, written by hand. The tests check
+every response the API gives them against it (api/tests/test_openapi.py)."""
+
+from .services import MAX_NUMBERS
+
+_NULLABLE_STRING = {"type": ["string", "null"]}
+_STATUS = {
+    "type": ["string", "null"],
+    "enum": ["review", "approved", "permanent", None],
+    "description": "The number's status on the blacklist; null when it is not listed.",
+}
+_SINCE = {
+    "type": ["string", "null"],
+    "format": "date-time",
+    "description": "When the number took its current status (UTC); null when it is not listed.",
+}
+_BLOCKED = {
+    "type": "boolean",
+    "description": "Whether the dialer must not call it: approved and permanently approved numbers always; numbers"
+    " for review too unless the server runs with BLOCK_NUMBERS_UNDER_REVIEW=0.",
+}
+
+
+def _error_response(description: str) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+
+
+def _numbers_body(what: str) -> dict:
+    return {
+        "required": True,
+        "description": f"Up to {MAX_NUMBERS:,} numbers to {what}, in any written form.",
+        "content": {
+            "application/json": {
+                "schema": {"type": "array", "maxItems": MAX_NUMBERS, "items": {"type": ["string", "integer"]}},
+                "example": ["+14155550123", "(212) 555-1234", "12345"],
+            },
+            "text/csv": {
+                "schema": {
+                    "type": "string",
+                    "description": "UTF-8; the first column, one number a row; a first row without digits is a header.",
+                },
+                "example": "phone\n+14155550123\n(212) 555-1234\n",
+            },
+        },
+    }
+
+
+_REFUSALS = {
+    "401": {"$ref": "#/components/responses/Unauthorized"},
+    "403": {"$ref": "#/components/responses/Forbidden"},
+}
+_BODY_REFUSALS = {
+    "400": _error_response(f"Bad body: not JSON, not a list, more than {MAX_NUMBERS:,} numbers, not UTF-8, or too large."),
+    **_REFUSALS,
+    "415": _error_response("The body is neither application/json nor text/csv."),
+}
+
+OPENAPI = {
+    "openapi": "3.1.0",
+    "info": {
+        "title": "DNC blacklist API",
+        "version": "1",
+        "description": (
+            "What a dialer asks right before it dials: is this number on the Do-Not-Call blacklist? Numbers may be"
+            " written in any common form; without a country code they are read in the server's DEFAULT_PHONE_REGION."
+            " Answers give the number in E.164. Authenticate with an API key made on the web app's API page, sent as"
+            " `Authorization: Bearer <key>`."
+        ),
+    },
+    "servers": [{"url": "/"}],
+    "security": [{"apiKey": []}],
+    "paths": {
+        "/api/v1/blacklist/check": {
+            "get": {
+                "operationId": "check",
+                "summary": "Is one number blocked?",
+                "description": "Scope `check`. Always read from the database: a number removed in the web app is"
+                " no longer blocked from the next call on.",
+                "parameters": [
+                    {
+                        "name": "phone",
+                        "in": "query",
+                        "required": True,
+                        "schema": {"type": "string"},
+                        "description": "Any written form, URL-encoded (a + is %2B).",
+                        "example": "+14155550123",
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "The verdict.",
+                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Verdict"}}},
+                    },
+                    "400": _error_response("No phone parameter, or not a phone number (`reason` says why)."),
+                    **_REFUSALS,
+                },
+            }
+        },
+        "/api/v1/blacklist/scrub": {
+            "post": {
+                "operationId": "scrub",
+                "summary": "Check a list of numbers at once.",
+                "description": "Scope `check`. One result per input, in input order. Junk inputs get `valid: false`"
+                " and a `reason`; they do not fail the request.",
+                "requestBody": _numbers_body("check"),
+                "responses": {
+                    "200": {
+                        "description": "One result per input.",
+                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ScrubResult"}}},
+                    },
+                    **_BODY_REFUSALS,
+                },
+            }
+        },
+        "/api/v1/blacklist/numbers": {
+            "post": {
+                "operationId": "addNumbers",
+                "summary": "Add numbers to the blacklist (the dialer's own do-not-call requests).",
+                "description": "Scope `add`. Numbers are added for review, or approved when the key may approve."
+                " A number already listed is never lowered, only raised. Junk inputs are listed in `rejected`;"
+                " the valid ones are added. received = new + raised + unchanged + duplicates + invalid.",
+                "requestBody": _numbers_body("add"),
+                "responses": {
+                    "200": {
+                        "description": "What was done.",
+                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/AddResult"}}},
+                    },
+                    **_BODY_REFUSALS,
+                },
+            }
+        },
+        "/api/v1/openapi.json": {
+            "get": {
+                "operationId": "openapi",
+                "summary": "This document.",
+                "security": [],
+                "responses": {"200": {"description": "OpenAPI 3.1", "content": {"application/json": {"schema": {"type": "object"}}}}},
+            }
+        },
+    },
+    "components": {
+        "securitySchemes": {
+            "apiKey": {"type": "http", "scheme": "bearer", "description": "An API key from the web app's API page."}
+        },
+        "responses": {
+            "Unauthorized": {
+                **_error_response("No API key, or an unknown, revoked or expired one."),
+                "headers": {"WWW-Authenticate": {"schema": {"type": "string"}, "required": True}},
+            },
+            "Forbidden": _error_response("The key lacks the scope this call needs."),
+        },
+        "schemas": {
+            "Verdict": {
+                "type": "object",
+                "required": ["phone", "blocked", "status", "since"],
+                "additionalProperties": False,
+                "properties": {
+                    "phone": {"type": "string", "pattern": r"^\+[1-9][0-9]{1,14}$", "description": "E.164"},
+                    "blocked": _BLOCKED,
+                    "status": _STATUS,
+                    "since": _SINCE,
+                },
+                "example": {"phone": "+14155550123", "blocked": True, "status": "approved", "since": "2026-01-05T10:00:00Z"},
+            },
+            "ScrubLine": {
+                "type": "object",
+                "required": ["input", "valid", "reason", "phone", "blocked", "status", "since"],
+                "additionalProperties": False,
+                "properties": {
+                    "input": {"description": "The input as sent."},
+                    "valid": {"type": "boolean"},
+                    "reason": {**_NULLABLE_STRING, "description": "Why the input is not a phone number; null if it is."},
+                    "phone": {"type": ["string", "null"], "pattern": r"^\+[1-9][0-9]{1,14}$", "description": "E.164"},
+                    "blocked": _BLOCKED,
+                    "status": _STATUS,
+                    "since": _SINCE,
+                },
+            },
+            "ScrubResult": {
+                "type": "object",
+                "required": ["count", "blocked", "invalid", "results"],
+                "additionalProperties": False,
+                "properties": {
+                    "count": {"type": "integer", "minimum": 0},
+                    "blocked": {"type": "integer", "minimum": 0},
+                    "invalid": {"type": "integer", "minimum": 0},
+                    "results": {"type": "array", "items": {"$ref": "#/components/schemas/ScrubLine"}},
+                },
+            },
+            "AddResult": {
+                "type": "object",
+                "required": ["status", "received", "new", "raised", "unchanged", "duplicates", "invalid", "rejected"],
+                "additionalProperties": False,
+                "properties": {
+                    "status": {"type": "string", "enum": ["review", "approved"], "description": "The status asked for."},
+                    "received": {"type": "integer", "minimum": 0},
+                    "new": {"type": "integer", "minimum": 0, "description": "Added to the blacklist."},
+                    "raised": {"type": "integer", "minimum": 0, "description": "Already listed lower; raised."},
+                    "unchanged": {"type": "integer", "minimum": 0, "description": "Already listed at this status or higher."},
+                    "duplicates": {"type": "integer", "minimum": 0, "description": "Repeats within this request."},
+                    "invalid": {"type": "integer", "minimum": 0},
+                    "rejected": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "required": ["input", "reason"],
+                            "additionalProperties": False,
+                            "properties": {"input": {}, "reason": {"type": "string"}},
+                        },
+                    },
+                },
+            },
+            "Error": {
+                "type": "object",
+                "required": ["error"],
+                "additionalProperties": False,
+                "properties": {
+                    "error": {"type": "string", "description": "What went wrong, for people."},
+                    "reason": {"type": "string", "description": "Why the number is not a phone number, e.g. `too short`."},
+                },
+            },
+        },
+    },
+}

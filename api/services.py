@@ -1,0 +1,129 @@
+"""API keys (make, revoke, let in) and the blacklist lookups behind check and scrub.
+
+The per-request paths (`authenticate`, `lookup`) use plain SQL on Django's connection: the
+ORM's query building costs several times the indexed lookup itself, on every dialer call.
+"""
+
+import hashlib
+import secrets
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import Q
+from django.utils import timezone
+
+from blacklist.models import BlacklistedNumber, Status
+
+from .models import ApiKey
+
+KEY_START = "dnc_"
+MAX_NUMBERS = 10_000  # a scrub or add request; well under Django's 2.5 MB body limit
+# How stale a key's "last used" may be. Recording every request would add a committed write to
+# each call and make a busy key's concurrent requests queue on its one row (bench/bench_api.py
+# measures the write); once a minute, the first request of each minute pays it.
+LAST_USED_PRECISION = timedelta(minutes=1)
+STATUS_NAMES = {Status.REVIEW: "review", Status.APPROVED: "approved", Status.PERMANENT: "permanent"}
+
+_NUMBERS = BlacklistedNumber._meta.db_table
+_KEYS = ApiKey._meta.db_table
+_KEY_COLUMNS = ["id", "name", "can_check", "can_add", "can_approve", "expires_at", "revoked_at", "last_used_at",
+                "created_by_id"]
+
+
+class KeyRefused(Exception):
+    """No key, or a wrong, revoked or expired one; the message says which, for the caller."""
+
+
+@dataclass(frozen=True)
+class Listing:
+    """A number's row on the blacklist, as check and scrub report it."""
+
+    status: Status
+    since: datetime  # when it took its current status
+
+    @property
+    def blocked(self) -> bool:
+        """The one place deciding which statuses stop the dialer."""
+        return self.status != Status.REVIEW or settings.BLOCK_NUMBERS_UNDER_REVIEW
+
+
+def hash_key(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def create_key(name: str, *, can_check: bool, can_add: bool, can_approve: bool, expires_at: datetime | None,
+               user=None) -> tuple[ApiKey, str]:
+    """Make a key; return it with its secret, which is stored nowhere and cannot be shown again."""
+    secret = KEY_START + secrets.token_urlsafe(32)
+    key = ApiKey.objects.create(
+        name=name, prefix=secret[:12], key_hash=hash_key(secret), can_check=can_check, can_add=can_add,
+        can_approve=can_add and can_approve, expires_at=expires_at, created_by=user,
+    )
+    return key, secret
+
+
+def revoke(key: ApiKey, user=None) -> bool:
+    """Revoke the key from its next request on; False if it already was."""
+    return bool(ApiKey.objects.filter(pk=key.pk, revoked_at=None).update(revoked_at=timezone.now(), revoked_by=user))
+
+
+def authenticate(authorization: str) -> ApiKey:
+    """The active key named by an `Authorization: Bearer <key>` header, or KeyRefused.
+
+    Read on every request, so a revoked key is refused from its next request on, in every
+    process. A caller chooses the key, not its hash, so the index lookup's timing reveals nothing
+    about stored hashes.
+    """
+    scheme, _, secret = authorization.strip().partition(" ")
+    secret = secret.strip()
+    if scheme.lower() != "bearer" or not secret:
+        raise KeyRefused("Send an API key as the header `Authorization: Bearer <key>`.")
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {', '.join(_KEY_COLUMNS)} FROM {_KEYS} WHERE key_hash = %s", [hash_key(secret)])
+        row = cursor.fetchone()
+    if row is None:
+        raise KeyRefused("Unknown API key.")
+    key = ApiKey(**dict(zip(_KEY_COLUMNS, row)))
+    key.expires_at, key.revoked_at, key.last_used_at = map(_aware, [key.expires_at, key.revoked_at, key.last_used_at])
+    now = timezone.now()
+    if (state := key.state(now)) != "active":
+        raise KeyRefused(f"This API key has been {state}." if state == "revoked" else "This API key has expired.")
+    if key.last_used_at is None or now - key.last_used_at >= LAST_USED_PRECISION:
+        _record_use(key, now)
+    return key
+
+
+def _record_use(key: ApiKey, now: datetime) -> None:
+    stale = Q(last_used_at=None) | Q(last_used_at__lte=now - LAST_USED_PRECISION)
+    ApiKey.objects.filter(stale, pk=key.pk).update(last_used_at=now)  # the condition: one write a minute
+    key.last_used_at = now
+
+
+def lookup(phones: Collection[str]) -> dict[str, Listing]:
+    """Blacklist rows of these E.164 numbers: one query for the whole batch, served by the
+    unique index on phone (PostgreSQL turns the IN list into one index scan over an array)."""
+    if not phones:
+        return {}
+    placeholders = ", ".join(["%s"] * len(phones))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT phone, status, status_changed_at FROM {_NUMBERS} WHERE phone IN ({placeholders})", list(phones)
+        )
+        return {phone: Listing(Status(status), _aware(since)) for phone, status, since in cursor.fetchall()}
+
+
+def verdict(phone: str, listing: Listing | None) -> dict:
+    """What check (and each valid scrub line) answers about one normalized number."""
+    if listing is None:
+        return {"phone": phone, "blocked": False, "status": None, "since": None}
+    return {"phone": phone, "blocked": listing.blocked, "status": STATUS_NAMES[listing.status], "since": listing.since}
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    """Plain SQL on SQLite gives naive datetimes; Django stores them in UTC there."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)

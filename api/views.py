@@ -1,0 +1,218 @@
+"""The dialer's API under /api/v1/ (JSON; an API key, no login session, no CSRF token), and the
+API page where admins make and revoke keys."""
+
+import csv
+import io
+import json
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required, permission_required
+from django.core.exceptions import RequestDataTooBig
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from blacklist import services as blacklist_services
+from blacklist.models import Status
+from blacklist.phones import InvalidPhone, normalize_phone
+
+from . import services
+from .forms import ApiKeyForm
+from .models import ApiKey
+from .openapi import OPENAPI
+from .services import MAX_NUMBERS
+
+SCOPE_VERBS = {"check": "check or scrub numbers (scope “check”)", "add": "add numbers (scope “add”)"}
+
+
+class BadBody(Exception):
+    def __init__(self, message: str, status: int = 400):
+        super().__init__(message)
+        self.status = status
+
+
+def api_view(methods: list[str], scope: str | None = None):
+    """What every API endpoint accepts: these methods, no session and no CSRF token, and, given a
+    scope, an active API key holding it. No key or a bad one → 401; the wrong scope → 403."""
+
+    def decorate(view):
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            if scope:
+                try:
+                    request.api_key = services.authenticate(request.headers.get("Authorization", ""))
+                except services.KeyRefused as refused:
+                    return _error(401, str(refused), headers={"WWW-Authenticate": 'Bearer realm="api"'})
+                if not request.api_key.allows(scope):
+                    return _error(403, f"This API key may not {SCOPE_VERBS[scope]}.")
+            return view(request, *args, **kwargs)
+
+        return csrf_exempt(login_not_required(require_http_methods(methods)(wrapper)))
+
+    return decorate
+
+
+def _error(status: int, message: str, headers=None, **details) -> JsonResponse:
+    return JsonResponse({"error": message, **details}, status=status, headers=headers)
+
+
+def _numbers_in_body(request) -> list:
+    """A scrub or add request's numbers: a JSON list, or a CSV body's first column (a first row
+    without digits is a header), at most MAX_NUMBERS. Anything else raises BadBody."""
+    try:
+        body = request.body
+    except RequestDataTooBig:
+        raise BadBody(f"The body is too large: send at most {MAX_NUMBERS:,} numbers a request.") from None
+    if request.content_type == "application/json":
+        numbers = _json_list(body)
+    elif request.content_type in {"text/csv", "text/plain"}:
+        numbers = _csv_column(body)
+    else:
+        raise BadBody("Send a JSON list (Content-Type: application/json) or one number a line (text/csv).", 415)
+    if len(numbers) > MAX_NUMBERS:
+        raise BadBody(f"{len(numbers):,} numbers sent; at most {MAX_NUMBERS:,} a request.")
+    return numbers
+
+
+def _json_list(body: bytes) -> list:
+    try:
+        numbers = json.loads(body)
+    except (ValueError, RecursionError):  # bad JSON or bad UTF-8 (both ValueErrors), absurd nesting
+        raise BadBody("The body is not valid JSON.") from None
+    if not isinstance(numbers, list):
+        raise BadBody('Send a JSON list of phone numbers, e.g. ["+14155550123", "(212) 555-1234"].')
+    return numbers
+
+
+def _csv_column(body: bytes) -> list[str]:
+    try:
+        rows = [row for row in csv.reader(io.StringIO(body.decode("utf-8-sig"), newline="")) if row and row[0].strip()]
+    except UnicodeDecodeError:
+        raise BadBody("The CSV body is not UTF-8 text.") from None
+    except csv.Error as error:
+        raise BadBody(f"The CSV body cannot be read: {error}.") from None
+    if rows and not any(char.isdigit() for char in rows[0][0]):
+        rows = rows[1:]  # a header such as "phone"
+    return [row[0] for row in rows]
+
+
+def _normalized(raw) -> tuple[str | None, str | None]:
+    """(E.164, None) for a phone number, (None, the reason) for anything else."""
+    if isinstance(raw, bool) or not isinstance(raw, str | int):
+        return None, "not a phone number (send each number as a string)"
+    try:
+        return normalize_phone(str(raw)), None
+    except InvalidPhone as invalid:
+        return None, invalid.reason
+
+
+# ---- The API ---------------------------------------------------------------------------------
+
+
+@api_view(["GET"], scope="check")
+def check(request):
+    if "phone" not in request.GET:
+        return _error(400, "Name the number to check: ?phone=… (any written form, URL-encoded: + is %2B).")
+    try:
+        phone = normalize_phone(request.GET["phone"])
+    except InvalidPhone as invalid:
+        return _error(400, f"Not a phone number: {invalid.reason}.", reason=invalid.reason)
+    return JsonResponse(services.verdict(phone, services.lookup([phone]).get(phone)))
+
+
+@api_view(["POST"], scope="check")
+def scrub(request):
+    try:
+        inputs = _numbers_in_body(request)
+    except BadBody as bad:
+        return _error(bad.status, str(bad))
+    normalized = [_normalized(raw) for raw in inputs]
+    listings = services.lookup({phone for phone, _ in normalized if phone})
+    results = [
+        {"input": raw, "valid": True, "reason": None, **services.verdict(phone, listings.get(phone))}
+        if phone
+        else {"input": raw, "valid": False, "reason": reason, "phone": None, "blocked": False, "status": None,
+              "since": None}
+        for raw, (phone, reason) in zip(inputs, normalized)
+    ]
+    return JsonResponse({
+        "count": len(results),
+        "blocked": sum(result["blocked"] for result in results),
+        "invalid": sum(not result["valid"] for result in results),
+        "results": results,
+    })
+
+
+@api_view(["POST"], scope="add")
+def add_numbers(request):
+    try:
+        inputs = _numbers_in_body(request)
+    except BadBody as bad:
+        return _error(bad.status, str(bad))
+    normalized = [_normalized(raw) for raw in inputs]
+    phones = [phone for phone, _ in normalized if phone]
+    status = Status.APPROVED if request.api_key.can_approve else Status.REVIEW
+    outcome = blacklist_services.add_numbers(phones, status, user=request.api_key.created_by)
+    rejected = [{"input": raw, "reason": reason} for raw, (phone, reason) in zip(inputs, normalized) if not phone]
+    return JsonResponse({
+        "status": services.STATUS_NAMES[status],
+        "received": len(inputs),
+        "new": outcome.new,
+        "raised": outcome.raised,
+        "unchanged": outcome.unchanged,
+        "duplicates": len(phones) - len(set(phones)),
+        "invalid": len(rejected),
+        "rejected": rejected,
+    })
+
+
+@api_view(["GET"])
+def openapi(request):
+    return JsonResponse(OPENAPI)
+
+
+# ---- The API page ----------------------------------------------------------------------------
+
+
+def _page_context(request, form, secret="$DNC_API_KEY") -> dict:
+    return {
+        "keys": ApiKey.objects.select_related("created_by", "revoked_by"),
+        "form": form,
+        "secret": secret,
+        "check_url": request.build_absolute_uri(reverse("api:check")),
+        "scrub_url": request.build_absolute_uri(reverse("api:scrub")),
+        "add_url": request.build_absolute_uri(reverse("api:add_numbers")),
+        "openapi_url": request.build_absolute_uri(reverse("api:openapi")),
+    }
+
+
+@require_GET
+@permission_required("api.view_apikey", raise_exception=True)
+def keys(request):
+    return render(request, "api/keys.html", _page_context(request, ApiKeyForm()))
+
+
+@require_POST
+@never_cache  # the new key is on this response only
+@permission_required("api.add_apikey", raise_exception=True)
+def create_key(request):
+    form = ApiKeyForm(request.POST)
+    if not form.is_valid():
+        return render(request, "api/keys.html", _page_context(request, form), status=400)
+    key, secret = services.create_key(**form.key_options(), user=request.user)
+    return render(request, "api/key_created.html", {**_page_context(request, form, secret), "key": key})
+
+
+@require_POST
+@permission_required("api.change_apikey", raise_exception=True)
+def revoke_key(request, pk):
+    key = get_object_or_404(ApiKey, pk=pk)
+    if services.revoke(key, request.user):
+        messages.success(request, f"Revoked the API key “{key.name}”: requests with it are now refused (401).")
+    else:
+        messages.info(request, f"The API key “{key.name}” was already revoked.")
+    return redirect("api:keys")
