@@ -1,0 +1,33 @@
+"""A large "all matching" bulk action runs in a real Celery worker process."""
+
+import time
+
+import pytest
+from django.urls import reverse
+
+from blacklist.models import BlacklistedNumber, Status
+from tasks_logs.models import TaskLog
+
+pytestmark = pytest.mark.worker
+
+
+def test_large_bulk_remove_runs_in_the_worker_and_keeps_permanent_numbers(admin_client, celery_worker_process):
+    BlacklistedNumber.objects.bulk_create(
+        BlacklistedNumber(phone=f"+1212{i:07d}", status=Status.APPROVED) for i in range(10_050)
+    )
+    BlacklistedNumber.objects.bulk_create(
+        BlacklistedNumber(phone=f"+1415555{i:04d}", status=Status.PERMANENT) for i in range(3)
+    )
+
+    response = admin_client.post(reverse("blacklist:bulk_action", args=["approved"]),
+                                 {"action": "remove", "scope": "all", "query": "", "confirmed": "on"})
+
+    assert response["Location"] == reverse("tasks_logs:list")
+    task_log = TaskLog.objects.get()
+    deadline = time.monotonic() + 60
+    while not task_log.is_finished and time.monotonic() < deadline:
+        time.sleep(0.2)
+        task_log.refresh_from_db()
+    assert (task_log.state, task_log.changed, task_log.skipped) == (TaskLog.State.SUCCEEDED, 10_050, 3)
+    assert task_log.message == "3 permanently approved numbers were skipped."
+    assert sorted(BlacklistedNumber.objects.values_list("status", flat=True)) == [Status.PERMANENT] * 3
