@@ -1,0 +1,166 @@
+"""POST /api/v1/blacklist/scrub: a JSON list or a CSV column of up to 10,000 numbers, checked in
+one query; one result per input, junk included, in input order."""
+
+import pytest
+from django.test import override_settings
+
+from blacklist.models import BlacklistedNumber, Status
+
+pytestmark = pytest.mark.django_db
+
+SCRUB = "/api/v1/blacklist/scrub"
+
+
+def line(raw, phone=None, status=None, blocked=None, reason=None):
+    """The expected result for one input (since is checked separately)."""
+    if reason:
+        return {"input": raw, "valid": False, "reason": reason, "phone": None, "blocked": False, "status": None}
+    return {"input": raw, "valid": True, "reason": None, "phone": phone,
+            "blocked": status is not None if blocked is None else blocked, "status": status}
+
+
+def without_since(results):
+    return [{k: v for k, v in result.items() if k != "since"} for result in results]
+
+
+def test_junk_mixed_with_good_numbers_gets_one_result_per_input(api, make_key, make_numbers):
+    make_numbers(Status.REVIEW, Status.APPROVED, Status.PERMANENT)
+    body = ["+14155550100", "(415) 555-0101", "12345", "415.555.0102", 2125551234, None, "555-CALL-NOW",
+            "+14155550100", True, {"phone": "1"}]
+
+    response = api.post(SCRUB, body, make_key())
+
+    assert response.status_code == 200
+    data = response.json()
+    assert (data["count"], data["blocked"], data["invalid"]) == (10, 4, 5)
+    not_a_string = "not a phone number (send each number as a string)"
+    assert without_since(data["results"]) == [
+        line("+14155550100", "+14155550100", "review"),
+        line("(415) 555-0101", "+14155550101", "approved"),
+        line("12345", reason="too short"),
+        line("415.555.0102", "+14155550102", "permanent"),
+        line(2125551234, "+12125551234"),
+        line(None, reason=not_a_string),
+        line("555-CALL-NOW", reason="not a phone number (contains letters)"),
+        line("+14155550100", "+14155550100", "review"),
+        line(True, reason=not_a_string),
+        line({"phone": "1"}, reason=not_a_string),
+    ]
+    listed = BlacklistedNumber.objects.get(phone="+14155550101")
+    assert data["results"][1]["since"] == listed.status_changed_at.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    assert data["results"][4]["since"] is None
+
+
+@override_settings(BLOCK_NUMBERS_UNDER_REVIEW=False)
+def test_with_the_setting_off_numbers_for_review_are_reported_but_not_blocked(api, make_key, make_numbers):
+    make_numbers(Status.REVIEW, Status.APPROVED)
+    data = api.post(SCRUB, ["4155550100", "4155550101"], make_key()).json()
+    assert without_since(data["results"]) == [
+        line("4155550100", "+14155550100", "review", blocked=False),
+        line("4155550101", "+14155550101", "approved"),
+    ]
+    assert data["blocked"] == 1
+
+
+def test_a_csv_body_is_read_from_its_first_column_skipping_a_header(api, make_key, make_numbers):
+    make_numbers(Status.APPROVED)
+    body = '\ufeffPhone Number,name\r\n"(415) 555-0100",Ann\r\n\r\n212 555 1234,Bob\r\n,no number\r\nnope\r\n'
+
+    response = api.post(SCRUB, body.encode(), make_key(), content_type="text/csv; charset=utf-8")
+
+    assert response.status_code == 200
+    assert without_since(response.json()["results"]) == [
+        line("(415) 555-0100", "+14155550100", "approved"),
+        line("212 555 1234", "+12125551234"),
+        line("nope", reason="not a phone number (contains letters)"),
+    ]
+
+
+def test_a_csv_body_without_a_header_keeps_its_first_row(api, make_key):
+    response = api.post(SCRUB, "4155550100\n2125551234\n", make_key(), content_type="text/csv")
+    assert [result["phone"] for result in response.json()["results"]] == ["+14155550100", "+12125551234"]
+
+
+def test_control_characters_in_a_csv_line_make_that_line_invalid(api, make_key):
+    response = api.post(SCRUB, b"4155550100\n41555\x0050101\n", make_key(), content_type="text/csv")
+    assert [result["valid"] for result in response.json()["results"]] == [True, False]
+
+
+def test_an_empty_list_gets_an_empty_answer(api, make_key):
+    assert api.post(SCRUB, [], make_key()).json() == {"count": 0, "blocked": 0, "invalid": 0, "results": []}
+
+
+def test_ten_thousand_numbers_are_checked_in_one_query(api, make_key, make_numbers, django_assert_num_queries):
+    make_numbers(Status.APPROVED, Status.APPROVED)
+    key = make_key()
+    api.post(SCRUB, [], key)  # records the key's first use
+    numbers = [f"+1415555{n:04d}" for n in range(10_000)]
+
+    with django_assert_num_queries(2) as queries:  # the key, then every number at once
+        response = api.client.post(SCRUB, numbers, content_type="application/json",
+                                   headers={"Authorization": f"Bearer {key}"})
+
+    assert "WHERE phone IN" in queries.captured_queries[1]["sql"]
+    data = response.json()
+    assert (data["count"], data["blocked"], data["invalid"]) == (10_000, 2, 0)
+    assert [result["phone"] for result in data["results"] if result["blocked"]] == ["+14155550100", "+14155550101"]
+
+
+def test_ten_thousand_and_one_numbers_are_refused(api, make_key):
+    response = api.post(SCRUB, ["4155550100"] * 10_001, make_key())
+    assert response.status_code == 400
+    assert response.json() == {"error": "10,001 numbers sent; at most 10,000 a request."}
+
+
+def test_ten_thousand_and_one_csv_rows_are_refused(api, make_key):
+    response = api.post(SCRUB, "4155550100\n" * 10_001, make_key(), content_type="text/csv")
+    assert response.status_code == 400
+    assert response.json() == {"error": "10,001 numbers sent; at most 10,000 a request."}
+
+
+@pytest.mark.parametrize(
+    "body, error",
+    [
+        (b'["4155550100", ', "The body is not valid JSON."),
+        (b"\xff\xfe[]", "The body is not valid JSON."),
+        (b"[" * 100_000 + b"]" * 100_000, "The body is not valid JSON."),
+        (b'{"phones": ["4155550100"]}', 'Send a JSON list of phone numbers, e.g. ["+14155550123", "(212) 555-1234"].'),
+        (b'"4155550100"', 'Send a JSON list of phone numbers, e.g. ["+14155550123", "(212) 555-1234"].'),
+    ],
+)
+def test_a_bad_json_body_gets_400(api, make_key, body, error):
+    response = api.post(SCRUB, body, make_key())
+    assert response.status_code == 400
+    assert response.json() == {"error": error}
+
+
+@pytest.mark.parametrize(
+    "body, error",
+    [
+        (b"\xff\xfe4\x001\x005\x00", "The CSV body is not UTF-8 text."),
+        (b"9" * 140_000, "The CSV body cannot be read: field larger than field limit (131072)."),
+    ],
+)
+def test_a_bad_csv_body_gets_400(api, make_key, body, error):
+    response = api.post(SCRUB, body, make_key(), content_type="text/csv")
+    assert response.status_code == 400
+    assert response.json() == {"error": error}
+
+
+def test_a_body_over_the_size_limit_gets_400(api, make_key, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    response = api.client.post(  # not through `api`: the OpenAPI check would read the refused body again
+        SCRUB, ["4155550100"] * 100, content_type="application/json", headers={"Authorization": f"Bearer {make_key()}"}
+    )
+    assert response.status_code == 400
+    assert response.json() == {"error": "The body is too large: send at most 10,000 numbers a request."}
+
+
+def test_a_form_body_gets_415(api, make_key):
+    response = api.post(SCRUB, "phone=4155550100", make_key(), content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 415
+    assert "application/json" in response.json()["error"]
+
+
+def test_scrub_is_post_only(api, make_key):
+    assert api.get(SCRUB, make_key()).status_code == 405
