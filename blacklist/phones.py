@@ -5,6 +5,7 @@ the API) goes through `normalize_phone`, so `415.555.0123` and `+1 (415) 555-012
 same row, and junk never reaches the blacklist.
 """
 
+import functools
 import re
 
 import phonenumbers
@@ -95,10 +96,15 @@ def phone_prefix(raw: str, region: str | None = None) -> str:
 
 def format_phone(e164: str) -> str:
     """A stored E.164 number written for people: national form at home, international abroad."""
+    return _format_phone(e164, settings.DEFAULT_PHONE_REGION)
+
+
+@functools.lru_cache(maxsize=65_536)  # list pages show the same numbers again and again
+def _format_phone(e164: str, home_region: str) -> str:
     try:
         number = phonenumbers.parse(e164, None)
     except NumberParseException:
         return e164
-    if phonenumbers.region_code_for_number(number) == settings.DEFAULT_PHONE_REGION:
+    if phonenumbers.region_code_for_number(number) == home_region:
         return phonenumbers.format_number(number, PhoneNumberFormat.NATIONAL)
     return phonenumbers.format_number(number, PhoneNumberFormat.INTERNATIONAL)

@@ -1,10 +1,17 @@
 import django_tables2 as tables
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
+from .forms import ACTIONS, TAB_ACTIONS
 from .models import BlacklistedNumber, Status
+
+_BUTTON_STYLE = {"approve": "primary", "unapprove": "primary", "approve_permanently": "dark", "remove": "danger"}
+ROW_CONFIRMATIONS = {  # irreversible row actions ask in the browser first (static/js/blacklist.js)
+    "approve_permanently": "Approve {} permanently? It can never be unapproved or removed.",
+    "remove": "Remove {} from the blacklist? It can be called again.",
+}
 
 
 class BlacklistTable(tables.Table):
@@ -14,7 +21,7 @@ class BlacklistTable(tables.Table):
     added_at = tables.Column(verbose_name="Added")
     source_task = tables.Column(verbose_name="Source", orderable=False, default="manual")
     status_changed_at = tables.Column(verbose_name="Last status change")
-    actions = tables.TemplateColumn(template_name="blacklist/_row_actions.html", orderable=False)
+    actions = tables.Column(verbose_name="Actions", empty_values=(), orderable=False)
 
     class Meta:
         model = BlacklistedNumber
@@ -22,6 +29,28 @@ class BlacklistTable(tables.Table):
         order_by_field = "sort"
         attrs = {"class": "table table-sm table-hover align-middle blacklist-table"}
         empty_text = "No numbers match."
+
+    def __init__(self, rows, *, tab: str, **kwargs):
+        super().__init__(rows, **kwargs)
+        self.buttons = [  # (style, url, row label, confirmation) for each of the tab's actions
+            (_BUTTON_STYLE[name], reverse("blacklist:row_action", args=[tab, name]), ACTIONS[name].row_label,
+             ROW_CONFIRMATIONS.get(name, ""))
+            for name in TAB_ACTIONS[tab]
+        ]
+
+    def render_actions(self, record):
+        """The tab's per-row buttons; they submit the page's hidden `row-action` form."""
+        if record.is_permanent:
+            return mark_safe('<span class="text-body-secondary small" '
+                             'title="Permanently approved numbers can never be unapproved or removed">locked</span>')
+        buttons = format_html_join(
+            "",
+            '<button type="submit" form="row-action" name="pk" value="{}" class="btn btn-outline-{}" formaction="{}"'
+            ' data-confirm="{}">{}</button>',
+            ((record.pk, style, url, confirmation.format(record.phone), label)
+             for style, url, label, confirmation in self.buttons),
+        )
+        return format_html('<div class="btn-group btn-group-sm">{}</div>', buttons)
 
     def render_phone(self, record):
         return format_html('<span title="{}">{}</span>', record.phone, record.display_phone)

@@ -5,8 +5,9 @@ from . import views
 app_name = "blacklist"
 urlpatterns = [
     path("add/", views.add, name="add"),
+    path("add/upload/", views.upload, name="upload"),
     path("review/", views.review, name="review"),
     path("approved/", views.approved, name="approved"),
-    path("<str:tab>/numbers/<int:pk>/<str:action>/", views.row_action, name="row_action"),
+    path("<str:tab>/numbers/<str:action>/", views.row_action, name="row_action"),  # POST pk
     path("<str:tab>/bulk/", views.bulk_action, name="bulk_action"),
 ]

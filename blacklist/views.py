@@ -10,7 +10,7 @@ from tasks_logs.models import TaskLog
 
 from . import services, tasks
 from .filters import BlacklistFilter, matching_numbers
-from .forms import ACTIONS, CONFIRM_ABOVE, TAB_ACTIONS, AddNumbersForm, BulkActionForm, numbers_text
+from .forms import ACTIONS, CONFIRM_ABOVE, TAB_ACTIONS, AddNumbersForm, BulkActionForm, UploadForm, numbers_text
 from .models import TABS, BlacklistedNumber
 from .paging import PAGE_SIZES, clean_sort, keyset_page
 from .tables import BlacklistTable
@@ -55,7 +55,7 @@ def _tab_page(request, tab):
         "tab": tab,
         "tab_counts": tab_counts,
         "filterset": filterset,
-        "table": BlacklistTable(page.rows, order_by=sort),
+        "table": BlacklistTable(page.rows, tab=tab, order_by=sort),
         "page": page,
         "per_page": per_page,
         "page_sizes": PAGE_SIZES,
@@ -93,10 +93,10 @@ def approved(request):
 
 
 @require_POST
-def row_action(request, tab, pk, action):
-    if action not in TAB_ACTIONS.get(tab, ()):
+def row_action(request, tab, action):
+    if action not in TAB_ACTIONS.get(tab, ()) or not request.POST.get("pk", "").isdigit():
         raise Http404("No such action on this tab.")
-    numbers = BlacklistedNumber.objects.for_tab(tab).filter(pk=pk)
+    numbers = BlacklistedNumber.objects.for_tab(tab).filter(pk=request.POST["pk"])
     outcome = services.RULES[action](numbers, request.user)
     if not outcome.changed and not outcome.skipped:
         messages.warning(request, "That number is no longer on this tab. Nothing was changed.")
@@ -164,4 +164,18 @@ def _start_in_background(request, tab, form):
         )
         tasks.run_bulk_action.delay_on_commit(task_log.pk)
     messages.info(request, f"{ACTIONS[action_name].bulk_label}: started in the background. Its progress is below.")
+    return redirect("tasks_logs:list")
+
+
+@require_POST
+def upload(request):
+    form = UploadForm(request.POST, request.FILES)
+    if not form.is_valid():
+        problems = " ".join(error for errors in form.errors.values() for error in errors)
+        messages.error(request, f"The file was not uploaded. {problems} Nothing was stored.")
+        return redirect("blacklist:add")
+    with transaction.atomic():
+        task_log = services.save_upload(form.cleaned_data["file"], form.requested_status(), request.user)
+        tasks.import_upload.delay_on_commit(task_log.pk)
+    messages.success(request, f"{task_log.file_name}: {task_log.total:,} rows queued for import. Its progress is below.")
     return redirect("tasks_logs:list")

@@ -14,8 +14,9 @@ def statuses():
     return dict(BlacklistedNumber.objects.values_list("phone", "status"))
 
 
-def row_url(tab, number, action):
-    return reverse("blacklist:row_action", args=[tab, number.pk, action])
+def row_action(client, tab, number, action, follow=False, **data):
+    url = reverse("blacklist:row_action", args=[tab, action])
+    return client.post(url, {"pk": number.pk, **data}, follow=follow)
 
 
 def bulk(client, tab, follow=True, **data):
@@ -46,7 +47,7 @@ def test_row_action_changes_the_number_and_returns_to_the_same_page(admin_client
     (number,) = make_numbers(start)
     query = "phone=415&sort=phone&page=2"
 
-    response = admin_client.post(row_url(tab, number, action), {"query": query})
+    response = row_action(admin_client, tab, number, action, query=query)
 
     assert response.status_code == 302
     assert response["Location"] == f"{reverse(f'blacklist:{tab}')}?{query}"
@@ -58,7 +59,7 @@ def test_row_action_changes_the_number_and_returns_to_the_same_page(admin_client
 @pytest.mark.parametrize("tab, status", [("review", Status.REVIEW), ("approved", Status.APPROVED)])
 def test_row_remove_deletes_the_number(admin_client, make_numbers, tab, status):
     (number,) = make_numbers(status)
-    response = admin_client.post(row_url(tab, number, "remove"), follow=True)
+    response = row_action(admin_client, tab, number, "remove", follow=True)
     assert page_messages(response) == ["Removed 1 number from the blacklist."]
     assert not BlacklistedNumber.objects.exists()
 
@@ -67,7 +68,7 @@ def test_row_remove_deletes_the_number(admin_client, make_numbers, tab, status):
 def test_row_actions_never_touch_a_permanent_number(admin_client, make_numbers, action):
     (permanent,) = make_numbers(Status.PERMANENT)
 
-    response = admin_client.post(row_url("approved", permanent, action), follow=True)
+    response = row_action(admin_client, "approved", permanent, action, follow=True)
 
     assert "0 numbers" in page_messages(response)[0]
     assert "permanently approved number was skipped" in page_messages(response)[0]
@@ -83,28 +84,29 @@ def test_permanent_rows_offer_no_action_buttons(admin_client, make_numbers):
 
 def test_row_action_for_a_number_on_another_tab_changes_nothing(admin_client, make_numbers):
     (approved,) = make_numbers(Status.APPROVED)
-    response = admin_client.post(row_url("review", approved, "remove"), follow=True)
+    response = row_action(admin_client, "review", approved, "remove", follow=True)
     assert page_messages(response) == ["That number is no longer on this tab. Nothing was changed."]
     assert BlacklistedNumber.objects.filter(pk=approved.pk).exists()
 
 
 def test_row_action_the_tab_does_not_offer_is_not_found(admin_client, make_numbers):
     (review,) = make_numbers(Status.REVIEW)
-    assert admin_client.post(row_url("review", review, "unapprove")).status_code == 404
-    assert admin_client.post(row_url("nowhere", review, "remove")).status_code == 404
+    assert row_action(admin_client, "review", review, "unapprove").status_code == 404
+    assert row_action(admin_client, "nowhere", review, "remove").status_code == 404
+    assert admin_client.post(reverse("blacklist:row_action", args=["review", "remove"]), {"pk": "x"}).status_code == 404
     assert statuses() == {review.phone: Status.REVIEW}
 
 
 def test_actions_refuse_get(admin_client, make_numbers):
     (review,) = make_numbers(Status.REVIEW)
-    assert admin_client.get(row_url("review", review, "remove")).status_code == 405
+    assert admin_client.get(reverse("blacklist:row_action", args=["review", "remove"])).status_code == 405
     assert admin_client.get(reverse("blacklist:bulk_action", args=["review"])).status_code == 405
     assert BlacklistedNumber.objects.exists()
 
 
 def test_actions_refuse_anonymous_users(client, make_numbers):
     (review,) = make_numbers(Status.REVIEW)
-    response = client.post(row_url("review", review, "remove"))
+    response = row_action(client, "review", review, "remove")
     assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
     response = bulk(client, "review", follow=False, action="remove", scope="all", confirmed="on")
     assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
@@ -117,7 +119,7 @@ def test_actions_require_the_csrf_token(make_numbers, admin_user):
     (review,) = make_numbers(Status.REVIEW)
     client = Client(enforce_csrf_checks=True)
     client.force_login(admin_user)
-    assert client.post(row_url("review", review, "remove")).status_code == 403
+    assert row_action(client, "review", review, "remove").status_code == 403
     assert BlacklistedNumber.objects.exists()
 
 

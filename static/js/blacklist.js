@@ -1,4 +1,4 @@
-// Blacklists Management tabs: confirm irreversible row actions, and the select-all checkbox.
+// Blacklists Management tabs: confirm irreversible actions (data-confirm), and the select-all checkbox.
 document.addEventListener("submit", (event) => {
   const question = event.submitter && event.submitter.dataset.confirm;
   if (question && !window.confirm(question)) event.preventDefault();

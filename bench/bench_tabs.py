@@ -1,0 +1,215 @@
+"""Benchmark of the Blacklists Management tabs at scale, against raw SQL measured in the same run.
+
+    .venv/bin/python bench/bench_tabs.py                 # 10 million numbers
+    .venv/bin/python bench/bench_tabs.py --rows 1000000  # 1 million
+
+Builds (once, then reuses) a PostgreSQL database `blacklist_bench_<rows>` on BENCH_POSTGRES
+(default postgres://postgres@127.0.0.1:5432) filled by set-based SQL:
+  +12000xxxxxx  1M numbers for review  (the "approve all matching" slice)
+  +12001xxxxxx  1M approved numbers    (the "delete all matching" slice)
+  the rest      30% review, 60% approved, 10% permanently approved, added over ~2 years.
+Pages are timed through Django's test client (server time: middleware, queries, template);
+the bulk actions run through the same service the Celery task runs, each inside a transaction
+that is rolled back afterwards, as is its raw SQL baseline, so the database is reused as is.
+"""
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import psycopg2
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def prepare_database(server: str, rows: int) -> str:
+    name = f"blacklist_bench_{rows}"
+    connection = psycopg2.connect(f"{server}/postgres")
+    connection.autocommit = True
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+        if not cursor.fetchone():
+            cursor.execute(f'CREATE DATABASE "{name}"')
+    connection.close()
+    return f"{server}/{name}"
+
+
+def fill(rows: int) -> None:
+    """Insert the benchmark numbers with one INSERT … SELECT generate_series, if not there yet."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM (SELECT 1 FROM blacklist_blacklistednumber LIMIT %s) AS capped", [rows])
+        if cursor.fetchone()[0] >= rows:
+            return
+        print(f"Filling {rows:,} numbers (once; reused by later runs)…", flush=True)
+        started = time.perf_counter()
+        cursor.execute("TRUNCATE blacklist_blacklistednumber")
+        cursor.execute(
+            """
+            INSERT INTO blacklist_blacklistednumber (phone, status, added_at, status_changed_at)
+            SELECT '+1' || (2000000000 + i)::text,
+                   CASE WHEN i < 1000000 THEN 1
+                        WHEN i < 2000000 THEN 2
+                        WHEN i %% 10 < 3 THEN 1
+                        WHEN i %% 10 < 9 THEN 2
+                        ELSE 3 END,
+                   now() - (i * interval '6 seconds'),
+                   now() - (i * interval '6 seconds')
+            FROM generate_series(0, %s - 1) AS i
+            """,
+            [rows],
+        )
+        cursor.execute("VACUUM ANALYZE blacklist_blacklistednumber")
+        print(f"  filled in {time.perf_counter() - started:.0f} s", flush=True)
+
+
+def median_ms(action, repeat: int = 15) -> float:
+    action()  # warm up
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        action()
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
+
+
+def raw_ms(sql: str, params=(), repeat: int = 15) -> float:
+    from django.db import connection
+
+    def run():
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            cursor.fetchall()
+
+    return median_ms(run, repeat)
+
+
+def rolled_back_seconds(action) -> float:
+    """Time `action` inside a transaction, then undo it, so the next measurement sees the same rows."""
+    from django.db import connection, transaction
+
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM blacklist_blacklistednumber")  # the previous run's dead rows
+    with transaction.atomic():
+        started = time.perf_counter()
+        action()
+        elapsed = time.perf_counter() - started
+        transaction.set_rollback(True)
+    return elapsed
+
+
+def deep_cursor(tab: str, depth: int) -> str:
+    """The keyset cursor of the row `depth` rows into a tab (found once with OFFSET, not timed)."""
+    from blacklist.models import BlacklistedNumber
+    from blacklist.paging import _encode
+
+    row = BlacklistedNumber.objects.for_tab(tab).order_by("-added_at", "-id")[depth - 1]
+    return _encode("-added_at", row, "added_at")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rows", type=int, default=10_000_000)
+    args = parser.parse_args()
+    server = os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432")
+    os.environ["DATABASE_URL"] = prepare_database(server, args.rows)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "blacklist_admin.settings")
+    os.environ.setdefault("VAR_DIR", str(ROOT / "var" / "bench"))
+
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+    from django.test import Client
+
+    from blacklist import services
+    from blacklist.filters import matching_numbers
+    from blacklist_admin.celery import app
+    from tasks_logs.models import TaskLog
+
+    call_command("migrate", verbosity=0)
+    fill(args.rows)
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]  # the test client's host name
+    settings.DEBUG = False
+    user, _ = get_user_model().objects.get_or_create(username="bench", defaults={"is_superuser": True})
+    client = Client()
+    client.force_login(user)
+    results = []  # (operation, ours, baseline, unit, target)
+
+    def page(url, params=None):
+        def get():
+            response = client.get(url, params or {})
+            assert response.status_code == 200, response.status_code
+        return get
+
+    keyset_sql = (
+        "SELECT * FROM blacklist_blacklistednumber WHERE status {cond} AND (added_at, id) < (%s, %s)"
+        " ORDER BY added_at DESC, id DESC LIMIT 26"
+    )
+    first_sql = "SELECT * FROM blacklist_blacklistednumber WHERE status {cond} ORDER BY added_at DESC, id DESC LIMIT 26"
+    from blacklist.models import BlacklistedNumber
+
+    for tab, cond in (("review", "= 1"), ("approved", ">= 2")):
+        deep = BlacklistedNumber.objects.for_tab(tab).order_by("-added_at", "-id")[250_000 - 1]
+        cursor = deep_cursor(tab, 250_000)
+        results.append((f"{tab} tab, first page", median_ms(page(f"/blacklist/{tab}/")),
+                        raw_ms(first_sql.format(cond=cond)), "ms", "≤ 50 ms"))
+        results.append((f"{tab} tab, page 10,001 (cursor)",
+                        median_ms(page(f"/blacklist/{tab}/", {"after": cursor, "page": 10_001})),
+                        raw_ms(keyset_sql.format(cond=cond), [deep.added_at, deep.pk]), "ms", "≤ 50 ms"))
+        results.append((f"{tab} tab, number prefix 2001234", median_ms(page(f"/blacklist/{tab}/", {"phone": "2001234"})),
+                        raw_ms(f"SELECT * FROM blacklist_blacklistednumber WHERE status {cond} AND phone LIKE %s"
+                               " ORDER BY added_at DESC, id DESC LIMIT 26", ["+12001234%"]), "ms", "≤ 50 ms"))
+    results.append(("review tab, Django Paginator count (for scale)", raw_ms(
+        "SELECT count(*) FROM blacklist_blacklistednumber WHERE status = 1", repeat=3), None, "ms", "not used"))
+
+    def start_bulk():
+        response = client.post("/blacklist/review/bulk/", {"action": "approve", "scope": "all",
+                                                          "query": "phone=2000", "confirmed": "on"})
+        assert response.status_code == 302 and response["Location"] == "/tasks/", response
+    results.append(("request that starts approve-all-matching (1M)", median_ms(start_bulk, repeat=5), None, "ms",
+                    "< 100 ms"))
+    TaskLog.objects.filter(created_by=user).delete()
+    app.control.purge()  # nothing consumes these here
+
+    one_million = "phone=2000"
+    assert matching_numbers("review", one_million).count() == 1_000_000
+    raw_update = rolled_back_seconds(lambda: _execute(
+        "UPDATE blacklist_blacklistednumber SET status = 2, status_changed_at = now()"
+        " WHERE status = 1 AND phone LIKE '+12000%'"))
+    ours_update = rolled_back_seconds(lambda: services.run_bulk_action(TaskLog.objects.create(
+        kind=TaskLog.Kind.BULK_APPROVE, created_by=user,
+        params={"tab": "review", "action": "approve", "query": one_million})))
+    results.append(("approve all matching, 1M rows", ours_update * 1000, raw_update * 1000, "ms", "≤ 1.5× raw"))
+    raw_delete = rolled_back_seconds(lambda: _execute(
+        "DELETE FROM blacklist_blacklistednumber WHERE status >= 2 AND phone LIKE '+12001%'"))
+    ours_delete = rolled_back_seconds(lambda: services.run_bulk_action(TaskLog.objects.create(
+        kind=TaskLog.Kind.BULK_REMOVE, created_by=user,
+        params={"tab": "approved", "action": "remove", "query": "phone=2001"})))
+    results.append(("delete all matching, 1M rows", ours_delete * 1000, raw_delete * 1000, "ms", "≤ 2,000 ms"))
+
+    print(f"\nBlacklists Management tabs, {args.rows:,} numbers, PostgreSQL — median server time")
+    print(f"{'operation':52} {'ours':>10} {'raw SQL':>10} {'ratio':>7}  target")
+    for operation, ours, baseline, unit, target in results:
+        ratio = f"{ours / baseline:.1f}×" if baseline else ""
+        base = f"{baseline:,.1f}" if baseline else "—"
+        print(f"{operation:52} {ours:>10,.1f} {base:>10} {ratio:>7}  {target}")
+    print("(times in ms)")
+
+
+def _execute(sql: str) -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+
+
+if __name__ == "__main__":
+    main()
