@@ -4,6 +4,7 @@ from django import forms
 
 from tasks_logs.models import TaskLog
 
+from . import csv_files
 from .models import Status
 from .phones import InvalidPhone, normalize_phone
 
@@ -135,3 +136,25 @@ class AddNumbersForm(ApprovalChoiceMixin):
         if errors:
             raise forms.ValidationError(["Nothing was added. Fix these lines and submit again.", *errors[:20]])
         return phones
+
+
+class UploadForm(ApprovalChoiceMixin):
+    """A CSV file of numbers for the worker to import. The file rules are checked here, in the
+    request, so a refused file is neither stored nor queued; cleaned, `file` is a CsvFile."""
+
+    file = forms.FileField(
+        label="Choose File",
+        error_messages={"required": "Choose a CSV file to upload.", "empty": "The file is empty."},
+        widget=forms.ClearableFileInput(attrs={"class": "form-control", "accept": ".csv,.txt,text/csv,text/plain"}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["file"].help_text = csv_files.rules_text()
+
+    def clean_file(self) -> csv_files.CsvFile:
+        upload = self.cleaned_data["file"]
+        try:
+            return csv_files.read_csv(upload.name, upload)
+        except csv_files.BadFile as error:
+            raise forms.ValidationError(error.message) from None

@@ -204,6 +204,9 @@ DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5.html"
 # Phone numbers written without a country code are read as numbers of this region.
 DEFAULT_PHONE_REGION = phone_region(os.environ.get("DEFAULT_PHONE_REGION", "US"))
 
+# The largest CSV file the upload form and `import_blacklist` accept (50,000 rows fit in far less).
+UPLOAD_MAX_MB = env_int("UPLOAD_MAX_MB", 5, minimum=1)
+
 # Whether the API's check and scrub report numbers still for review as blocked. On by default:
 # a number someone asked to put on the list is not dialed while it waits for review.
 BLOCK_NUMBERS_UNDER_REVIEW = env_bool("BLOCK_NUMBERS_UNDER_REVIEW", True)
@@ -217,3 +220,6 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_EXPIRES = 3600
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Where a beat runs (`celery worker --beat`), imports a dead worker left behind are sent again.
+CELERY_BEAT_SCHEDULE = {"sweep-stale-imports": {"task": "blacklist.tasks.sweep_stale_imports", "schedule": 60.0}}
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 
 class TaskLog(models.Model):
@@ -29,6 +30,9 @@ class TaskLog(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     message = models.TextField(blank=True)
+    # Written with every progress step: a job whose row stops moving is found by the stale sweep.
+    updated_at = models.DateTimeField(default=timezone.now)
+    attempts = models.PositiveSmallIntegerField(default=0, help_text="runs started (a crashed run is retried)")
     # What the job was asked to do, e.g. a bulk action's action, tab and filter query string.
     params = models.JSONField(default=dict, blank=True)
 
@@ -69,3 +73,47 @@ class TaskLog(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.state in {self.State.SUCCEEDED, self.State.FAILED}
+
+    @property
+    def duration(self):
+        """Time from start to finish, or so far while running; None before it starts."""
+        if not self.started_at:
+            return None
+        return (self.finished_at or timezone.now()) - self.started_at
+
+    def import_summary(self) -> str:
+        """The counts of an import in one line, as the page and the command print them."""
+        return (
+            f"{self.total:,} rows: {self.new:,} new, {self.raised:,} raised, {self.unchanged:,} already listed"
+            f" unchanged, {self.duplicates:,} duplicates within the file, {self.invalid:,} invalid."
+        )
+
+
+class Upload(models.Model):
+    """The file an import job reads, kept in the database: web and workers may run on different
+    machines, so a worker never reads the web server's disk. Stored decoded, as checked."""
+
+    task_log = models.OneToOneField(TaskLog, primary_key=True, on_delete=models.CASCADE, related_name="upload")
+    content = models.TextField()
+    encoding = models.CharField(max_length=32, help_text="the encoding the file was read in")
+    size = models.PositiveIntegerField(help_text="bytes as uploaded")
+
+
+class RejectedRow(models.Model):
+    """A row of an uploaded file that was not imported, with why; downloadable from the task's page."""
+
+    # No index of its own: the (task_log, line) index below serves the lookups by task.
+    task_log = models.ForeignKey(TaskLog, on_delete=models.CASCADE, related_name="rejected_rows", db_index=False)
+    line = models.PositiveIntegerField()
+    value = models.CharField(max_length=100, help_text="the raw value, cut to 100 characters")
+    reason = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["line"]
+        indexes = [
+            # The task page and its CSV download: WHERE task_log_id = ? ORDER BY line.
+            models.Index(fields=["task_log", "line"], name="rejectedrow_by_task_line"),
+        ]
+
+    def __str__(self):
+        return f"line {self.line}: {self.reason}"

@@ -1,22 +1,87 @@
 import django_tables2 as tables
+from django.urls import reverse
+from django.utils.html import format_html
 
-from .models import TaskLog
+from .models import RejectedRow, TaskLog
+
+STATE_BADGES = {
+    TaskLog.State.QUEUED: "text-bg-secondary",
+    TaskLog.State.RUNNING: "text-bg-primary",
+    TaskLog.State.SUCCEEDED: "text-bg-success",
+    TaskLog.State.FAILED: "text-bg-danger",
+}
+
+
+def duration_text(duration) -> str:
+    """1.2 s, 14 s, 3 min 4 s, 2 h 5 min."""
+    if duration is None:
+        return "—"
+    seconds = duration.total_seconds()
+    if seconds < 10:
+        return f"{seconds:.1f} s"
+    minutes, seconds = divmod(round(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    if hours:
+        return f"{hours} h {minutes} min"
+    return f"{minutes} min {seconds} s" if minutes else f"{seconds} s"
 
 
 class TaskLogTable(tables.Table):
-    task = tables.Column(accessor="pk", verbose_name="Task", orderable=False)
+    """Tasks Logs, one row per job. Rows carry their id and state, so static/js/tasks_logs.js can
+    fetch the unfinished ones again (tasks_logs:rows renders them with the same _rows.html)."""
+
+    task = tables.Column(accessor="pk", verbose_name="Task")
     created_by = tables.Column(verbose_name="User", default="—")
     created_at = tables.DateTimeColumn(verbose_name="Created", format="Y-m-d H:i:s")
-    progress = tables.Column(accessor="percent", verbose_name="Progress", orderable=False)
+    state = tables.Column()
+    progress = tables.Column(accessor="percent", verbose_name="Progress", attrs={"td": {"class": "progress-cell"}})
+    counts = tables.Column(accessor="pk", verbose_name="Counts")
+    duration = tables.Column(accessor="pk", verbose_name="Duration", attrs={"td": {"class": "text-nowrap"}})
 
     class Meta:
         model = TaskLog
-        fields = ("task", "created_by", "created_at", "state", "progress", "message")
+        fields = ("task", "created_by", "created_at", "state", "progress", "counts", "duration")
+        template_name = "tasks_logs/_table.html"
+        orderable = False  # newest first, always: the order the (created_at, id) index serves
         attrs = {"class": "table table-sm align-middle"}
+        row_attrs = {"data-id": lambda record: record.pk, "data-state": lambda record: record.state}
         empty_text = "No tasks yet."
 
     def render_task(self, record):
-        return str(record)
+        url = reverse("tasks_logs:detail", args=[record.pk])
+        if record.file_name:
+            return format_html('<a href="{}">{}</a><div class="small text-body-secondary">{}</div>',
+                               url, record.get_kind_display(), record.file_name)
+        return format_html('<a href="{}">{}</a>', url, record.get_kind_display())
+
+    def render_state(self, record):
+        return format_html('<span class="badge {}">{}</span>', STATE_BADGES[record.state], record.get_state_display())
 
     def render_progress(self, record):
-        return f"{record.percent}% ({record.processed:,}/{record.total:,})"
+        style = {TaskLog.State.FAILED: "bg-danger", TaskLog.State.RUNNING: "progress-bar-striped progress-bar-animated"}
+        return format_html(
+            '<div class="progress" role="progressbar" aria-label="Progress" aria-valuenow="{0}" aria-valuemin="0"'
+            ' aria-valuemax="100"><div class="progress-bar {1}" style="width: {0}%"></div></div>'
+            '<div class="small">{0}% ({2}/{3})</div>',
+            record.percent, style.get(record.state, ""), f"{record.processed:,}", f"{record.total:,}",
+        )
+
+    def render_counts(self, record):
+        if not record.is_finished:
+            return "—"
+        if record.kind == TaskLog.Kind.IMPORT:
+            return (f"{record.new:,} new · {record.raised:,} raised · {record.unchanged:,} unchanged ·"
+                    f" {record.duplicates:,} duplicates · {record.invalid:,} invalid")
+        return f"{record.changed:,} changed · {record.skipped:,} skipped"
+
+    def render_duration(self, record):
+        return duration_text(record.duration)
+
+
+class RejectedRowTable(tables.Table):
+    class Meta:
+        model = RejectedRow
+        fields = ("line", "value", "reason")
+        orderable = False  # by line, as the (task_log, line) index serves
+        attrs = {"class": "table table-sm"}
+        empty_text = "No rejected rows."

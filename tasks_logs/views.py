@@ -1,13 +1,76 @@
-from django.shortcuts import render
+import csv
+import itertools
+import re
+from pathlib import PurePath
+
+from django.http import StreamingHttpResponse
+from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 from django_tables2 import LazyPaginator, RequestConfig
 
-from .models import TaskLog
-from .tables import TaskLogTable
+from .filters import TaskLogFilter
+from blacklist.models import Status
+
+from .models import RejectedRow, TaskLog, Upload
+from .tables import RejectedRowTable, TaskLogTable
+
+MAX_POLLED_ROWS = 100
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet would run as a formula
+
+
+class _Echo:
+    """A file-like object that hands back what csv.writer writes, for streaming."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def _safe_cell(value) -> str:
+    """Neutralize formula injection: a cell starting like a formula is prefixed with a quote."""
+    text = str(value)
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
 
 
 @require_GET
 def task_list(request):
-    table = TaskLogTable(TaskLog.objects.select_related("created_by"))
+    filterset = TaskLogFilter(request.GET, queryset=TaskLog.objects.select_related("created_by"))
+    table = TaskLogTable(filterset.qs)
     RequestConfig(request, paginate={"per_page": 25, "paginator_class": LazyPaginator}).configure(table)
-    return render(request, "tasks_logs/list.html", {"table": table})
+    return render(request, "tasks_logs/list.html", {"table": table, "filterset": filterset})
+
+
+@require_GET
+def rows(request):
+    """Some rows of the Tasks Logs table, rendered as on the page: the live progress poll."""
+    ids = [int(value) for value in request.GET.getlist("id") if value.isdigit()][:MAX_POLLED_ROWS]
+    table = TaskLogTable(TaskLog.objects.filter(pk__in=ids).select_related("created_by"))
+    return render(request, "tasks_logs/_rows.html", {"table": table})
+
+
+@require_GET
+def detail(request, pk):
+    task_log = get_object_or_404(TaskLog.objects.select_related("created_by"), pk=pk)
+    rejected = RejectedRowTable(task_log.rejected_rows.all())
+    RequestConfig(request, paginate={"per_page": 50, "paginator_class": LazyPaginator}).configure(rejected)
+    context = {
+        "task_log": task_log,
+        "summary": TaskLogTable([task_log]),
+        "rejected": rejected,
+        "upload": Upload.objects.filter(task_log=task_log).only("size", "encoding").first(),  # not the content
+        "requested_status": Status(task_log.params["status"]).label if "status" in task_log.params else "",
+    }
+    return render(request, "tasks_logs/detail.html", context)
+
+
+@require_GET
+def rejected_csv(request, pk):
+    """The task's rejected rows as CSV, streamed: up to 50,000 rows never sit in memory."""
+    task_log = get_object_or_404(TaskLog, pk=pk)
+    rows = RejectedRow.objects.filter(task_log=task_log).values_list("line", "value", "reason").iterator(2000)
+    writer = csv.writer(_Echo())
+    header = "\ufeff" + writer.writerow(["line", "value", "reason"])  # the BOM makes Excel read UTF-8
+    lines = (writer.writerow([line, _safe_cell(value), _safe_cell(reason)]) for line, value, reason in rows)
+    response = StreamingHttpResponse(itertools.chain([header], lines), content_type="text/csv; charset=utf-8")
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", PurePath(task_log.file_name or "upload").stem)[:60]
+    response["Content-Disposition"] = f'attachment; filename="rejected-rows-{task_log.pk}-{name}.csv"'
+    return response

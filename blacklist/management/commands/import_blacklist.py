@@ -1,0 +1,66 @@
+"""Import a CSV file of numbers in the foreground: the upload form's rules and code path."""
+
+from pathlib import Path
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+
+from blacklist import csv_files, services
+from blacklist.models import Status
+
+
+class Command(BaseCommand):
+    help = (
+        "Import phone numbers from a CSV file (one column) into the blacklist, as the upload form does,"
+        " recording a Tasks Logs entry. Numbers are added for review unless --approve or --permanent."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", type=Path, help="a .csv or .txt file with one column of phone numbers")
+        status = parser.add_mutually_exclusive_group()
+        status.add_argument("--approve", action="store_true", help="mark all numbers as approved")
+        status.add_argument("--permanent", action="store_true", help="mark all numbers as approved permanently")
+        parser.add_argument("--user", help="the username to record as the one who added them")
+
+    def handle(self, *args, file: Path, approve: bool, permanent: bool, user: str | None, **options):
+        account = self._user(user)
+        try:
+            with file.open("rb") as stream:
+                csv_file = csv_files.read_csv(file.name, stream)
+        except OSError as error:
+            raise CommandError(f"{file}: {error.strerror}.") from None
+        except csv_files.BadFile as error:
+            raise CommandError(f"{file}: {error.message} Nothing was stored.") from None
+        status = Status.PERMANENT if permanent else Status.APPROVED if approve else Status.REVIEW
+        task_log = services.save_upload(csv_file, status, account)
+        self.stdout.write(f"{csv_file.name}: {csv_file.rows:,} rows, importing as {status.label.lower()} (task {task_log.pk})")
+        try:
+            task_log = services.import_numbers(task_log, on_progress=self._progress_bar())
+        except Exception as error:
+            raise CommandError(f"The import failed and added nothing: {error}") from error
+        finally:
+            if self.stdout.isatty():
+                self.stdout.write("")
+        self.stdout.write(self.style.SUCCESS(task_log.import_summary()))
+        if task_log.invalid:
+            self.stdout.write(f"Rejected rows: see Tasks Logs, task {task_log.pk}.")
+
+    def _user(self, username: str | None):
+        if not username:
+            return None
+        try:
+            return get_user_model().objects.get(username=username)
+        except get_user_model().DoesNotExist:
+            raise CommandError(f"There is no user {username!r}.") from None
+
+    def _progress_bar(self):
+        """A progress bar redrawn in place on a terminal; nothing when the output is a file or pipe."""
+        if not self.stdout.isatty():
+            return None
+
+        def draw(done: int, total: int) -> None:
+            filled = 30 * done // max(total, 1)
+            self.stdout.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {done:,}/{total:,}", ending="")
+            self.stdout.flush()
+
+        return draw

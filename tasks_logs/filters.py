@@ -1,0 +1,16 @@
+import django_filters
+from django.contrib.auth import get_user_model
+
+from .models import TaskLog
+
+
+class TaskLogFilter(django_filters.FilterSet):
+    kind = django_filters.ChoiceFilter(choices=TaskLog.Kind.choices, empty_label="Any kind")
+    state = django_filters.ChoiceFilter(choices=TaskLog.State.choices, empty_label="Any state")
+    created_by = django_filters.ModelChoiceFilter(
+        label="User", queryset=get_user_model().objects.order_by("username"), empty_label="Any user"
+    )
+
+    class Meta:
+        model = TaskLog
+        fields = ("kind", "state", "created_by")
