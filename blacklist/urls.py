@@ -10,4 +10,5 @@ urlpatterns = [
     path("approved/", views.approved, name="approved"),
     path("<str:tab>/numbers/<str:action>/", views.row_action, name="row_action"),  # POST pk
     path("<str:tab>/bulk/", views.bulk_action, name="bulk_action"),
+    path("<str:tab>/export.csv", views.export, name="export"),
 ]

@@ -1,14 +1,16 @@
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.http import Http404
+from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from tasks_logs.models import TaskLog
 
 from . import services, tasks
+from .exports import csv_lines, number_rows
 from .filters import BlacklistFilter, matching_numbers
 from .forms import ACTIONS, CONFIRM_ABOVE, TAB_ACTIONS, AddNumbersForm, BulkActionForm, UploadForm, numbers_text
 from .models import TABS, BlacklistedNumber
@@ -90,6 +92,22 @@ def review(request):
 @require_GET
 def approved(request):
     return _tab_page(request, "approved")
+
+
+@require_GET
+def export(request, tab):
+    """The numbers the tab's current filter shows, all pages, as a streamed CSV file."""
+    if tab not in TABS:
+        raise Http404("No such tab.")
+    numbers = matching_numbers(tab, request.GET.urlencode())
+    if numbers is None:
+        messages.warning(request, "The filter is not valid, so there is nothing to export.")
+        return redirect(reverse(f"blacklist:{tab}") + "?" + request.GET.urlencode())
+    ordered = numbers.order_by(clean_sort(request.GET.get("sort")), "-id")
+    response = StreamingHttpResponse(csv_lines(number_rows(ordered)), content_type="text/csv; charset=utf-8")
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    response["Content-Disposition"] = f'attachment; filename="blacklist-{tab}-{stamp}.csv"'
+    return response
 
 
 @require_POST
