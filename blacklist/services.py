@@ -121,8 +121,10 @@ def run_bulk_action(task_log: TaskLog) -> None:
             state=TaskLog.State.FAILED, finished_at=timezone.now(), message="The filter is not valid. Nothing was changed."
         )
         return
+    # One SQL statement does the work, so there is no progress to report until it is done;
+    # counting the rows first to show a total would cost a second pass over them.
     TaskLog.objects.filter(pk=task_log.pk, state=TaskLog.State.QUEUED).update(
-        state=TaskLog.State.RUNNING, started_at=timezone.now(), total=numbers.count()
+        state=TaskLog.State.RUNNING, started_at=timezone.now()
     )
     try:
         with transaction.atomic():
