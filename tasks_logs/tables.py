@@ -50,7 +50,7 @@ class TaskLogTable(tables.Table):
     def render_task(self, record):
         url = reverse("tasks_logs:detail", args=[record.pk])
         if record.file_name:
-            return format_html('<a href="{}">{}</a><div class="small text-body-secondary">{}</div>',
+            return format_html('<a href="{}">{}<br><span class="small">{}</span></a>',
                                url, record.get_kind_display(), record.file_name)
         return format_html('<a href="{}">{}</a>', url, record.get_kind_display())
 
