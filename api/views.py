@@ -37,23 +37,30 @@ class BadBody(Exception):
 
 def api_view(methods: list[str], scope: str | None = None):
     """What every API endpoint accepts: these methods, no session and no CSRF token, and, given a
-    scope, an active API key holding it. No key or a bad one → 401; the wrong scope → 403."""
+    scope, an active API key holding it (see _refusal)."""
 
     def decorate(view):
         @wraps(view)
         def wrapper(request, *args, **kwargs):
-            if scope:
-                try:
-                    request.api_key = services.authenticate(request.headers.get("Authorization", ""))
-                except services.KeyRefused as refused:
-                    return _error(401, str(refused), headers={"WWW-Authenticate": 'Bearer realm="api"'})
-                if not request.api_key.allows(scope):
-                    return _error(403, f"This API key may not {SCOPE_VERBS[scope]}.")
+            if scope and (refused := _refusal(request, scope)):
+                return refused
             return view(request, *args, **kwargs)
 
         return csrf_exempt(login_not_required(require_http_methods(methods)(wrapper)))
 
     return decorate
+
+
+def _refusal(request, scope: str, phone: str | None = None) -> JsonResponse | None:
+    """401 for no key or a bad one, 403 for a key without `scope`; None lets the request in, with
+    `request.api_key` set, and `request.listing` the blacklist row of `phone` (read in the same query)."""
+    try:
+        request.api_key, request.listing = services.authenticate(request.headers.get("Authorization", ""), phone)
+    except services.KeyRefused as refused:
+        return _error(401, str(refused), headers={"WWW-Authenticate": 'Bearer realm="api"'})
+    if not request.api_key.allows(scope):
+        return _error(403, f"This API key may not {SCOPE_VERBS[scope]}.")
+    return None
 
 
 def _error(status: int, message: str, headers=None, **details) -> JsonResponse:
@@ -113,15 +120,16 @@ def _normalized(raw) -> tuple[str | None, str | None]:
 # ---- The API ---------------------------------------------------------------------------------
 
 
-@api_view(["GET"], scope="check")
+@api_view(["GET"])  # the key is checked below, in the same query that looks the number up
 def check(request):
+    phone, reason = _normalized(request.GET.get("phone", ""))
+    if refused := _refusal(request, "check", phone):
+        return refused
     if "phone" not in request.GET:
         return _error(400, "Name the number to check: ?phone=… (any written form, URL-encoded: + is %2B).")
-    try:
-        phone = normalize_phone(request.GET["phone"])
-    except InvalidPhone as invalid:
-        return _error(400, f"Not a phone number: {invalid.reason}.", reason=invalid.reason)
-    return JsonResponse(services.verdict(phone, services.lookup([phone]).get(phone)))
+    if reason:
+        return _error(400, f"Not a phone number: {reason}.", reason=reason)
+    return JsonResponse(services.verdict(phone, request.listing))
 
 
 @api_view(["POST"], scope="check")

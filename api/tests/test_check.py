@@ -113,8 +113,16 @@ def test_check_is_get_only(api, make_key):
     assert api.post(CHECK, {}, make_key()).status_code == 405
 
 
-def test_check_costs_two_queries_the_key_and_the_number(api, make_key, django_assert_num_queries):
+def test_check_costs_one_query_for_the_key_and_the_number_together(api, make_key, make_numbers,
+                                                                   django_assert_num_queries):
+    make_numbers(Status.APPROVED)
     key = make_key()
     api.get(CHECK, key, phone="4155550100")  # the first use also records it
-    with django_assert_num_queries(2):
-        api.get(CHECK, key, phone="4155550100")
+    with django_assert_num_queries(1) as queries:
+        response = api.get(CHECK, key, phone="4155550100")
+    assert "LEFT JOIN blacklist_blacklistednumber" in queries.captured_queries[0]["sql"]
+    assert response.json()["blocked"] is True
+
+
+def test_a_bad_key_with_a_bad_number_gets_401_not_400(api):
+    assert api.get(CHECK, "dnc_wrong", phone="12345").status_code == 401
