@@ -7,6 +7,11 @@ from django.utils.safestring import mark_safe
 from .forms import ACTIONS, TAB_ACTIONS
 from .models import BlacklistedNumber, Status
 
+LOCK_ICON = (  # inline, so it shows whatever fonts the browser has
+    '<svg aria-hidden="true" width="10" height="11" viewBox="0 0 10 11" fill="currentColor">'
+    '<path d="M2 5V3.5a3 3 0 0 1 6 0V5h.5A1.5 1.5 0 0 1 10 6.5v3A1.5 1.5 0 0 1 8.5 11h-7A1.5 1.5 0 0 1 0 9.5v-3'
+    'A1.5 1.5 0 0 1 1.5 5H2zm1.5 0h3V3.5a1.5 1.5 0 0 0-3 0V5z"/></svg>'
+)
 _BUTTON_STYLE = {"approve": "primary", "unapprove": "primary", "approve_permanently": "dark", "remove": "danger"}
 ROW_CONFIRMATIONS = {  # irreversible row actions ask in the browser first (static/js/blacklist.js)
     "approve_permanently": "Approve {} permanently? It can never be unapproved or removed.",
@@ -57,7 +62,7 @@ class BlacklistTable(tables.Table):
 
     def render_status(self, record):
         if record.status == Status.PERMANENT:
-            return mark_safe('<span class="badge text-bg-dark">&#128274; Permanently approved</span>')
+            return mark_safe(f'<span class="badge text-bg-dark">{LOCK_ICON} Permanently approved</span>')
         return record.get_status_display()
 
     def render_added_at(self, record):
