@@ -224,32 +224,38 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5.0, help="length of each throughput run")
     parser.add_argument("--requests", type=int, default=3000, help="sequential requests for latency")
     args = parser.parse_args()
-    clients = args.clients or args.workers
+    args.clients = args.clients or args.workers
 
     url = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/blacklist_bench_api")
-    var_dir = tempfile.mkdtemp(prefix="bench-api-")
     env = {**os.environ, "DATABASE_URL": url, "DEBUG": "0", "SECRET_KEY": "benchmark-only-not-secret",
-           "ALLOWED_HOSTS": "127.0.0.1", "VAR_DIR": var_dir, "DJANGO_SETTINGS_MODULE": "blacklist_admin.settings"}
-    env.pop("REDIS_URL", None)
+           "ALLOWED_HOSTS": "127.0.0.1", "VAR_DIR": tempfile.mkdtemp(prefix="bench-api-"),
+           "DJANGO_SETTINGS_MODULE": "blacklist_admin.settings"}
+    env.pop("REDIS_URL", None)  # the embedded broker: nothing here sends tasks
     os.environ.update(env)
     prepare_database(url)
 
     import django
 
     django.setup()
-    import psycopg2
     from django.core.management import call_command
-    from django.db import connection
 
     from api import services
     from api.models import ApiKey
-    from blacklist.models import BlacklistedNumber
-    from blacklist.phones import normalize_phone
 
     call_command("migrate", verbosity=0)
     fill()
     key, secret = services.create_key("benchmark", can_check=True, can_add=False, can_approve=False, expires_at=None)
-    rng = random.Random(5)
+    try:
+        rng = random.Random(5)
+        results = served(args, env, secret, rng)
+        results.update(in_process(url, key, secret, rng, args.requests))
+    finally:
+        ApiKey.objects.filter(pk=key.pk).delete()
+    report(args, results)
+
+
+def served(args, env: dict, secret: str, rng: random.Random) -> dict:
+    """Latency, throughput and scrub times through gunicorn, over loopback sockets."""
     check_requests = [
         http_get(f"/api/v1/blacklist/check?phone={quote(phone)}", secret) for phone in half_listed(rng, args.requests)
     ]
@@ -257,112 +263,110 @@ def main() -> None:
     port = free_port()
     gunicorn = start_gunicorn(port, args.workers, env)
     try:
-        listed_answer = body(send(port, http_get(f"/api/v1/blacklist/check?phone={quote(listed(rng))}", secret))[1])
-        assert listed_answer["blocked"] is True and listed_answer["status"] is not None, listed_answer
-        assert body(send(port, http_get(f"/api/v1/blacklist/check?phone={quote(unlisted(rng))}", secret))[1])[
-            "status"] is None
+        answer = body(send(port, http_get(f"/api/v1/blacklist/check?phone={quote(listed(rng))}", secret))[1])
+        assert answer["blocked"] is True and answer["status"] is not None, answer
+        answer = body(send(port, http_get(f"/api/v1/blacklist/check?phone={quote(unlisted(rng))}", secret))[1])
+        assert answer["blocked"] is False and answer["status"] is None, answer
         latencies_ms(port, check_requests[:300] + noop_requests * 300)  # warm up every worker
 
-        check_ms = latencies_ms(port, check_requests)
-        noop_ms = latencies_ms(port, noop_requests * args.requests)
-        rounds = []
-        for _ in range(2):
-            rounds.append((throughput(port, noop_requests, clients, args.seconds),
-                           throughput(port, check_requests, clients, args.seconds)))
-
-        scrubs = {}
+        results = {
+            "check": latencies_ms(port, check_requests),
+            "noop": latencies_ms(port, noop_requests * args.requests),
+            "rounds": [
+                (throughput(port, noop_requests, args.clients, args.seconds),
+                 throughput(port, check_requests, args.clients, args.seconds))
+                for _ in range(2)
+            ],
+        }
         for count, repeat in ((1_000, 20), (10_000, 6)):
             requests = [http_post_json("/api/v1/blacklist/scrub", secret, half_listed(rng, count)) for _ in range(repeat)]
-            send(port, requests[0])  # warm up
-            times = [send(port, request)[0] * 1000 for request in requests]
-            answer = body(send(port, requests[-1])[1])
+            answer = body(send(port, requests[0])[1])  # also warms up
             assert answer["count"] == count and answer["invalid"] == 0, {k: answer[k] for k in ("count", "invalid")}
-            scrubs[count] = times
+            results[f"scrub {count:,}"] = [send(port, request)[0] * 1000 for request in requests[1:]]
+        return results
     finally:
         os.killpg(gunicorn.pid, signal.SIGTERM)
         gunicorn.wait(timeout=30)
 
-    # Baselines in this process: raw psycopg2, the ORM, the in-process parts of a scrub.
-    phones = half_listed(rng, args.requests)
-    raw = psycopg2.connect(url)
-    raw.autocommit = True
-    with raw.cursor() as cursor:
-        select = "SELECT status, status_changed_at FROM blacklist_blacklistednumber WHERE phone = %s"
 
-        def raw_lookup(phone):
-            cursor.execute(select, [phone])
-            cursor.fetchall()
-
-        raw_lookup(phones[0])
-        raw_ms = [timed_ms(lambda p=phone: raw_lookup(p), 1)[0] for phone in phones]
-        cursor.execute(f"PREPARE check_phone(varchar) AS {select.replace('%s', '$1')}")
-
-        def prepared_lookup(phone):
-            cursor.execute("EXECUTE check_phone(%s)", [phone])
-            cursor.fetchall()
-
-        prepared_ms = [timed_ms(lambda p=phone: prepared_lookup(p), 1)[0] for phone in phones]
-        write_ms = timed_ms(lambda: cursor.execute(
-            "UPDATE api_apikey SET last_used_at = now() WHERE id = %s", [key.pk]), 300)
-    raw.close()
-    orm_ms = [timed_ms(lambda p=phone: BlacklistedNumber.objects.filter(phone=p).exists(), 1)[0] for phone in phones]
-    lookup_ms = [timed_ms(lambda p=phone: services.lookup([p]), 1)[0] for phone in phones]
-
-    fresh = half_listed(rng, 10_000)
-    normalize_ms = min(timed_ms(lambda: [normalize_phone(phone) for phone in fresh], 3))
-    batch_ms = min(timed_ms(lambda: services.lookup(set(fresh)), 3))
-    listings = services.lookup(set(fresh))
+def in_process(url: str, key, secret: str, rng: random.Random, count: int) -> dict:
+    """Baselines and parts, without HTTP: raw psycopg2 (plain and PREPAREd), the ORM, check's
+    query through Django, a health-check ping, a last-use write; and the parts of a 10,000 scrub."""
+    import psycopg2
     from django.http import JsonResponse
 
-    encode_ms = min(timed_ms(lambda: JsonResponse({"results": [
+    from api import services
+    from blacklist.models import BlacklistedNumber
+    from blacklist.phones import normalize_phone
+
+    phones = half_listed(rng, count)
+    raw = psycopg2.connect(url)
+    raw.autocommit = True
+    select = "SELECT status, status_changed_at FROM blacklist_blacklistednumber WHERE phone = %s"
+    with raw.cursor() as cursor:
+        cursor.execute(f"PREPARE check_phone (varchar) AS {select % '$1'}")
+        results = {
+            "raw": [timed_ms(lambda p=phone: (cursor.execute(select, [p]), cursor.fetchall()), 1)[0] for phone in phones],
+            "prepared": [timed_ms(lambda p=phone: (cursor.execute("EXECUTE check_phone (%s)", [p]), cursor.fetchall()),
+                                  1)[0] for phone in phones],
+            "ping": timed_ms(lambda: cursor.execute("SELECT 1"), 1000),
+            "write": timed_ms(lambda: cursor.execute("UPDATE api_apikey SET last_used_at = now() WHERE id = %s",
+                                                     [key.pk]), 300),
+        }
+    raw.close()
+    results["orm"] = [timed_ms(lambda p=phone: BlacklistedNumber.objects.filter(phone=p).exists(), 1)[0]
+                      for phone in phones]
+    results["check query"] = [timed_ms(lambda p=phone: services.authenticate(f"Bearer {secret}", p), 1)[0]
+                              for phone in phones]
+
+    fresh = half_listed(rng, 10_000)
+    listings = services.lookup(set(fresh))
+    results["normalize 10,000"] = min(timed_ms(lambda: [normalize_phone(phone) for phone in fresh], 3))
+    results["lookup 10,000"] = min(timed_ms(lambda: services.lookup(set(fresh)), 3))
+    results["encode 10,000"] = min(timed_ms(lambda: JsonResponse({"results": [
         {"input": phone, "valid": True, "reason": None, **services.verdict(phone, listings.get(phone))}
         for phone in fresh]}), 3))
-    ApiKey.objects.filter(pk=key.pk).delete()
-    connection.close()
-
-    report(args, clients, check_ms, noop_ms, rounds, scrubs, raw_ms, prepared_ms, orm_ms, lookup_ms, write_ms,
-           normalize_ms, batch_ms, encode_ms)
+    return results
 
 
-def report(args, clients, check_ms, noop_ms, rounds, scrubs, raw_ms, prepared_ms, orm_ms, lookup_ms, write_ms,
-           normalize_ms, batch_ms, encode_ms) -> None:
+def report(args, results: dict) -> None:
     def verdict(ok: bool) -> str:
         return "met" if ok else "NOT MET"
 
-    p50, p99 = percentile(check_ms, 0.50), percentile(check_ms, 0.99)
-    noop_rps, check_rps = max(r[0] for r in rounds), max(r[1] for r in rounds)
+    def row(label: str, samples: list[float], digits: int = 3, note: str = "") -> None:
+        print(f"  {label:56} {percentile(samples, .5):7.{digits}f} {percentile(samples, .99):8.{digits}f}{note}")
+
+    p50, p99 = percentile(results["check"], .5), percentile(results["check"], .99)
+    rounds = results["rounds"]
+    noop_rps, check_rps = max(noop for noop, _ in rounds), max(check for _, check in rounds)
     ratio = check_rps / noop_rps
-    print(f"\nDialer API under gunicorn ({args.workers} sync workers), PostgreSQL with {ROWS:,} numbers, loopback,"
+    print(f"\nDialer API under gunicorn ({args.workers} sync workers), PostgreSQL with {ROWS:,} numbers, loopback;"
           f" {os.cpu_count()} cores shared by server, clients and database")
-    print("\nLatency, one request at a time (a new connection each)        p50 ms    p99 ms")
-    print(f"  GET /api/v1/blacklist/check (half listed)              {p50:8.2f}  {p99:8.2f}"
-          f"   target ≤ {TARGETS['check p50']} / ≤ {TARGETS['check p99']}: {verdict(p50 <= 1.5 and p99 <= 5)}")
-    print(f"  GET /bench/noop (do-nothing Django JSON view)          {percentile(noop_ms, .5):8.2f}"
-          f"  {percentile(noop_ms, .99):8.2f}")
-    print(f"  raw psycopg2 indexed lookup (in process)               {percentile(raw_ms, .5):8.3f}"
-          f"  {percentile(raw_ms, .99):8.3f}")
-    print(f"  same, PREPAREd statement                               {percentile(prepared_ms, .5):8.3f}"
-          f"  {percentile(prepared_ms, .99):8.3f}")
-    print(f"  api.services.lookup() on Django's connection           {percentile(lookup_ms, .5):8.3f}"
-          f"  {percentile(lookup_ms, .99):8.3f}")
-    print(f"  ORM .filter(phone=…).exists()                          {percentile(orm_ms, .5):8.3f}"
-          f"  {percentile(orm_ms, .99):8.3f}")
-    print(f"  last-use UPDATE + commit (if written every request)    {percentile(write_ms, .5):8.3f}"
-          f"  {percentile(write_ms, .99):8.3f}")
-    print(f"\nThroughput, {clients} client processes × {args.seconds:g} s, best of {len(rounds)}"
-          f" (each round: {', '.join(f'{n:,.0f} / {c:,.0f}' for n, c in rounds)} req/s noop / check)")
-    print(f"  do-nothing view   {noop_rps:8,.0f} req/s")
-    print(f"  check             {check_rps:8,.0f} req/s   {ratio:.0%} of the do-nothing view;"
+    print(f"\nLatency, one request at a time, a new connection each {'p50 ms':>10} {'p99 ms':>8}")
+    row("GET /api/v1/blacklist/check (half of them listed)", results["check"], 2,
+        f"   target ≤ {TARGETS['check p50']:g} / ≤ {TARGETS['check p99']:g}: {verdict(p50 <= 1.5 and p99 <= 5)}")
+    row("GET /bench/noop (do-nothing Django JSON view)", results["noop"], 2)
+    print("In process, no HTTP:")
+    row("raw psycopg2 indexed lookup", results["raw"])
+    row("raw psycopg2 indexed lookup, PREPAREd", results["prepared"])
+    row("check's one query (key + number) through Django", results["check query"])
+    row("ORM BlacklistedNumber.objects.filter(phone=…).exists()", results["orm"])
+    row("SELECT 1 (Django's CONN_HEALTH_CHECKS: once a request)", results["ping"])
+    row("last-use UPDATE + commit, were it written every request", results["write"])
+    print(f"\nThroughput: {args.clients} client processes × {args.seconds:g} s, best of {len(rounds)} rounds"
+          f" ({'; '.join(f'{noop:,.0f} / {check:,.0f}' for noop, check in rounds)} req/s noop / check)")
+    print(f"  do-nothing view  {noop_rps:8,.0f} req/s")
+    print(f"  check            {check_rps:8,.0f} req/s   {ratio:.0%} of the do-nothing view;"
           f" target ≥ {TARGETS['ratio']:.0%}: {verdict(ratio >= TARGETS['ratio'])}")
-    print(f"  raw psycopg2      {1000 / statistics.mean(raw_ms):8,.0f} lookups/s on one connection, no HTTP")
-    print("\nScrub, end to end (fresh numbers, half listed)     p50 ms   best ms")
-    for count, times in scrubs.items():
-        target = TARGETS[f"scrub {count:,}"]
-        print(f"  {count:>6,} numbers                              {statistics.median(times):8.1f}  {min(times):8.1f}"
-              f"   target ≤ {target:g}: {verdict(statistics.median(times) <= target)}")
-    print(f"  in process, 10,000 numbers: normalize_phone {normalize_ms:.0f} ms"
-          f" ({normalize_ms / 10:.0f} µs a number), the one lookup query {batch_ms:.0f} ms,"
-          f" JSON answer {encode_ms:.0f} ms")
+    print(f"  raw psycopg2     {1000 / statistics.mean(results['raw']):8,.0f} lookups/s, one connection, no HTTP")
+    print(f"\nScrub end to end, fresh numbers, half of them listed {'p50 ms':>10} {'best ms':>8}")
+    for name in ("scrub 1,000", "scrub 10,000"):
+        times = results[name]
+        print(f"  POST /api/v1/blacklist/scrub, {name[6:]:>6} numbers {statistics.median(times):28.1f}"
+              f" {min(times):8.1f}   target ≤ {TARGETS[name]:g}: {verdict(statistics.median(times) <= TARGETS[name])}")
+    print(f"  in process, 10,000 numbers: normalize_phone {results['normalize 10,000']:.0f} ms"
+          f" ({results['normalize 10,000'] / 10:.0f} µs a number); the one lookup query"
+          f" {results['lookup 10,000']:.0f} ms; building the JSON answer {results['encode 10,000']:.0f} ms")
 
 
 if __name__ == "__main__":

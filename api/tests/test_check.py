@@ -1,6 +1,7 @@
 """GET /api/v1/blacklist/check: one number in any written form → blocked or not, with its status."""
 
 import pytest
+from django.db import connection
 from django.test import override_settings
 
 from blacklist import services as blacklist_services
@@ -117,11 +118,23 @@ def test_check_costs_one_query_for_the_key_and_the_number_together(api, make_key
                                                                    django_assert_num_queries):
     make_numbers(Status.APPROVED)
     key = make_key()
-    api.get(CHECK, key, phone="4155550100")  # the first use also records it
+    api.get(CHECK, key, phone="4155550100")  # the first use also records it (and PREPAREs on PostgreSQL)
     with django_assert_num_queries(1) as queries:
         response = api.get(CHECK, key, phone="4155550100")
-    assert "LEFT JOIN blacklist_blacklistednumber" in queries.captured_queries[0]["sql"]
+    one_query = "EXECUTE api_check" if connection.vendor == "postgresql" else "LEFT JOIN blacklist_blacklistednumber"
+    assert one_query in queries.captured_queries[0]["sql"]
     assert response.json()["blocked"] is True
+
+
+@pytest.mark.django_db(transaction=True)
+def test_check_still_answers_after_the_database_connection_is_replaced(api, make_key, make_numbers):
+    make_numbers(Status.APPROVED)
+    key = make_key()
+    assert api.get(CHECK, key, phone="4155550100").json()["blocked"] is True
+
+    connection.close()  # e.g. CONN_MAX_AGE ran out: the next request opens a new one, unprepared
+
+    assert api.get(CHECK, key, phone="4155550100").json()["blocked"] is True
 
 
 def test_a_bad_key_with_a_bad_number_gets_401_not_400(api):
