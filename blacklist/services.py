@@ -4,7 +4,6 @@ Each rule is one set-based statement that starts from `changeable()`, so permane
 approved numbers are skipped (and counted) whatever the caller passes in.
 """
 
-import functools
 import io
 import itertools
 import logging
@@ -22,7 +21,7 @@ from tasks_logs.models import RejectedRow, TaskLog, Upload
 from . import csv_files
 from .filters import matching_numbers
 from .models import BlacklistedNumber, Status
-from .phones import MAX_INPUT_LENGTH, InvalidPhone, normalize_phone
+from .phone_cache import normalized
 
 TABLE = BlacklistedNumber._meta.db_table
 _E164 = re.compile(r"^\+[1-9][0-9]{1,14}$")
@@ -280,31 +279,6 @@ def _check_rows(task_log: TaskLog, on_progress) -> _CheckedRows:
         if on_progress:
             on_progress(checked.total, task_log.total)
     return checked
-
-
-_PLAIN = re.compile(r"^\+?[0-9().\- ]+$")  # digits and the punctuation phonenumbers reads as spacing
-_NOT_DIGITS = re.compile(r"[^0-9]")
-
-
-def normalized(value: str) -> tuple[str, str]:
-    """("+14155550123", "") or ("", reason): `normalize_phone`, remembered per worker process.
-
-    Plainly written values share one entry per digit string, so `(415) 555-0123` and
-    `415.555.0123` cost one full validation, and a file uploaded again costs none. Keyed by
-    digits only where phonenumbers itself reads nothing but the digits (tests check both agree)."""
-    if len(value) <= MAX_INPUT_LENGTH and _PLAIN.match(value):
-        digits = _NOT_DIGITS.sub("", value)
-        if len(digits) >= 3:  # fewer is "not a number" or "too short" depending on punctuation
-            return _normalized_cached(("+" if value[0] == "+" else "") + digits)
-    return _normalized_cached(value)
-
-
-@functools.lru_cache(maxsize=500_000)  # about 100 MB at most; a 50,000-row file takes a tenth of that
-def _normalized_cached(value: str) -> tuple[str, str]:
-    try:
-        return normalize_phone(value), ""
-    except InvalidPhone as error:
-        return "", error.reason
 
 
 def sweep_stale_imports() -> list[int]:

@@ -1,0 +1,235 @@
+"""Benchmark of the CSV import against a raw COPY floor measured in the same run.
+
+    .venv/bin/python bench/bench_import.py                        # 50,000 rows into 1M numbers, 3 runs
+    .venv/bin/python bench/bench_import.py --rows 50000 --existing 1000000 --runs 5
+
+Uses the PostgreSQL database BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/h4_bench),
+created and migrated if missing and filled once, set-based, with --existing numbers. Each run
+makes a fresh file of realistic US numbers in mixed written forms (about 1% junk and 1%
+repeats) and times, on the same database:
+
+  floor    csv + a digit filter + one committed COPY of its numbers into the blacklist table
+  import   the import task's work, task start → succeeded (services.import_numbers), full
+           phonenumbers validation, validation cache cold for these numbers
+  again    the same file uploaded again: every number already listed; its database time apart
+
+It removes the rows it added afterwards, so the database keeps --existing numbers between runs.
+"""
+
+import argparse
+import csv
+import io
+import os
+import random
+import re
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import psycopg2
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/h4_bench"
+
+
+def setup_django(url: str) -> None:
+    server, name = url.rsplit("/", 1)
+    connection = psycopg2.connect(f"{server}/postgres")
+    connection.autocommit = True
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+        if not cursor.fetchone():
+            cursor.execute(f'CREATE DATABASE "{name}"')
+    connection.close()
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("VAR_DIR", "/tmp/bench_import_var")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "blacklist_admin.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def fill(existing: int) -> None:
+    """Top the blacklist up to `existing` numbers, set-based, spread over all +1 2xx…9xx numbers
+    ending in an even digit (the files below end in odd ones, so the floor's COPY never collides)."""
+    from django.db import connection
+
+    from blacklist.models import BlacklistedNumber
+
+    have = BlacklistedNumber.objects.count()
+    if have >= existing:
+        return
+    print(f"Filling the blacklist with {existing - have:,} numbers…", flush=True)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO blacklist_blacklistednumber (phone, status, added_at, status_changed_at)"
+            " SELECT '+1' || (2000000000 + (i::bigint * 7919) %% 3999999999 * 2)::text, 1 + i %% 3, now(), now()"
+            " FROM generate_series(%s, %s) AS i ON CONFLICT (phone) DO NOTHING",
+            [have, existing - 1],
+        )
+        cursor.execute("ANALYZE blacklist_blacklistednumber")
+
+
+def valid_area_codes() -> list[str]:
+    from blacklist.phones import InvalidPhone, normalize_phone
+
+    codes = []
+    for npa in range(201, 990):
+        try:
+            normalize_phone(f"{npa}2345678", "US")
+            codes.append(str(npa))
+        except InvalidPhone:
+            pass
+    return codes
+
+
+def make_file(rows: int, seed: int, area_codes: list[str]) -> bytes:
+    """A spreadsheet export: header, mixed written forms, about 1% junk and 1% repeats."""
+    rng = random.Random(seed)
+    forms = [
+        lambda a, b, c: f"({a}) {b}-{c}", lambda a, b, c: f"{a}-{b}-{c}", lambda a, b, c: f"{a}{b}{c}",
+        lambda a, b, c: f"+1 {a} {b} {c}", lambda a, b, c: f"1-{a}-{b}-{c}", lambda a, b, c: f"{a}.{b}.{c}",
+    ]
+    junk = ["12345", "555-CALL-NOW", "4.15555E+09", "n/a", "000-000-0000", "+999 12"]
+    lines, written = ["Phone Number"], []
+    for _ in range(rows):
+        roll = rng.random()
+        if roll < 0.01:
+            lines.append(rng.choice(junk))
+        elif roll < 0.02 and written:
+            lines.append(rng.choice(written))
+        else:
+            number = rng.choice(forms)(rng.choice(area_codes), f"{rng.randint(200, 999)}", f"{rng.randrange(1, 10_000, 2):04d}")
+            written.append(number)
+            lines.append(number)
+    return ("\r\n".join(lines) + "\r\n").encode()
+
+
+def floor(content: bytes) -> float:
+    """csv + a digit filter + one committed COPY into the blacklist table: the least any import costs.
+    The rows it added are deleted afterwards, untimed."""
+    from django.db import connection, transaction
+
+    started = time.perf_counter()
+    not_digit = re.compile(r"\D")
+    phones = {}
+    for (value,) in csv.reader(io.StringIO(content.decode("utf-8"), newline="")):
+        digits = not_digit.sub("", value)
+        if len(digits) == 11 and digits[0] == "1":
+            digits = digits[1:]
+        if len(digits) == 10:
+            phones["+1" + digits] = None
+    data = "".join(f"{phone}\t1\t2026-01-01 00:00:00+00\t2026-01-01 00:00:00+00\n" for phone in phones)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.copy_expert(
+            "COPY blacklist_blacklistednumber (phone, status, added_at, status_changed_at) FROM STDIN",
+            io.StringIO(data),
+        )
+    elapsed = time.perf_counter() - started
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM blacklist_blacklistednumber WHERE added_at = '2026-01-01 00:00:00+00'")
+    return elapsed
+
+
+def timed_import(content: bytes, name: str) -> tuple[float, float, object]:
+    """(seconds task start → succeeded, seconds of database time, TaskLog)."""
+    from django.db import connection
+
+    from blacklist import csv_files, services
+    from blacklist.models import Status
+
+    task_log = services.save_upload(csv_files.read_csv(name, io.BytesIO(content)), Status.APPROVED)
+    database, merging = [0.0], [False]
+
+    def timed_query(execute, sql, params, many, context):
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            if not merging[0]:
+                database[0] += time.perf_counter() - started
+
+    add_numbers = services.add_numbers
+
+    def timed_add_numbers(*args, **kwargs):  # its COPY bypasses execute_wrapper: time the merge whole
+        started, merging[0] = time.perf_counter(), True
+        try:
+            return add_numbers(*args, **kwargs)
+        finally:
+            merging[0] = False
+            database[0] += time.perf_counter() - started
+
+    services.add_numbers = timed_add_numbers
+    try:
+        with connection.execute_wrapper(timed_query):
+            started = time.perf_counter()
+            task_log = services.import_numbers(task_log)
+            elapsed = time.perf_counter() - started
+    finally:
+        services.add_numbers = add_numbers
+    return elapsed, database[0], task_log
+
+
+def phonenumbers_cost(sample: list[str]) -> float:
+    from blacklist.phones import InvalidPhone, normalize_phone
+
+    started = time.perf_counter()
+    for value in sample:
+        try:
+            normalize_phone(value)
+        except InvalidPhone:
+            pass
+    return (time.perf_counter() - started) / len(sample)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rows", type=int, default=50_000)
+    parser.add_argument("--existing", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    setup_django(os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL))
+
+    from blacklist import phone_cache
+    from blacklist.models import BlacklistedNumber
+    from tasks_logs.models import TaskLog
+
+    fill(args.existing)
+    area_codes = valid_area_codes()
+    print(f"{BlacklistedNumber.objects.count():,} numbers listed; {args.rows:,}-row files; {args.runs} runs\n")
+    print(f"{'run':>3}  {'floor':>7}  {'import':>7}  {'ratio':>5}  {'again':>7}  {'again db':>8}  counts of the import")
+    results = []
+    for run in range(1, args.runs + 1):
+        content = make_file(args.rows, seed=time.time_ns(), area_codes=area_codes)
+        floor_seconds = floor(content)
+        phone_cache.clear()  # cold: as a worker meeting these numbers first
+        import_seconds, _, task_log = timed_import(content, f"bench-{run}.csv")
+        again_seconds, again_db, again_log = timed_import(content, f"bench-{run}-again.csv")
+        assert task_log.state == again_log.state == TaskLog.State.SUCCEEDED
+        assert again_log.new == 0 and again_log.unchanged == task_log.new + task_log.raised + task_log.unchanged
+        ratio = import_seconds / floor_seconds
+        results.append((floor_seconds, import_seconds, ratio, again_seconds, again_db))
+        print(f"{run:>3}  {floor_seconds:6.2f}s  {import_seconds:6.2f}s  {ratio:4.1f}×  {again_seconds:6.2f}s"
+              f"  {again_db:7.2f}s  {task_log.import_summary()}", flush=True)
+        BlacklistedNumber.objects.filter(source_task=task_log).delete()
+        TaskLog.objects.filter(pk__in=[task_log.pk, again_log.pk]).delete()
+
+    best = min(results, key=lambda result: result[1])
+    median = [statistics.median(values) for values in zip(*results)]
+    print(f"\nbest    floor {best[0]:.2f}s  import {best[1]:.2f}s  ratio {best[2]:.1f}×  again {best[3]:.2f}s"
+          f" (database {best[4]:.2f}s)")
+    print(f"median  floor {median[0]:.2f}s  import {median[1]:.2f}s  ratio {median[2]:.1f}×  again {median[3]:.2f}s"
+          f" (database {median[4]:.2f}s)")
+    sample = make_file(5_000, seed=1, area_codes=area_codes).decode().splitlines()[1:]
+    print(f"phonenumbers parse + validation alone: {phonenumbers_cost(sample) * 1e6:.0f} µs a number"
+          f" ({phonenumbers_cost(sample) * args.rows:.2f}s for {args.rows:,})")
+    print("targets: import ≤ 1.5 s and ≤ 3.5× the floor; again ≤ 0.5 s of database time")
+
+
+if __name__ == "__main__":
+    main()
