@@ -3,7 +3,7 @@
     .venv/bin/python bench/bench_import.py                        # 50,000 rows into 1M numbers, 3 runs
     .venv/bin/python bench/bench_import.py --rows 50000 --existing 1000000 --runs 5
 
-Uses the PostgreSQL database BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/h4_bench),
+Uses the PostgreSQL database BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/blacklist_bench_import),
 created and migrated if missing and filled once, set-based, with --existing numbers. Each run
 makes a fresh file of realistic US numbers in mixed written forms (about 1% junk and 1%
 repeats) and times, on the same database:
@@ -31,7 +31,7 @@ import psycopg2
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/h4_bench"
+DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/blacklist_bench_import"
 
 
 def setup_django(url: str) -> None:

@@ -1,6 +1,7 @@
 import django_tables2 as tables
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.text import Truncator
 
 from .models import RejectedRow, TaskLog
 
@@ -13,10 +14,12 @@ STATE_BADGES = {
 
 
 def duration_text(duration) -> str:
-    """1.2 s, 14 s, 3 min 4 s, 2 h 5 min."""
+    """45 ms, 1.2 s, 14 s, 3 min 4 s, 2 h 5 min."""
     if duration is None:
         return "—"
     seconds = duration.total_seconds()
+    if seconds < 1:
+        return f"{seconds * 1000:.0f} ms"
     if seconds < 10:
         return f"{seconds:.1f} s"
     minutes, seconds = divmod(round(seconds), 60)
@@ -55,10 +58,14 @@ class TaskLogTable(tables.Table):
         return format_html('<a href="{}">{}</a>', url, record.get_kind_display())
 
     def render_state(self, record):
-        return format_html('<span class="badge {}">{}</span>', STATE_BADGES[record.state], record.get_state_display())
+        badge = format_html('<span class="badge {}">{}</span>', STATE_BADGES[record.state], record.get_state_display())
+        if record.state == TaskLog.State.FAILED and record.message:
+            return format_html('{}<div class="small text-danger">{}</div>', badge, Truncator(record.message).chars(120))
+        return badge
 
     def render_progress(self, record):
-        style = {TaskLog.State.FAILED: "bg-danger", TaskLog.State.RUNNING: "progress-bar-striped progress-bar-animated"}
+        style = {TaskLog.State.FAILED: "bg-danger", TaskLog.State.SUCCEEDED: "bg-success",
+                 TaskLog.State.RUNNING: "progress-bar-striped progress-bar-animated"}
         return format_html(
             '<div class="progress" role="progressbar" aria-label="Progress" aria-valuenow="{0}" aria-valuemin="0"'
             ' aria-valuemax="100"><div class="progress-bar {1}" style="width: {0}%"></div></div>'
