@@ -3,7 +3,6 @@ every response the API gives them against it (api/tests/test_openapi.py)."""
 
 from .services import MAX_NUMBERS
 
-_NULLABLE_STRING = {"type": ["string", "null"]}
 _STATUS = {
     "type": ["string", "null"],
     "enum": ["review", "approved", "permanent", None],
@@ -22,7 +21,11 @@ _BLOCKED = {
 
 
 def _error_response(description: str) -> dict:
-    return {"description": description, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+    return {"description": description, "content": _json("#/components/schemas/Error")}
+
+
+def _json(schema_ref: str) -> dict:
+    return {"application/json": {"schema": {"$ref": schema_ref}}}
 
 
 def _numbers_body(what: str) -> dict:
@@ -50,7 +53,9 @@ _REFUSALS = {
     "403": {"$ref": "#/components/responses/Forbidden"},
 }
 _BODY_REFUSALS = {
-    "400": _error_response(f"Bad body: not JSON, not a list, more than {MAX_NUMBERS:,} numbers, not UTF-8, or too large."),
+    "400": _error_response(
+        f"Bad body: not JSON, not a list, more than {MAX_NUMBERS:,} numbers, not UTF-8, or too large."
+    ),
     **_REFUSALS,
     "415": _error_response("The body is neither application/json nor text/csv."),
 }
@@ -89,7 +94,7 @@ OPENAPI = {
                 "responses": {
                     "200": {
                         "description": "The verdict.",
-                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Verdict"}}},
+                        "content": _json("#/components/schemas/Verdict"),
                     },
                     "400": _error_response("No phone parameter, or not a phone number (`reason` says why)."),
                     **_REFUSALS,
@@ -106,7 +111,7 @@ OPENAPI = {
                 "responses": {
                     "200": {
                         "description": "One result per input.",
-                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ScrubResult"}}},
+                        "content": _json("#/components/schemas/ScrubResult"),
                     },
                     **_BODY_REFUSALS,
                 },
@@ -123,7 +128,7 @@ OPENAPI = {
                 "responses": {
                     "200": {
                         "description": "What was done.",
-                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/AddResult"}}},
+                        "content": _json("#/components/schemas/AddResult"),
                     },
                     **_BODY_REFUSALS,
                 },
@@ -134,7 +139,9 @@ OPENAPI = {
                 "operationId": "openapi",
                 "summary": "This document.",
                 "security": [],
-                "responses": {"200": {"description": "OpenAPI 3.1", "content": {"application/json": {"schema": {"type": "object"}}}}},
+                "responses": {
+                    "200": {"description": "This OpenAPI 3.1 document.", "content": {"application/json": {}}}
+                },
             }
         },
     },
@@ -160,7 +167,9 @@ OPENAPI = {
                     "status": _STATUS,
                     "since": _SINCE,
                 },
-                "example": {"phone": "+14155550123", "blocked": True, "status": "approved", "since": "2026-01-05T10:00:00Z"},
+                "example": {
+                    "phone": "+14155550123", "blocked": True, "status": "approved", "since": "2026-01-05T10:00:00.000Z"
+                },
             },
             "ScrubLine": {
                 "type": "object",
@@ -169,7 +178,7 @@ OPENAPI = {
                 "properties": {
                     "input": {"description": "The input as sent."},
                     "valid": {"type": "boolean"},
-                    "reason": {**_NULLABLE_STRING, "description": "Why the input is not a phone number; null if it is."},
+                    "reason": {"type": ["string", "null"], "description": "Why it is no phone number; null if valid."},
                     "phone": {"type": ["string", "null"], "pattern": r"^\+[1-9][0-9]{1,14}$", "description": "E.164"},
                     "blocked": _BLOCKED,
                     "status": _STATUS,
@@ -192,11 +201,11 @@ OPENAPI = {
                 "required": ["status", "received", "new", "raised", "unchanged", "duplicates", "invalid", "rejected"],
                 "additionalProperties": False,
                 "properties": {
-                    "status": {"type": "string", "enum": ["review", "approved"], "description": "The status asked for."},
+                    "status": {"type": "string", "enum": ["review", "approved"], "description": "The status given."},
                     "received": {"type": "integer", "minimum": 0},
                     "new": {"type": "integer", "minimum": 0, "description": "Added to the blacklist."},
                     "raised": {"type": "integer", "minimum": 0, "description": "Already listed lower; raised."},
-                    "unchanged": {"type": "integer", "minimum": 0, "description": "Already listed at this status or higher."},
+                    "unchanged": {"type": "integer", "minimum": 0, "description": "Listed this high or higher."},
                     "duplicates": {"type": "integer", "minimum": 0, "description": "Repeats within this request."},
                     "invalid": {"type": "integer", "minimum": 0},
                     "rejected": {
@@ -216,7 +225,7 @@ OPENAPI = {
                 "additionalProperties": False,
                 "properties": {
                     "error": {"type": "string", "description": "What went wrong, for people."},
-                    "reason": {"type": "string", "description": "Why the number is not a phone number, e.g. `too short`."},
+                    "reason": {"type": "string", "description": "Why it is not a phone number, e.g. `too short`."},
                 },
             },
         },

@@ -16,9 +16,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from blacklist import phone_cache
 from blacklist import services as blacklist_services
 from blacklist.models import Status
-from blacklist.phones import InvalidPhone, normalize_phone
 
 from . import services
 from .forms import ApiKeyForm
@@ -76,7 +76,7 @@ def _numbers_in_body(request) -> list:
         raise BadBody(f"The body is too large: send at most {MAX_NUMBERS:,} numbers a request.") from None
     if request.content_type == "application/json":
         numbers = _json_list(body)
-    elif request.content_type in {"text/csv", "text/plain"}:
+    elif request.content_type == "text/csv":
         numbers = _csv_column(body)
     else:
         raise BadBody("Send a JSON list (Content-Type: application/json) or one number a line (text/csv).", 415)
@@ -108,13 +108,20 @@ def _csv_column(body: bytes) -> list[str]:
 
 
 def _normalized(raw) -> tuple[str | None, str | None]:
-    """(E.164, None) for a phone number, (None, the reason) for anything else."""
+    """(E.164, None) for a phone number, (None, the reason) for anything else: normalize_phone's
+    answers, through the per-process cache of validated prefixes that uploads use too."""
     if isinstance(raw, bool) or not isinstance(raw, str | int):
         return None, "not a phone number (send each number as a string)"
-    try:
-        return normalize_phone(str(raw)), None
-    except InvalidPhone as invalid:
-        return None, invalid.reason
+    phone, reason = phone_cache.normalized(str(raw))
+    return phone or None, reason or None
+
+
+def _scrub_result(raw, phone: str | None, reason: str | None, listings: dict) -> dict:
+    """One scrub line: every line has the same keys, junk included."""
+    if phone is None:
+        return {"input": raw, "valid": False, "reason": reason, "phone": None, "blocked": False, "status": None,
+                "since": None}
+    return {"input": raw, "valid": True, "reason": None, **services.verdict(phone, listings.get(phone))}
 
 
 # ---- The API ---------------------------------------------------------------------------------
@@ -140,13 +147,7 @@ def scrub(request):
         return _error(bad.status, str(bad))
     normalized = [_normalized(raw) for raw in inputs]
     listings = services.lookup({phone for phone, _ in normalized if phone})
-    results = [
-        {"input": raw, "valid": True, "reason": None, **services.verdict(phone, listings.get(phone))}
-        if phone
-        else {"input": raw, "valid": False, "reason": reason, "phone": None, "blocked": False, "status": None,
-              "since": None}
-        for raw, (phone, reason) in zip(inputs, normalized)
-    ]
+    results = [_scrub_result(raw, phone, reason, listings) for raw, (phone, reason) in zip(inputs, normalized)]
     return JsonResponse({
         "count": len(results),
         "blocked": sum(result["blocked"] for result in results),

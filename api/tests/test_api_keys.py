@@ -89,7 +89,10 @@ def test_a_key_without_the_add_scope_cannot_add_numbers(api, make_key):
 @pytest.mark.parametrize("call", ["check", "scrub"])
 def test_a_key_without_the_check_scope_cannot_check_or_scrub(api, make_key, call):
     secret = make_key(can_check=False, can_add=True)
-    response = api.get(CHECK, secret, phone="4155550100") if call == "check" else api.post(SCRUB, ["4155550100"], secret)
+    if call == "check":
+        response = api.get(CHECK, secret, phone="4155550100")
+    else:
+        response = api.post(SCRUB, ["4155550100"], secret)
 
     assert response.status_code == 403
     assert response.json() == {"error": "This API key may not check or scrub numbers (scope “check”)."}

@@ -16,7 +16,9 @@ def since(number) -> str:
     return number.status_changed_at.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-@pytest.mark.parametrize("written", ["+14155550100", "(415) 555-0100", "415.555.0100", "1-415-555-0100", "tel:+14155550100"])
+@pytest.mark.parametrize(
+    "written", ["+14155550100", "(415) 555-0100", "415.555.0100", "1-415-555-0100", "tel:+14155550100"]
+)
 def test_an_approved_number_is_blocked_whatever_its_written_form(api, make_key, make_numbers, written):
     (number,) = make_numbers(Status.APPROVED)
 
