@@ -200,11 +200,14 @@ def free_port() -> int:
 
 
 def start_gunicorn(port: int, workers: int, env: dict) -> subprocess.Popen:
+    """gunicorn in its own process group; what it (and the app's request log) prints goes to a file."""
     command = [
         sys.executable, "-m", "gunicorn", "bench.bench_api:server()", "--bind", f"127.0.0.1:{port}",
         "--workers", str(workers), "--log-level", "warning", "--chdir", str(ROOT),
     ]
-    process = subprocess.Popen(command, env=env, start_new_session=True)
+    log_path = Path(env["VAR_DIR"]) / "gunicorn.log"
+    with open(log_path, "w") as log:
+        process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -212,9 +215,11 @@ def start_gunicorn(port: int, workers: int, env: dict) -> subprocess.Popen:
             return process
         except (ConnectionRefusedError, RuntimeError):
             if process.poll() is not None:
-                raise SystemExit("gunicorn did not start") from None
+                break
             time.sleep(0.2)
-    raise SystemExit("gunicorn did not answer within 30 s")
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+    raise SystemExit(f"gunicorn did not start; its output:\n{log_path.read_text()[-3000:]}")
 
 
 def main() -> None:
@@ -284,7 +289,8 @@ def served(args, env: dict, secret: str, rng: random.Random) -> dict:
             for request in warm_up:
                 answer = body(send(port, request)[1])
                 assert answer["count"] == count and answer["invalid"] == 0, (answer["count"], answer["invalid"])
-            requests = [http_post_json("/api/v1/blacklist/scrub", secret, half_listed(rng, count)) for _ in range(repeat)]
+            requests = [http_post_json("/api/v1/blacklist/scrub", secret, half_listed(rng, count))
+                        for _ in range(repeat)]
             results[f"scrub {count:,}"] = [send(port, request)[0] * 1000 for request in requests]
         return results
     finally:
@@ -310,7 +316,8 @@ def in_process(url: str, key, secret: str, rng: random.Random, count: int) -> di
     with raw.cursor() as cursor:
         cursor.execute(f"PREPARE check_phone (varchar) AS {select % '$1'}")
         results = {
-            "raw": [timed_ms(lambda p=phone: (cursor.execute(select, [p]), cursor.fetchall()), 1)[0] for phone in phones],
+            "raw": [timed_ms(lambda p=phone: (cursor.execute(select, [p]), cursor.fetchall()), 1)[0]
+                    for phone in phones],
             "prepared": [timed_ms(lambda p=phone: (cursor.execute("EXECUTE check_phone (%s)", [p]), cursor.fetchall()),
                                   1)[0] for phone in phones],
             "ping": timed_ms(lambda: cursor.execute("SELECT 1"), 1000),
