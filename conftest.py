@@ -77,10 +77,12 @@ def celery_worker_process(transactional_db, tmp_path):
     env = {**os.environ, "DATABASE_URL": test_database_url(), "VAR_DIR": str(settings.VAR_DIR)}
     command = [
         sys.executable, "-m", "celery", "-A", "blacklist_admin", "worker", "--pool=solo", "--loglevel=INFO",
+        "--queues", settings.WORKER_QUEUES,
         "--without-gossip", "--without-mingle", "--hostname", f"test-{uuid.uuid4().hex[:8]}@%h",
     ]
     with open(log_path, "w") as log:
         worker = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=settings.BASE_DIR)
+    worker.log_path = log_path  # its output: JSON log lines
     try:
         _wait_for_line(log_path, "ready.", worker)
         yield worker

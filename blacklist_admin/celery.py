@@ -9,3 +9,5 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "blacklist_admin.settings")
 app = Celery("blacklist_admin")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+from . import logs  # noqa: E402,F401  one log line per task event, with the task log id

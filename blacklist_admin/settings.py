@@ -68,6 +68,8 @@ def database_from_url(url: str | None, var_dir: Path) -> dict:
         )
     try:
         database = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
+        if database["ENGINE"] == "django.db.backends.postgresql":
+            database.setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)  # fail fast, not hang
     except ValueError as error:
         raise ImproperlyConfigured(f"DATABASE_URL could not be read: {error}") from None
     if database["ENGINE"] == "django.db.backends.postgresql" and not database.get("NAME"):
@@ -149,7 +151,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "blacklist_admin.logs.RequestLogMiddleware",  # first: it times everything below
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",  # static files from the web process itself
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -197,7 +201,19 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT = VAR_DIR / "static"  # `collectstatic` writes here; whitenoise serves it
+STATIC_ROOT.mkdir(exist_ok=True)
+WHITENOISE_AUTOREFRESH = WHITENOISE_USE_FINDERS = DEBUG  # with DEBUG, straight from static/
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Without DEBUG (make serve, production): compressed files with hashed names from
+    # `collectstatic`, cached for ever by browsers. With DEBUG: the files as they are.
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
 
 DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5.html"
 
@@ -220,6 +236,33 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_EXPIRES = 3600
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Each kind of job has its own queue, so a 10M-row bulk action never holds up a user's upload:
+# run workers for both (`-Q imports,bulk`), or separate ones (README, Deploying).
+CELERY_TASK_ROUTES = {
+    "blacklist.tasks.import_upload": {"queue": "imports"},
+    "blacklist.tasks.sweep_stale_imports": {"queue": "imports"},
+    "blacklist.tasks.run_bulk_action": {"queue": "bulk"},
+}
+WORKER_QUEUES = "imports,bulk,celery"  # what `make run`, `make serve` and the tests' workers consume
+CELERY_TASK_ANNOTATIONS = {  # (soft, hard) time limits: a stuck job fails instead of holding a worker
+    "blacklist.tasks.import_upload": {"soft_time_limit": 600, "time_limit": 660},
+    "blacklist.tasks.run_bulk_action": {"soft_time_limit": 3600, "time_limit": 3660},
+}
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # keep the one-line-per-event format below
+
+# Logs: one line per request and per task event, as JSON, to stdout (blacklist_admin/logs.py).
+LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO").upper()
+if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+    raise ImproperlyConfigured(f"LOG_LEVEL={LOG_LEVEL!r} is not one of DEBUG, INFO, WARNING, ERROR, CRITICAL.")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"json": {"()": "blacklist_admin.logs.JsonFormatter"}},
+    "handlers": {"stdout": {"class": "logging.StreamHandler", "stream": "ext://sys.stdout", "formatter": "json"}},
+    "root": {"handlers": ["stdout"], "level": LOG_LEVEL},
+    "loggers": {"django.server": {"level": "WARNING"}},  # runserver's own access lines: ours replace them
+}
+
 # Where a beat runs (`celery worker --beat`), imports a dead worker left behind are sent again.
 CELERY_BEAT_SCHEDULE = {"sweep-stale-imports": {"task": "blacklist.tasks.sweep_stale_imports", "schedule": 60.0}}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")

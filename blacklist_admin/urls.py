@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from .health import healthz
+
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="blacklist:review"), name="home"),
     path("blacklist/", include("blacklist.urls")),
@@ -9,4 +11,5 @@ urlpatterns = [
     path("api/", include("api.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
+    path("healthz", healthz, name="healthz"),
 ]

@@ -123,6 +123,7 @@ def test_the_app_starts_with_nothing_set(tmp_path):
     ({"REDIS_URL": "localhost:6379"}, "REDIS_URL must start with redis://"),
     ({"DEFAULT_PHONE_REGION": "XX"}, "DEFAULT_PHONE_REGION='XX' is not a two-letter region"),
     ({"TIME_ZONE": "Mars/Olympus"}, "TIME_ZONE='Mars/Olympus' is not an IANA time zone"),
+    ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL='LOUD' is not one of DEBUG"),
 ])
 def test_junk_settings_stop_the_app_with_a_clear_message(tmp_path, env, message):
     result = load_settings(tmp_path, **env)
