@@ -4,7 +4,7 @@ PORT ?= 8000
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test chromium
+.PHONY: run serve test chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,17 @@ run: $(VENV)/.installed
 	$(BIN)/python manage.py ensure_admin
 	@echo "Open http://127.0.0.1:$(PORT)/  (Ctrl-C stops the web server and the worker)"
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho -f Procfile.dev start -p $(PORT)
+
+# Production-style, on this machine: gunicorn (DEBUG off, whitenoise) + import and bulk workers
+# + beat (Procfile). Without SECRET_KEY set, it uses the key `make run` keeps in var/.
+serve: $(VENV)/.installed
+	$(BIN)/python manage.py ensure_database
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py ensure_admin
+	DEBUG=0 SECRET_KEY="$${SECRET_KEY:-$$(cat $${VAR_DIR:-var}/secret_key)}" $(BIN)/python manage.py collectstatic --noinput -v0
+	@echo "Open http://127.0.0.1:$(PORT)/  (Ctrl-C stops gunicorn, the workers and beat)"
+	DEBUG=0 SECRET_KEY="$${SECRET_KEY:-$$(cat $${VAR_DIR:-var}/secret_key)}" PATH="$(CURDIR)/$(BIN):$$PATH" \
+	  $(BIN)/honcho -f Procfile start -p $(PORT)
 
 # Tests keep their SQLite file and embedded broker apart from `make run`'s, under var/test.
 test: $(VENV)/.installed-test chromium
