@@ -92,11 +92,10 @@ def decode(data: bytes) -> tuple[str, str]:
     for signature, what in _SIGNATURES:
         if data.startswith(signature):
             raise BadFile(f"The file {what}.")
-    encoding = _encoding(data)
-    if encoding == "utf-16":
-        text = _utf16(data)
+    if _looks_utf16(data):
+        text, encoding = _utf16(data), "utf-16"
     else:
-        text, encoding = _single_byte(data.removeprefix(b"\xef\xbb\xbf"))
+        text, encoding = _eight_bit(data.removeprefix(b"\xef\xbb\xbf"))
     if not text.strip():
         raise BadFile("The file is empty.")
     if control := _CONTROL.search(text):
@@ -105,14 +104,12 @@ def decode(data: bytes) -> tuple[str, str]:
     return text, encoding
 
 
-def _encoding(data: bytes) -> str:
+def _looks_utf16(data: bytes) -> bool:
+    """A UTF-16 byte order mark, or every other byte zero (ASCII text in UTF-16 without one)."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return "utf-16"
+        return True
     sample = data[:4096]
-    # UTF-16 without a byte order mark: every other byte of ASCII text is zero.
-    if len(sample) >= 4 and (sample[1::2].count(0) > 0.9 * len(sample[1::2]) or sample[0::2].count(0) > 0.9 * len(sample[0::2])):
-        return "utf-16"
-    return "single byte"
+    return len(sample) >= 4 and any(half.count(0) > 0.9 * len(half) for half in (sample[0::2], sample[1::2]))
 
 
 def _utf16(data: bytes) -> str:
@@ -126,7 +123,7 @@ def _utf16(data: bytes) -> str:
         raise BadFile("The file looks like UTF-16 text but cannot be read as such: save it as CSV (UTF-8).") from None
 
 
-def _single_byte(data: bytes) -> tuple[str, str]:
+def _eight_bit(data: bytes) -> tuple[str, str]:
     """UTF-8 when it is valid UTF-8, else Windows-1252 (what Excel writes), else Latin-1."""
     for encoding in ("utf-8", "cp1252"):
         try:

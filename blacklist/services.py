@@ -191,6 +191,7 @@ def _load_incoming(cursor, phones: list[str]) -> None:
 PROGRESS_EVERY = 5_000  # rows between progress commits, so the Tasks Logs page sees a job move
 STALE_AFTER = timedelta(minutes=2)  # a running import writes progress far more often than this
 MAX_ATTEMPTS = 3
+ADDED_AS = {Status.REVIEW: "for review", Status.APPROVED: "as approved", Status.PERMANENT: "as permanently approved"}
 logger = logging.getLogger(__name__)
 
 
@@ -229,14 +230,13 @@ def import_numbers(task_log: TaskLog, on_progress: Callable[[int, int], None] | 
                 return task_log
             status = Status(task_log.params["status"])
             outcome = add_numbers(checked.phones, status, task_log.created_by, source_task=task_log)
-            RejectedRow.objects.filter(task_log=task_log).delete()
             RejectedRow.objects.bulk_create(checked.rejected, batch_size=PROGRESS_EVERY)
             task_log.total = task_log.processed = checked.total
             task_log.new, task_log.raised, task_log.unchanged = outcome.new, outcome.raised, outcome.unchanged
             task_log.duplicates, task_log.invalid = checked.duplicates, len(checked.rejected)
             task_log.state = TaskLog.State.SUCCEEDED
             task_log.finished_at = task_log.updated_at = timezone.now()
-            task_log.message = f"New numbers were added as {status.label.lower()}." + (
+            task_log.message = f"New numbers were added {ADDED_AS[status]}." + (
                 f" {task_log.invalid:,} row(s) were not phone numbers: see below." if task_log.invalid else ""
             )
             task_log.save()
@@ -275,7 +275,9 @@ def _check_rows(task_log: TaskLog, on_progress) -> _CheckedRows:
                 seen.add(phone)
                 checked.phones.append(phone)
         checked.total += len(chunk)
-        TaskLog.objects.filter(pk=task_log.pk).update(processed=checked.total, updated_at=timezone.now())
+        TaskLog.objects.filter(pk=task_log.pk, state=TaskLog.State.RUNNING).update(
+            processed=checked.total, updated_at=timezone.now()
+        )
         if on_progress:
             on_progress(checked.total, task_log.total)
     return checked

@@ -28,6 +28,8 @@ BAD_FILES = [
     ("an xlsx renamed to .csv", "numbers.csv", b"PK\x03\x04\x14\x00\x06\x00\x08\x00[Content_Types].xml",
      "The file is a ZIP archive, such as an Excel workbook (.xlsx) renamed to .csv"),
     ("an old .xls renamed", "numbers.csv", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1\x00\x00", "Excel 97–2003 workbook (.xls)"),
+    ("broken UTF-16", "numbers.csv", b"\xff\xfe4\x001\x005\x00\x00",
+     "The file looks like UTF-16 text but cannot be read as such"),
     ("a PDF", "numbers.csv", b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n", "The file is a PDF document, not a CSV file."),
     ("two columns", "numbers.csv", b"4155550100\n4155550101,John Smith\n",
      "Line 2 has 2 values (4155550101, John Smith): the file must have one column of phone numbers."),
