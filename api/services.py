@@ -32,8 +32,6 @@ _NUMBERS = BlacklistedNumber._meta.db_table
 _KEYS = ApiKey._meta.db_table
 _KEY_COLUMNS = ["id", "name", "can_check", "can_add", "can_approve", "expires_at", "revoked_at", "last_used_at",
                 "created_by_id"]
-
-
 _PREPARED_ON = weakref.WeakSet()  # the psycopg2 connections on which api_check is PREPAREd
 _KEY_AND_NUMBER = (
     f"SELECT {', '.join('k.' + column for column in _KEY_COLUMNS)}, n.status, n.status_changed_at"

@@ -55,7 +55,8 @@ def _refusal(request, scope: str, phone: str | None = None) -> JsonResponse | No
     """401 for no key or a bad one, 403 for a key without `scope`; None lets the request in, with
     `request.api_key` set, and `request.listing` the blacklist row of `phone` (read in the same query)."""
     try:
-        request.api_key, request.listing = services.authenticate(request.headers.get("Authorization", ""), phone)
+        authorization = request.META.get("HTTP_AUTHORIZATION", "")  # not request.headers: it copies them all
+        request.api_key, request.listing = services.authenticate(authorization, phone)
     except services.KeyRefused as refused:
         return _error(401, str(refused), headers={"WWW-Authenticate": 'Bearer realm="api"'})
     if not request.api_key.allows(scope):

@@ -1,7 +1,8 @@
 """Benchmark of the dialer API under gunicorn, against baselines measured in the same run.
 
     .venv/bin/python bench/bench_api.py                          # 10 million numbers
-    .venv/bin/python bench/bench_api.py --workers 4 --seconds 8   # more gunicorn workers, longer runs
+    .venv/bin/python bench/bench_api.py --workers 4 --seconds 8   # other gunicorn workers, longer runs
+    .venv/bin/python bench/bench_api.py --without-health-checks   # what-if: Django's CONN_HEALTH_CHECKS off
 
 Builds (once, then reuses) the PostgreSQL database BENCH_DATABASE_URL (default
 postgres://postgres@127.0.0.1:5432/blacklist_bench_api), filled by set-based SQL with 10 million
@@ -12,11 +13,14 @@ Then it starts gunicorn (DEBUG off, the project's own settings and middleware) o
 port, with one extra URL, /bench/noop: a do-nothing Django JSON view with the same decorators as
 the API's, the framework's own ceiling. Clients are plain sockets in this process (latency, one
 request at a time) and in --clients processes (throughput). It prints:
-  - check: p50/p99 latency, throughput, and its ratio to the do-nothing view in the same server;
-  - a raw psycopg2 indexed lookup (plain and PREPAREd), the ORM's .exists(), and what a last-use
-    write on every request would cost;
-  - scrub of 1,000 and 10,000 numbers end to end (fresh numbers each time), beside the in-process
-    cost of normalizing them, the one lookup query, and encoding the answer.
+  - check: p50/p99 latency, and throughput as a share of the do-nothing view's, both measured
+    side by side in each of three rounds;
+  - in process: a raw psycopg2 indexed lookup (plain and PREPAREd), check's query through Django,
+    the ORM's .exists(), Django's health-check ping, and what a last-use write on every request
+    would cost;
+  - scrub of 1,000 and 10,000 fresh numbers end to end, and in process the parts of a 10,000 one:
+    normalizing (normalize_phone itself, and the phone cache the API uses, cold and warm), the
+    one lookup query, building the JSON answer.
 """
 
 import argparse
@@ -64,6 +68,8 @@ def server():
     def noop(request):
         return JsonResponse({"ok": True})
 
+    if os.environ.get("BENCH_WITHOUT_HEALTH_CHECKS"):  # --without-health-checks: a what-if, not the product
+        settings.DATABASES["default"]["CONN_HEALTH_CHECKS"] = False
     global urlpatterns
     urlpatterns = [path("bench/noop", noop), path("", include("blacklist_admin.urls"))]
     settings.ROOT_URLCONF = __name__
@@ -228,6 +234,8 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=None, help="throughput client processes (default: workers)")
     parser.add_argument("--seconds", type=float, default=5.0, help="length of each throughput run")
     parser.add_argument("--requests", type=int, default=3000, help="sequential requests for latency")
+    parser.add_argument("--without-health-checks", action="store_true",
+                        help="what-if: serve with Django's CONN_HEALTH_CHECKS off (one SELECT 1 less a request)")
     args = parser.parse_args()
     args.clients = args.clients or args.workers
 
@@ -236,6 +244,8 @@ def main() -> None:
            "ALLOWED_HOSTS": "127.0.0.1", "VAR_DIR": tempfile.mkdtemp(prefix="bench-api-"),
            "DJANGO_SETTINGS_MODULE": "blacklist_admin.settings"}
     env.pop("REDIS_URL", None)  # the embedded broker: nothing here sends tasks
+    if args.without_health_checks:
+        env["BENCH_WITHOUT_HEALTH_CHECKS"] = "1"
     os.environ.update(env)
     prepare_database(url)
 
@@ -356,7 +366,8 @@ def report(args, results: dict) -> None:
     ratios = [check / noop for noop, check in rounds]
     ratio = statistics.median(ratios)
     print(f"\nDialer API under gunicorn ({args.workers} sync workers), PostgreSQL with {ROWS:,} numbers, loopback;"
-          f" {os.cpu_count()} cores shared by server, clients and database")
+          f" {os.cpu_count()} cores shared by server, clients and database"
+          f"{'; WHAT-IF: CONN_HEALTH_CHECKS off' if args.without_health_checks else ''}")
     print(f"\nLatency, one request at a time, a new connection each {'p50 ms':>10} {'p99 ms':>8}")
     row("GET /api/v1/blacklist/check (half of them listed)", results["check"], 2,
         f"   target ≤ {TARGETS['check p50']:g} / ≤ {TARGETS['check p99']:g}: {verdict(p50 <= 1.5 and p99 <= 5)}")
