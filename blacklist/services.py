@@ -166,12 +166,14 @@ def add_numbers(phones: Iterable[str], status: Status, user=None, source_task=No
             [status, now, user_id, now, user_id, task_id],
         )
         new = cursor.rowcount
-        cursor.execute(
-            f"UPDATE {TABLE} SET status = %s, status_changed_at = %s, status_changed_by_id = %s"
-            f" FROM incoming_phones WHERE {TABLE}.phone = incoming_phones.phone AND {TABLE}.status < %s",
-            [status, now, user_id, status],
-        )
-        raised = cursor.rowcount
+        raised = 0
+        if status > Status.REVIEW:  # nothing is below "for review": skip a join that finds nothing
+            cursor.execute(
+                f"UPDATE {TABLE} SET status = %s, status_changed_at = %s, status_changed_by_id = %s"
+                f" FROM incoming_phones WHERE {TABLE}.phone = incoming_phones.phone AND {TABLE}.status < %s",
+                [status, now, user_id, status],
+            )
+            raised = cursor.rowcount
         cursor.execute("DROP TABLE incoming_phones")
     return MergeOutcome(new=new, raised=raised, unchanged=len(unique) - new - raised)
 
