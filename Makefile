@@ -4,7 +4,7 @@ PORT ?= 8000
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run serve test chromium
+.PHONY: run serve test bench chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,11 @@ serve: $(VENV)/.installed
 # Tests keep their SQLite file and embedded broker apart from `make run`'s, under var/test.
 test: $(VENV)/.installed-test chromium
 	VAR_DIR="$(CURDIR)/var/test" $(BIN)/pytest $(PYTEST_ARGS)
+
+# Every benchmark, one table (README, Benchmarks). Needs PostgreSQL: BENCH_POSTGRES, default
+# postgres://postgres@127.0.0.1:5432; builds its 10M-number databases once (a few minutes).
+bench: $(VENV)/.installed-test
+	$(BIN)/python bench/run_all.py
 
 chromium:
 	@if ! command -v chromium >/dev/null 2>&1; then \

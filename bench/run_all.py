@@ -1,0 +1,53 @@
+"""`make bench`: every benchmark of the project, one table, and the same as JSON in var/bench/.
+
+Each benchmark builds its PostgreSQL database once (by set-based SQL) and reuses it:
+  tabs    blacklist_bench_10000000  10M numbers: tab pages, bulk actions over 1M rows, export of 1M
+  import  blacklist_bench_import    1M numbers: a 50,000-row upload end to end, and again
+  api     its own 10M-number database, served by gunicorn: check latency/throughput, scrub
+"""
+
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.results import read_json, table  # noqa: E402
+
+BENCHMARKS = {
+    "tabs": ["bench/bench_tabs.py"],
+    "import": ["bench/bench_import.py"],
+    "api": ["bench/bench_api.py"],
+}
+
+
+def machine() -> str:
+    memory_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
+    return f"{os.cpu_count()} CPUs ({cpu}), {memory_gb:.0f} GB RAM, {platform.system()} {platform.release()}"
+
+
+def main() -> None:
+    out = ROOT / "var" / "bench"
+    out.mkdir(parents=True, exist_ok=True)
+    results = []
+    for name, command in BENCHMARKS.items():
+        print(f"=== {name} ===", flush=True)
+        subprocess.run([sys.executable, *command, "--json", str(out / f"{name}.json")], cwd=ROOT, check=True)
+        results += read_json(out / f"{name}.json")
+    print(f"\nAll benchmarks — {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} — {machine()}\n")
+    print(table(results))
+    summary = {"when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "machine": machine(),
+               "results": [json.loads((out / f"{name}.json").read_text()) for name in BENCHMARKS]}
+    (out / "results.json").write_text(json.dumps(summary, indent=2))
+    print(f"\n(also written to {out / 'results.json'})")
+
+
+if __name__ == "__main__":
+    main()
