@@ -45,6 +45,7 @@ def setup_django(url: str) -> None:
     connection.close()
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("VAR_DIR", "/tmp/bench_import_var")
+    os.environ.setdefault("LOG_LEVEL", "WARNING")  # not a JSON line per request measured
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "blacklist_admin.settings")
     import django
 
