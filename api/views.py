@@ -16,6 +16,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from audit.events import Source
+from audit.models import Event
 from blacklist import phone_cache
 from blacklist import services as blacklist_services
 from blacklist.models import Status
@@ -30,6 +32,8 @@ SCOPE_VERBS = {"check": "check or scrub numbers (scope “check”)", "add": "ad
 
 
 class BadBody(Exception):
+    """A request body the API cannot read; `status` is 400, or 415 for another content type."""
+
     def __init__(self, message: str, status: int = 400):
         super().__init__(message)
         self.status = status
@@ -166,7 +170,8 @@ def add_numbers(request):
     normalized = [_normalized(raw) for raw in inputs]
     phones = [phone for phone, _ in normalized if phone]
     status = Status.APPROVED if request.api_key.can_approve else Status.REVIEW
-    outcome = blacklist_services.add_numbers(phones, status, user=request.api_key.created_by)
+    source = Source(Event.Via.API, api_key=request.api_key)  # the key is the events' actor
+    outcome = blacklist_services.add_numbers(phones, status, user=request.api_key.created_by, source=source)
     rejected = [{"input": raw, "reason": reason} for raw, (phone, reason) in zip(inputs, normalized) if not phone]
     return JsonResponse({
         "status": services.STATUS_NAMES[status],
