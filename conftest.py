@@ -16,6 +16,7 @@ from django.db import connection
 from blacklist.models import BlacklistedNumber, Status
 
 guard = importlib.import_module("blacklist.migrations.0002_permanent_numbers_guard")
+audit_guard = importlib.import_module("audit.migrations.0001_initial")
 
 
 @pytest.fixture(autouse=True)
@@ -38,11 +39,24 @@ def make_numbers(db):
     return make
 
 
+@pytest.fixture
+def make_user(db, django_user_model):
+    """make_user("Reviewer", "rita") → a user with that role (roles/groups.py), password "pass-pass-123"."""
+    from roles.groups import assign
+
+    def make(role, username=None):
+        user = django_user_model.objects.create_user(username or role.lower(), password="pass-pass-123")
+        assign(user, role)  # re-creates the groups if a transactional test's flush emptied them
+        return user
+
+    return make
+
+
 @pytest.fixture(autouse=True)
 def _clear_permanent_numbers_before_flush(request):
     """Django empties the database after a transactional test with DELETE on SQLite, which the
-    permanent-number triggers refuse; lift them for that clean-up only. (PostgreSQL uses
-    TRUNCATE, which the row triggers do not see.)"""
+    permanent-number and audit-event triggers refuse; lift them for that clean-up only.
+    (PostgreSQL uses TRUNCATE, which the row triggers do not see.)"""
     if not {"transactional_db", "live_server"} & set(request.fixturenames):
         yield
         return
@@ -53,6 +67,9 @@ def _clear_permanent_numbers_before_flush(request):
             guard.drop_guard(None, editor)
             BlacklistedNumber.objects.filter(status=Status.PERMANENT).delete()
             guard.create_guard(None, editor)
+            audit_guard.drop_guard(None, editor)
+            editor.execute("DELETE FROM audit_event")
+            audit_guard.create_guard(None, editor)
 
 
 def test_database_url() -> str:

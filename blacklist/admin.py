@@ -3,32 +3,37 @@ so permanently approved numbers stay untouched here too."""
 
 from django.contrib import admin, messages
 
+from audit.events import Source
+from audit.models import Event
+
 from . import services
 from .models import BlacklistedNumber
+
+ADMIN = Source(Event.Via.ADMIN)
 
 
 def _report(modeladmin, request, verb, outcome):
     modeladmin.message_user(request, f"{verb} {outcome.changed:,} number(s). {outcome.skipped_text()}".strip())
 
 
-@admin.action(description="Approve selected numbers")
+@admin.action(description="Approve selected numbers", permissions=["change"])
 def approve(modeladmin, request, queryset):
-    _report(modeladmin, request, "Approved", services.approve(queryset, request.user))
+    _report(modeladmin, request, "Approved", services.approve(queryset, request.user, ADMIN))
 
 
-@admin.action(description="Approve selected numbers permanently")
+@admin.action(description="Approve selected numbers permanently", permissions=["approve_permanently"])
 def approve_permanently(modeladmin, request, queryset):
-    _report(modeladmin, request, "Permanently approved", services.approve_permanently(queryset, request.user))
+    _report(modeladmin, request, "Permanently approved", services.approve_permanently(queryset, request.user, ADMIN))
 
 
-@admin.action(description="Unapprove selected numbers")
+@admin.action(description="Unapprove selected numbers", permissions=["change"])
 def unapprove(modeladmin, request, queryset):
-    _report(modeladmin, request, "Unapproved", services.unapprove(queryset, request.user))
+    _report(modeladmin, request, "Unapproved", services.unapprove(queryset, request.user, ADMIN))
 
 
-@admin.action(description="Remove selected numbers from the blacklist")
+@admin.action(description="Remove selected numbers from the blacklist", permissions=["delete"])
 def remove(modeladmin, request, queryset):
-    _report(modeladmin, request, "Removed", services.remove(queryset, request.user))
+    _report(modeladmin, request, "Removed", services.remove(queryset, request.user, ADMIN))
 
 
 @admin.register(BlacklistedNumber)
@@ -49,6 +54,9 @@ class BlacklistedNumberAdmin(admin.ModelAdmin):
         actions.pop("delete_selected", None)  # `remove` above reports what it skipped
         return actions
 
+    def has_approve_permanently_permission(self, request):
+        return request.user.has_perm("blacklist.approve_permanently")
+
     def has_delete_permission(self, request, obj=None):
         return super().has_delete_permission(request, obj) and not (obj and obj.is_permanent)
 
@@ -56,6 +64,6 @@ class BlacklistedNumberAdmin(admin.ModelAdmin):
         self.delete_queryset(request, BlacklistedNumber.objects.filter(pk=obj.pk))
 
     def delete_queryset(self, request, queryset):
-        outcome = services.remove(queryset, request.user)
+        outcome = services.remove(queryset, request.user, ADMIN)
         if outcome.skipped_total:
             self.message_user(request, outcome.skipped_text(), messages.WARNING)

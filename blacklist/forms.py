@@ -21,25 +21,32 @@ class Action:
     question: str  # "Delete 12,345 numbers from the blacklist?"
     irreversible: bool  # always asks for confirmation
     task_kind: TaskLog.Kind  # when it runs in the background
+    permission: str  # who may run it, in any scope (roles/groups.py)
 
 
 ACTIONS = {
     "approve": Action("Approve Blacklist number", "Approve", "Approved {}.", "Approve {}?", False,
-                      TaskLog.Kind.BULK_APPROVE),
+                      TaskLog.Kind.BULK_APPROVE, "blacklist.change_blacklistednumber"),
     "approve_permanently": Action(
         "Approve permanently", "Approve permanently", "Permanently approved {}.",
         "Approve {} permanently? Permanently approved numbers can never be unapproved or removed.", True,
-        TaskLog.Kind.BULK_APPROVE_PERMANENTLY),
+        TaskLog.Kind.BULK_APPROVE_PERMANENTLY, "blacklist.approve_permanently"),
     "unapprove": Action("Unapprove", "Unapprove", "Unapproved {}: they are back for review.",
-                        "Unapprove {}?", False, TaskLog.Kind.BULK_UNAPPROVE),
+                        "Unapprove {}?", False, TaskLog.Kind.BULK_UNAPPROVE, "blacklist.change_blacklistednumber"),
     "remove": Action("Remove from Blacklist", "Delete from Blacklist", "Removed {} from the blacklist.",
-                     "Delete {} from the blacklist? They can be called again.", True, TaskLog.Kind.BULK_REMOVE),
+                     "Delete {} from the blacklist? They can be called again.", True, TaskLog.Kind.BULK_REMOVE,
+                     "blacklist.delete_blacklistednumber"),
 }
 TAB_ACTIONS = {  # what each list tab offers, in menu order
     "review": ("approve", "approve_permanently", "remove"),
     "approved": ("unapprove", "approve_permanently", "remove"),
 }
 CONFIRM_ABOVE = 1_000  # any action over this many numbers asks first
+
+
+def allowed_actions(user, tab: str) -> list[str]:
+    """The tab's actions this user may run, in menu order: the only buttons the page shows."""
+    return [name for name in TAB_ACTIONS[tab] if user.has_perm(ACTIONS[name].permission)]
 
 
 def numbers_text(count: int) -> str:

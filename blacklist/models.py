@@ -106,6 +106,10 @@ class BlacklistedNumber(models.Model):
     objects = NumberQuerySet.as_manager()
 
     class Meta:
+        permissions = [  # roles/groups.py gives them to roles; the built-in add/change/delete/view are used too
+            ("add_approved", "Can add numbers approved (the approval checkboxes)"),
+            ("approve_permanently", "Can approve numbers permanently"),
+        ]
         indexes = [
             # Blacklisted Leads for Review tab: WHERE status = 1 ORDER BY added_at DESC, id DESC
             # (first pages and keyset pages alike), without touching approved rows.

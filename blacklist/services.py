@@ -1,7 +1,9 @@
 """Every change to the blacklist goes through here: views, tasks, bulk actions, the admin.
 
 Each rule is one set-based statement that starts from `changeable()`, so permanently
-approved numbers are skipped (and counted) whatever the caller passes in.
+approved numbers are skipped (and counted) whatever the caller passes in. Each also records an
+audit event per changed number, set-based in the same statement or transaction (audit.events):
+callers say where the change came from with a `source` (default: Event.Via.OTHER).
 """
 
 import io
@@ -16,6 +18,9 @@ from django.db import connection, transaction
 from django.db.models import Count, F, QuerySet
 from django.utils import timezone
 
+from audit import events
+from audit.events import Change, Source
+from audit.models import Event
 from tasks_logs.models import RejectedRow, TaskLog, Upload
 
 from . import csv_files
@@ -71,37 +76,51 @@ def skipped_by_reason(numbers: QuerySet[BlacklistedNumber], rule: str) -> dict[s
     return {reasons[status]: n for status, n in sorted(counts) if n}
 
 
-def _change_status(numbers, rule: str, from_statuses: list[Status], to: Status, user) -> Outcome:
+_EVENT_ACTIONS = {
+    "approve": Event.Action.APPROVED,
+    "approve_permanently": Event.Action.APPROVED_PERMANENTLY,
+    "unapprove": Event.Action.UNAPPROVED,
+}
+
+
+def _change_status(numbers, rule: str, from_statuses: list[Status], to: Status, user, source) -> Outcome:
+    now = timezone.now()
+    change = Change(_EVENT_ACTIONS[rule], to, now, user, source or Source())
+    values = {"status": to, "status_changed_at": now, "status_changed_by": user}
     with transaction.atomic():
         skipped = skipped_by_reason(numbers, rule)
-        changed = (
-            numbers.changeable()
-            .filter(status__in=from_statuses)
-            .update(status=to, status_changed_at=timezone.now(), status_changed_by=user)
+        # One statement per previous status (one, or two for approve_permanently), so each
+        # event knows the status its number came from.
+        changed = sum(
+            events.update(numbers.changeable().filter(status=from_status), values, change, from_status)
+            for from_status in from_statuses
         )
     return Outcome(changed, skipped)
 
 
-def approve(numbers: QuerySet[BlacklistedNumber], user=None) -> Outcome:
+def approve(numbers: QuerySet[BlacklistedNumber], user=None, source: Source | None = None) -> Outcome:
     """For review → approved."""
-    return _change_status(numbers, "approve", [Status.REVIEW], Status.APPROVED, user)
+    return _change_status(numbers, "approve", [Status.REVIEW], Status.APPROVED, user, source)
 
 
-def approve_permanently(numbers: QuerySet[BlacklistedNumber], user=None) -> Outcome:
+def approve_permanently(numbers: QuerySet[BlacklistedNumber], user=None, source: Source | None = None) -> Outcome:
     """For review or approved → permanently approved: from then on nothing may change it."""
-    return _change_status(numbers, "approve_permanently", [Status.REVIEW, Status.APPROVED], Status.PERMANENT, user)
+    return _change_status(
+        numbers, "approve_permanently", [Status.REVIEW, Status.APPROVED], Status.PERMANENT, user, source
+    )
 
 
-def unapprove(numbers: QuerySet[BlacklistedNumber], user=None) -> Outcome:
+def unapprove(numbers: QuerySet[BlacklistedNumber], user=None, source: Source | None = None) -> Outcome:
     """Approved → for review. Permanently approved numbers stay as they are."""
-    return _change_status(numbers, "unapprove", [Status.APPROVED], Status.REVIEW, user)
+    return _change_status(numbers, "unapprove", [Status.APPROVED], Status.REVIEW, user, source)
 
 
-def remove(numbers: QuerySet[BlacklistedNumber], user=None) -> Outcome:
+def remove(numbers: QuerySet[BlacklistedNumber], user=None, source: Source | None = None) -> Outcome:
     """Delete from the blacklist, so the numbers can be called again; never permanent ones."""
+    change = Change(Event.Action.REMOVED, None, timezone.now(), user, source or Source())
     with transaction.atomic():
         skipped = skipped_by_reason(numbers, "remove")
-        deleted, _ = numbers.changeable().delete()
+        deleted = events.delete(numbers.changeable(), change)
     return Outcome(deleted, skipped)
 
 
@@ -130,7 +149,8 @@ def run_bulk_action(task_log: TaskLog) -> None:
             task_log = TaskLog.objects.select_for_update().get(pk=task_log.pk)
             if task_log.is_finished:
                 return
-            outcome = RULES[params["action"]](numbers, task_log.created_by)
+            source = Source(Event.Via.BULK_TASK, task=task_log)
+            outcome = RULES[params["action"]](numbers, task_log.created_by, source)
             task_log.changed, task_log.skipped = outcome.changed, outcome.skipped_total
             task_log.processed = task_log.total = outcome.changed + outcome.skipped_total
             task_log.state, task_log.finished_at = TaskLog.State.SUCCEEDED, timezone.now()
@@ -143,10 +163,12 @@ def run_bulk_action(task_log: TaskLog) -> None:
         raise
 
 
-def add_numbers(phones: Iterable[str], status: Status, user=None, source_task=None) -> MergeOutcome:
+def add_numbers(
+    phones: Iterable[str], status: Status, user=None, source_task=None, source: Source | None = None
+) -> MergeOutcome:
     """Add normalized (E.164) numbers at `status`; numbers already listed lower are raised to
     it, never lowered. Set-based: the batch goes into a temporary table, then one INSERT and
-    one UPDATE join it to the blacklist."""
+    one UPDATE join it to the blacklist, each writing its events (`added`, `raised`)."""
     unique = list(dict.fromkeys(phones))
     if malformed := next((phone for phone in unique if not _E164.match(phone)), None):
         raise ValueError(f"add_numbers() takes normalized E.164 numbers, not {malformed!r}")
@@ -155,24 +177,56 @@ def add_numbers(phones: Iterable[str], status: Status, user=None, source_task=No
     now = timezone.now()
     user_id = user.pk if user else None
     task_id = source_task.pk if source_task else None
+    source = source or Source(Event.Via.UPLOAD if source_task else Event.Via.OTHER, task=source_task)
+    added, added_params = Change(Event.Action.ADDED, status, now, user, source).select_list()
+    raise_to, raise_params = Change(Event.Action.RAISED, status, now, user, source).select_list()
+    postgresql = connection.vendor == "postgresql"
     with transaction.atomic(), connection.cursor() as cursor:
         _load_incoming(cursor, unique)
         # Insert first: a row another transaction adds meanwhile is then raised by the UPDATE.
-        cursor.execute(
+        insert = (
             f"INSERT INTO {TABLE} (phone, status, added_at, added_by_id, status_changed_at,"
             " status_changed_by_id, source_task_id)"
             " SELECT phone, %s, %s, %s, %s, %s, %s FROM incoming_phones WHERE true"
-            " ON CONFLICT (phone) DO NOTHING",
-            [status, now, user_id, now, user_id, task_id],
+            " ON CONFLICT (phone) DO NOTHING"
         )
+        insert_params = [status, now, user_id, now, user_id, task_id]
+        if postgresql:  # the events from the INSERT's RETURNING, in the same statement
+            cursor.execute(
+                f"WITH new AS ({insert} RETURNING phone)"
+                f" {events.INSERT_EVENTS} SELECT phone, NULL, {added} FROM new",
+                [*insert_params, *added_params],
+            )
+        else:  # the events first, in the same write-locked transaction
+            cursor.execute(
+                f"{events.INSERT_EVENTS} SELECT phone, NULL, {added} FROM incoming_phones"
+                f" WHERE NOT EXISTS (SELECT 1 FROM {TABLE} listed WHERE listed.phone = incoming_phones.phone)",
+                added_params,
+            )
+            cursor.execute(insert, insert_params)
         new = cursor.rowcount
         raised = 0
         if status > Status.REVIEW:  # nothing is below "for review": skip a join that finds nothing
-            cursor.execute(
-                f"UPDATE {TABLE} SET status = %s, status_changed_at = %s, status_changed_by_id = %s"
-                f" FROM incoming_phones WHERE {TABLE}.phone = incoming_phones.phone AND {TABLE}.status < %s",
-                [status, now, user_id, status],
-            )
+            update = f"UPDATE {TABLE} SET status = %s, status_changed_at = %s, status_changed_by_id = %s"
+            if postgresql:  # the previous status read (and locked) by the sub-select, for the events
+                cursor.execute(
+                    f"WITH raised AS ({update} FROM (SELECT listed.id, listed.status FROM {TABLE} listed"
+                    "  JOIN incoming_phones ON incoming_phones.phone = listed.phone"
+                    "  WHERE listed.status < %s FOR UPDATE OF listed) AS before"
+                    f" WHERE {TABLE}.id = before.id RETURNING {TABLE}.phone, before.status)"
+                    f" {events.INSERT_EVENTS} SELECT phone, status, {raise_to} FROM raised",
+                    [status, now, user_id, status, *raise_params],
+                )
+            else:
+                cursor.execute(
+                    f"{events.INSERT_EVENTS} SELECT listed.phone, listed.status, {raise_to} FROM {TABLE} listed"
+                    " JOIN incoming_phones ON incoming_phones.phone = listed.phone WHERE listed.status < %s",
+                    [*raise_params, status],
+                )
+                cursor.execute(
+                    f"{update} FROM incoming_phones WHERE {TABLE}.phone = incoming_phones.phone AND {TABLE}.status < %s",
+                    [status, now, user_id, status],
+                )
             raised = cursor.rowcount
         cursor.execute("DROP TABLE incoming_phones")
     return MergeOutcome(new=new, raised=raised, unchanged=len(unique) - new - raised)

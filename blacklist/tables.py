@@ -1,3 +1,5 @@
+from urllib.parse import quote
+
 import django_tables2 as tables
 from django.urls import reverse
 from django.utils import timezone
@@ -36,13 +38,15 @@ class BlacklistTable(tables.Table):
         empty_text = "No numbers match."
         template_name = "blacklist/_table.html"  # the body comes from body_html() below
 
-    def __init__(self, rows, *, tab: str, **kwargs):
+    def __init__(self, rows, *, tab: str, actions=None, **kwargs):
+        """`actions`: the names of the tab's actions to offer (those the user may run); all by default."""
         super().__init__(rows, **kwargs)
         self.buttons = [  # (style, url, row label, confirmation) for each of the tab's actions
             (_BUTTON_STYLE[name], reverse("blacklist:row_action", args=[tab, name]), ACTIONS[name].row_label,
              ROW_CONFIRMATIONS.get(name, ""))
-            for name in TAB_ACTIONS[tab]
+            for name in (TAB_ACTIONS[tab] if actions is None else actions)
         ]
+        self.history_url = reverse("audit:history") + "?phone="  # once, not per row
 
     def body_html(self):
         """The rows, one format_html each, calling the render_* methods below directly.
@@ -59,6 +63,8 @@ class BlacklistTable(tables.Table):
 
     def render_actions(self, record):
         """The tab's per-row buttons; they submit the page's hidden `row-action` form."""
+        if not self.buttons:
+            return ""
         if record.is_permanent:
             return mark_safe('<span class="text-body-secondary small" '
                              'title="Permanently approved numbers can never be unapproved or removed">locked</span>')
@@ -72,7 +78,9 @@ class BlacklistTable(tables.Table):
         return format_html('<div class="btn-group btn-group-sm">{}</div>', buttons)
 
     def render_phone(self, record):
-        return format_html('<span title="{}">{}</span>', record.phone, record.display_phone)
+        """The number, linking to its history (audit:history)."""
+        return format_html('<a href="{}{}" title="{}">{}</a>', self.history_url,
+                           quote(record.phone), record.phone, record.display_phone)
 
     def render_status(self, record):
         if record.status == Status.PERMANENT:

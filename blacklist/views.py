@@ -1,5 +1,7 @@
 from django.contrib import messages
 from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import redirect, render
@@ -9,15 +11,34 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from tasks_logs.models import TaskLog
 
+from audit.events import Source
+from audit.models import Event
+
 from . import services, tasks
 from .exports import csv_lines, number_rows
 from .filters import BlacklistFilter, matching_numbers
-from .forms import ACTIONS, CONFIRM_ABOVE, TAB_ACTIONS, AddNumbersForm, BulkActionForm, UploadForm, numbers_text
-from .models import TABS, BlacklistedNumber
+from .forms import (
+    ACTIONS, CONFIRM_ABOVE, TAB_ACTIONS, AddNumbersForm, BulkActionForm, UploadForm, allowed_actions, numbers_text,
+)
+from .models import TABS, BlacklistedNumber, Status
 from .paging import PAGE_SIZES, clean_sort, keyset_page
 from .tables import BlacklistTable
 
 BACKGROUND_ABOVE = 10_000  # "all matching" over this many numbers runs as a Celery task
+can_view = permission_required("blacklist.view_blacklistednumber", raise_exception=True)
+can_add = permission_required("blacklist.add_blacklistednumber", raise_exception=True)
+
+
+def _check_action_allowed(request, action: str) -> None:
+    """403 for an action the user's role does not allow, whatever the scope or the form says."""
+    if action in ACTIONS and not request.user.has_perm(ACTIONS[action].permission):
+        raise PermissionDenied(f"Your role may not {ACTIONS[action].bulk_label.lower()}.")
+
+
+def _check_status_allowed(request, status: Status) -> None:
+    """Adding numbers approved (the checkboxes) is for Managers: 403 for a forged box."""
+    if status > Status.REVIEW and not request.user.has_perm("blacklist.add_approved"):
+        raise PermissionDenied("Your role may add numbers for review only.")
 
 
 def _tab_counts() -> dict:
@@ -57,12 +78,12 @@ def _tab_page(request, tab):
         "tab": tab,
         "tab_counts": tab_counts,
         "filterset": filterset,
-        "table": BlacklistTable(page.rows, tab=tab, order_by=sort),
+        "table": BlacklistTable(page.rows, tab=tab, order_by=sort, actions=allowed_actions(request.user, tab)),
         "page": page,
         "per_page": per_page,
         "page_sizes": PAGE_SIZES,
         "matching": filterset.qs.count_estimate() if filtered else tab_counts[tab],
-        "actions": [(name, ACTIONS[name]) for name in TAB_ACTIONS[tab]],
+        "actions": [(name, ACTIONS[name]) for name in allowed_actions(request.user, tab)],
         "users": get_user_model().objects.order_by("username").only("username"),
         "uploads": TaskLog.objects.filter(kind=TaskLog.Kind.IMPORT).only("file_name", "created_at")[:100],
         "scopes": BulkActionForm.SCOPES,
@@ -71,10 +92,14 @@ def _tab_page(request, tab):
 
 
 @require_http_methods(["GET", "POST"])
+@can_add
 def add(request):
     form = AddNumbersForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        outcome = services.add_numbers(form.cleaned_data["numbers"], form.requested_status(), user=request.user)
+        _check_status_allowed(request, form.requested_status())
+        outcome = services.add_numbers(
+            form.cleaned_data["numbers"], form.requested_status(), user=request.user, source=Source(Event.Via.HAND)
+        )
         messages.success(
             request,
             f"Added {outcome.new:,} new number(s); raised the status of {outcome.raised:,};"
@@ -85,16 +110,19 @@ def add(request):
 
 
 @require_GET
+@can_view
 def review(request):
     return _tab_page(request, "review")
 
 
 @require_GET
+@can_view
 def approved(request):
     return _tab_page(request, "approved")
 
 
 @require_GET
+@can_view
 def export(request, tab):
     """The numbers the tab's current filter shows, all pages, as a streamed CSV file."""
     if tab not in TABS:
@@ -114,8 +142,9 @@ def export(request, tab):
 def row_action(request, tab, action):
     if action not in TAB_ACTIONS.get(tab, ()) or not request.POST.get("pk", "").isdigit():
         raise Http404("No such action on this tab.")
+    _check_action_allowed(request, action)
     numbers = BlacklistedNumber.objects.for_tab(tab).filter(pk=request.POST["pk"])
-    outcome = services.RULES[action](numbers, request.user)
+    outcome = services.RULES[action](numbers, request.user, Source(Event.Via.ROW))
     if not outcome.changed and not outcome.skipped:
         messages.warning(request, "That number is no longer on this tab. Nothing was changed.")
     else:
@@ -127,6 +156,7 @@ def row_action(request, tab, action):
 def bulk_action(request, tab):
     if tab not in TABS:
         raise Http404("No such tab.")
+    _check_action_allowed(request, request.POST.get("action", ""))
     form = BulkActionForm(request.POST, tab=tab)
     if not form.is_valid():
         problems = " ".join(form.non_field_errors()) or "Choose an action and which records."
@@ -142,7 +172,7 @@ def bulk_action(request, tab):
         return _confirmation(request, tab, form, numbers)
     if form.cleaned_data["scope"] == "all" and numbers[: BACKGROUND_ABOVE + 1].count() > BACKGROUND_ABOVE:
         return _start_in_background(request, tab, form)
-    _report(request, action, services.RULES[form.cleaned_data["action"]](numbers, request.user))
+    _report(request, action, services.RULES[form.cleaned_data["action"]](numbers, request.user, Source(Event.Via.BULK)))
     return redirect(_back(request, tab))
 
 
@@ -186,12 +216,14 @@ def _start_in_background(request, tab, form):
 
 
 @require_POST
+@can_add
 def upload(request):
     form = UploadForm(request.POST, request.FILES)
     if not form.is_valid():
         problems = " ".join(error for errors in form.errors.values() for error in errors)
         messages.error(request, f"The file was not uploaded. {problems} Nothing was stored.")
         return redirect("blacklist:add")
+    _check_status_allowed(request, form.requested_status())
     with transaction.atomic():
         task_log = services.save_upload(form.cleaned_data["file"], form.requested_status(), request.user)
         tasks.import_upload.delay_on_commit(task_log.pk)

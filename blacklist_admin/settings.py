@@ -148,6 +148,8 @@ INSTALLED_APPS = [
     "blacklist",
     "tasks_logs",
     "api",
+    "audit",
+    "roles",
 ]
 
 MIDDLEWARE = [

@@ -9,6 +9,8 @@ urlpatterns = [
     path("blacklist/", include("blacklist.urls")),
     path("tasks/", include("tasks_logs.urls")),
     path("api/", include("api.urls")),
+    path("activity/", include("audit.urls")),
+    path("roles/", include("roles.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),

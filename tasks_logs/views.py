@@ -3,6 +3,7 @@ import itertools
 import re
 from pathlib import PurePath
 
+from django.contrib.auth.decorators import permission_required
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
@@ -15,6 +16,7 @@ from .models import RejectedRow, TaskLog, Upload
 from .tables import RejectedRowTable, TaskLogTable
 
 MAX_POLLED_ROWS = 100
+can_view = permission_required("tasks_logs.view_tasklog", raise_exception=True)
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet would run as a formula
 
 
@@ -32,6 +34,7 @@ def _safe_cell(value) -> str:
 
 
 @require_GET
+@can_view
 def task_list(request):
     filterset = TaskLogFilter(request.GET, queryset=TaskLog.objects.select_related("created_by"))
     table = TaskLogTable(filterset.qs)
@@ -40,6 +43,7 @@ def task_list(request):
 
 
 @require_GET
+@can_view
 def rows(request):
     """Some rows of the Tasks Logs table, rendered as on the page: the live progress poll."""
     ids = [int(value) for value in request.GET.getlist("id") if value.isdigit()][:MAX_POLLED_ROWS]
@@ -48,6 +52,7 @@ def rows(request):
 
 
 @require_GET
+@can_view
 def detail(request, pk):
     task_log = get_object_or_404(TaskLog.objects.select_related("created_by"), pk=pk)
     rejected = RejectedRowTable(task_log.rejected_rows.all())
@@ -63,6 +68,7 @@ def detail(request, pk):
 
 
 @require_GET
+@can_view
 def rejected_csv(request, pk):
     """The task's rejected rows as CSV, streamed: up to 50,000 rows never sit in memory."""
     task_log = get_object_or_404(TaskLog, pk=pk)

@@ -4,6 +4,7 @@ import pytest
 from django.urls import reverse
 
 from blacklist.models import BlacklistedNumber, Status
+from roles.groups import assign
 
 pytestmark = pytest.mark.django_db
 
@@ -19,7 +20,8 @@ def test_anonymous_users_are_sent_to_log_in(client, url_name):
 
 
 def test_login_page_is_open_and_logging_in_lands_on_blacklists_management(client, django_user_model):
-    django_user_model.objects.create_user("agent", password="s3cret-pass-word")
+    agent = django_user_model.objects.create_user("agent", password="s3cret-pass-word")
+    assign(agent, "Reviewer")  # a role that sees all three tabs
     assert client.get(reverse("login")).status_code == 200
 
     response = client.post(reverse("login"), {"username": "agent", "password": "s3cret-pass-word"}, follow=True)

@@ -1,0 +1,66 @@
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from blacklist.models import Status
+
+
+class Event(models.Model):
+    """One change to one number: who did what, when, from where. Append-only.
+
+    Written by blacklist.services in the same statement (PostgreSQL) or transaction (SQLite) as
+    the change itself (see audit.events). Database triggers (migration 0001) refuse any UPDATE
+    or DELETE of an event from whatever path, as for permanent numbers. The number is kept as
+    text and the actor as text too, so an event outlives the number, the user and the API key;
+    the ids beside them are for filtering and links only (no foreign-key constraint: deleting a
+    user must not try to update events).
+    """
+
+    class Action(models.TextChoices):
+        ADDED = "added", "Added"
+        RAISED = "raised", "Status raised by adding again"
+        APPROVED = "approved", "Approved"
+        APPROVED_PERMANENTLY = "approved_permanently", "Approved permanently"
+        UNAPPROVED = "unapproved", "Unapproved"
+        REMOVED = "removed", "Removed"
+
+    class Via(models.TextChoices):
+        HAND = "hand", "Added by hand"
+        UPLOAD = "upload", "Upload"
+        API = "api", "API"
+        ROW = "row", "Row action"
+        BULK = "bulk", "Bulk action"
+        BULK_TASK = "bulk_task", "Bulk action (background)"
+        ADMIN = "admin", "Django admin"
+        OTHER = "other", "Shell or script"
+
+    phone = models.CharField("number", max_length=16)
+    action = models.CharField(max_length=24, choices=Action)
+    from_status = models.PositiveSmallIntegerField(choices=Status, null=True, blank=True)
+    to_status = models.PositiveSmallIntegerField(choices=Status, null=True, blank=True)
+    at = models.DateTimeField("when", default=timezone.now)
+    actor = models.CharField(max_length=200, help_text="the user name, or the API key, as it was then")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False,
+        db_index=False, related_name="+",
+    )
+    api_key = models.ForeignKey(
+        "api.ApiKey", null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False,
+        related_name="+",
+    )
+    via = models.CharField("source", max_length=16, choices=Via)
+    task = models.ForeignKey(  # the upload's import, or the background bulk action
+        "tasks_logs.TaskLog", null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False,
+        db_index=False, related_name="+",
+    )
+
+    class Meta:
+        indexes = [
+            # Activity page: ORDER BY at DESC, id DESC (with or without filters), and the chart's date range.
+            models.Index(fields=["-at", "-id"], name="event_newest_first"),
+            # A number's history: WHERE phone = %s ORDER BY at DESC, id DESC.
+            models.Index(fields=["phone", "-at", "-id"], name="event_number_history"),
+        ]
+
+    def __str__(self):
+        return f"{self.phone} {self.action} by {self.actor}"

@@ -1,0 +1,58 @@
+from urllib.parse import quote
+
+import django_tables2 as tables
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
+
+from blacklist.phones import format_phone
+
+from .models import Event
+
+
+def source_html(event: Event) -> str:
+    """How the change came in, linking to its upload or background job."""
+    if event.task_id:
+        label = event.task.file_name if event.task and event.task.file_name else f"task #{event.task_id}"
+        return format_html('{} · <a href="{}">{}</a>', event.get_via_display(),
+                           reverse("tasks_logs:detail", args=[event.task_id]), label)
+    return event.get_via_display()
+
+
+def change_text(event: Event) -> str:
+    """`For review → Approved`; only one side for added and removed numbers."""
+    before = event.get_from_status_display() if event.from_status else ""
+    after = event.get_to_status_display() if event.to_status else ""
+    return " → ".join(part for part in [before, after] if part) or "—"
+
+
+class EventTable(tables.Table):
+    at = tables.Column(verbose_name="When", orderable=False)
+    phone = tables.Column(verbose_name="Number", orderable=False)
+    action = tables.Column(orderable=False)
+    change = tables.Column(verbose_name="Status", empty_values=(), orderable=False)
+    actor = tables.Column(verbose_name="By", orderable=False)
+    via = tables.Column(verbose_name="Source", orderable=False)
+
+    class Meta:
+        model = Event
+        fields = ("at", "phone", "action", "change", "actor", "via")
+        attrs = {"class": "table table-sm table-hover align-middle events-table"}
+        empty_text = "No events match."
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.history_url = reverse("audit:history") + "?phone="  # once, not per row
+
+    def render_at(self, value):
+        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S")
+
+    def render_phone(self, value):
+        return format_html('<a href="{}{}" title="{} · its history">{}</a>', self.history_url, quote(value), value,
+                           format_phone(value))
+
+    def render_change(self, record):
+        return change_text(record)
+
+    def render_via(self, record):
+        return source_html(record)

@@ -1,0 +1,96 @@
+from datetime import timedelta
+
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.http import StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+from django_tables2 import LazyPaginator, RequestConfig
+
+from blacklist.exports import csv_lines, spreadsheet_safe
+from blacklist.models import BlacklistedNumber
+from blacklist.phones import InvalidPhone, normalize_phone
+
+from . import chart
+from .filters import EventFilter
+from .models import Event
+from .tables import EventTable, change_text, source_html
+
+can_view = permission_required("audit.view_event", raise_exception=True)
+CHART_DAYS = 30  # the chart's range when the filter names none
+
+
+def _events():
+    return Event.objects.select_related("task").order_by("-at", "-id")
+
+
+def _chart_range(filterset) -> tuple:
+    """The filter's dates, or the last CHART_DAYS days; at most chart.MAX_DAYS, the latest ones."""
+    dates = filterset.form.cleaned_data.get("date") if filterset.is_valid() else None
+    last = (dates.stop.date() if dates and dates.stop else None) or timezone.localdate()
+    first = (dates.start.date() if dates and dates.start else None) or last - timedelta(days=CHART_DAYS - 1)
+    return max(first, last - timedelta(days=chart.MAX_DAYS - 1)), last
+
+
+@require_GET
+@can_view
+def activity(request):
+    filterset = EventFilter(request.GET, queryset=_events())
+    table = EventTable(filterset.qs)
+    RequestConfig(request, paginate={"per_page": 50, "paginator_class": LazyPaginator}).configure(table)
+    first, last = _chart_range(filterset)
+    context = {
+        "filterset": filterset,
+        "table": table,
+        "chart": chart.svg(chart.daily_counts(filterset.qs, first, last)),
+        "series": [(name, colour) for name, (_, colour) in chart.SERIES.items()],
+        "first": first,
+        "last": last,
+    }
+    return render(request, "audit/activity.html", context)
+
+
+@require_GET
+@can_view
+def export(request):
+    """The events the Activity filter shows, all pages, newest first, as a streamed CSV file."""
+    filterset = EventFilter(request.GET, queryset=_events())
+    response = StreamingHttpResponse(csv_lines(_event_rows(filterset.qs)), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="activity-{timezone.localtime():%Y%m%d-%H%M}.csv"'
+    return response
+
+
+def _event_rows(events):
+    yield ["when", "number", "action", "from status", "to status", "by", "source", "task", "api key"]
+    for event in events.iterator(5_000):
+        yield [
+            timezone.localtime(event.at).isoformat(timespec="seconds"),
+            event.phone,  # validated E.164: "+" and digits, a quoted text cell
+            event.get_action_display(),
+            event.get_from_status_display() if event.from_status else "",
+            event.get_to_status_display() if event.to_status else "",
+            spreadsheet_safe(event.actor),
+            event.get_via_display(),
+            spreadsheet_safe(event.task.file_name if event.task else event.task_id or ""),
+            event.api_key_id or "",
+        ]
+
+
+@require_GET
+@can_view
+def history(request):
+    """One number's timeline, newest first: also for a number no longer on the blacklist."""
+    typed = request.GET.get("phone", "").strip()
+    context = {"typed": typed, "phone": "", "listing": None, "events": []}
+    if typed:
+        try:
+            phone = normalize_phone(typed)
+        except InvalidPhone as error:
+            messages.warning(request, f"“{typed[:40]}” is not a phone number: {error.reason}.")
+            return redirect("audit:history")
+        events = list(Event.objects.filter(phone=phone).select_related("task").order_by("-at", "-id"))
+        for event in events:
+            event.change, event.source = change_text(event), source_html(event)
+        context.update(phone=phone, listing=BlacklistedNumber.objects.filter(phone=phone).first(), events=events)
+    return render(request, "audit/history.html", context)
