@@ -1,0 +1,135 @@
+"""Benchmark: the audited bulk approve of 1M numbers against the same approve without audit,
+measured in the same run, on PostgreSQL.
+
+    .venv/bin/python bench/bench_audit.py               # 1M numbers, 3 rounds
+    .venv/bin/python bench/bench_audit.py --rounds 5
+
+Builds (once, then reuses) the database `h6_bench` on BENCH_POSTGRES (default
+postgres://postgres@127.0.0.1:5432), migrated, with --rows numbers for review inserted by one
+INSERT … SELECT generate_series. Each round times, in alternating order:
+  without audit  the statement approve ran before the audit trail: one QuerySet.update()
+  with audit     services.approve(), as the "all matching" bulk task runs it: the same UPDATE
+                 in a CTE whose RETURNING feeds INSERT INTO audit_event … SELECT (one statement)
+each inside a transaction rolled back afterwards (then VACUUM), so every round starts from the
+same rows. Target: with audit ≤ 2× without, comparing the medians.
+"""
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import psycopg2
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+NAME = "h6_bench"
+
+
+def prepare_database(server: str) -> str:
+    connection = psycopg2.connect(f"{server}/postgres")
+    connection.autocommit = True
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [NAME])
+        if not cursor.fetchone():
+            cursor.execute(f'CREATE DATABASE "{NAME}"')
+    connection.close()
+    return f"{server}/{NAME}"
+
+
+def fill(rows: int) -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM blacklist_blacklistednumber WHERE status = 1")
+        if cursor.fetchone()[0] == rows:
+            return
+        print(f"Filling {rows:,} numbers for review (once; reused by later runs)…", flush=True)
+        started = time.perf_counter()
+        cursor.execute("TRUNCATE blacklist_blacklistednumber")
+        cursor.execute(
+            "INSERT INTO blacklist_blacklistednumber (phone, status, added_at, status_changed_at)"
+            " SELECT '+1' || (2000000000 + i)::text, 1, now() - i * interval '1 second',"
+            "        now() - i * interval '1 second'"
+            " FROM generate_series(0, %s - 1) AS i",
+            [rows],
+        )
+        cursor.execute("VACUUM ANALYZE blacklist_blacklistednumber")
+        print(f"  filled in {time.perf_counter() - started:.0f} s", flush=True)
+
+
+def rolled_back_seconds(action) -> tuple[float, int]:
+    """(seconds, rows changed) of `action` in a transaction that is then rolled back."""
+    from django.db import connection, transaction
+
+    with connection.cursor() as cursor:  # the previous round's dead rows
+        cursor.execute("VACUUM blacklist_blacklistednumber")
+        cursor.execute("VACUUM audit_event")
+    with transaction.atomic():
+        started = time.perf_counter()
+        changed = action()
+        elapsed = time.perf_counter() - started
+        transaction.set_rollback(True)
+    return elapsed, changed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    os.environ["DATABASE_URL"] = prepare_database(os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432"))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "blacklist_admin.settings")
+    os.environ.setdefault("VAR_DIR", str(ROOT / "var" / "bench"))
+
+    import django
+
+    django.setup()
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from audit.events import Source
+    from audit.models import Event
+    from blacklist import services
+    from blacklist.filters import matching_numbers
+    from blacklist.models import Status
+
+    call_command("migrate", verbosity=0)
+    fill(args.rows)
+    user, _ = get_user_model().objects.get_or_create(username="bench")
+
+    def without_audit():
+        numbers = matching_numbers("review", "")
+        return numbers.changeable().filter(status=Status.REVIEW).update(
+            status=Status.APPROVED, status_changed_at=timezone.now(), status_changed_by=user
+        )
+
+    def with_audit():
+        outcome = services.approve(matching_numbers("review", ""), user, Source(Event.Via.BULK_TASK))
+        assert Event.objects.filter(action=Event.Action.APPROVED).count() == outcome.changed
+        return outcome.changed
+
+    plain, audited = [], []
+    for round_ in range(args.rounds):
+        order = [("without", without_audit, plain), ("with", with_audit, audited)]
+        for label, action, times in order if round_ % 2 == 0 else reversed(order):
+            seconds, changed = rolled_back_seconds(action)
+            assert changed == args.rows, (label, changed)
+            times.append(seconds)
+            print(f"  round {round_ + 1}: {label} audit {seconds * 1000:,.0f} ms", flush=True)
+
+    ratio = statistics.median(audited) / statistics.median(plain)
+    print(f"\nBulk approve of {args.rows:,} numbers, PostgreSQL, {args.rounds} rounds (ms):")
+    print(f"  {'':16} {'best':>8} {'median':>8}")
+    print(f"  {'without audit':16} {min(plain) * 1000:8,.0f} {statistics.median(plain) * 1000:8,.0f}")
+    print(f"  {'with audit':16} {min(audited) * 1000:8,.0f} {statistics.median(audited) * 1000:8,.0f}")
+    print(f"  with / without: {ratio:.2f}× median, {min(audited) / min(plain):.2f}× best"
+          f"  (target ≤ 2×: {'met' if ratio <= 2 else 'NOT met'})")
+    sys.exit(0 if ratio <= 2 else 1)
+
+
+if __name__ == "__main__":
+    main()
