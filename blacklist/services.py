@@ -14,7 +14,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from django.db import connection, transaction
+from django.conf import settings
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import Count, F, QuerySet
 from django.utils import timezone
 
@@ -140,10 +141,14 @@ def run_bulk_action(task_log: TaskLog) -> None:
         )
         return
     # One SQL statement does the work, so there is no progress to report until it is done;
-    # counting the rows first to show a total would cost a second pass over them.
-    TaskLog.objects.filter(pk=task_log.pk, state=TaskLog.State.QUEUED).update(
-        state=TaskLog.State.RUNNING, started_at=timezone.now()
-    )
+    # counting the rows first to show a total would cost a second pass over them. While it
+    # runs, the row stays locked (select_for_update below): that, not a heartbeat, is how the
+    # stale sweep tells a long statement from a dead worker.
+    now = timezone.now()
+    if not TaskLog.objects.filter(pk=task_log.pk, state__in=[TaskLog.State.QUEUED, TaskLog.State.RUNNING]).update(
+        state=TaskLog.State.RUNNING, started_at=now, updated_at=now, attempts=F("attempts") + 1
+    ):
+        return  # finished already: a redelivered message
     try:
         with transaction.atomic():
             task_log = TaskLog.objects.select_for_update().get(pk=task_log.pk)
@@ -156,8 +161,10 @@ def run_bulk_action(task_log: TaskLog) -> None:
             task_log.state, task_log.finished_at = TaskLog.State.SUCCEEDED, timezone.now()
             task_log.message = outcome.skipped_text()
             task_log.save()
+    except TRANSIENT_ERRORS:
+        raise  # the database went away or chose this transaction to die: the task tries again
     except Exception as error:
-        TaskLog.objects.filter(pk=task_log.pk).update(
+        TaskLog.objects.filter(pk=task_log.pk).exclude(state=TaskLog.State.SUCCEEDED).update(
             state=TaskLog.State.FAILED, finished_at=timezone.now(), message=f"Failed, nothing was changed: {error}"
         )
         raise
@@ -245,8 +252,10 @@ def _load_incoming(cursor, phones: list[str]) -> None:
 # TaskLog (save_upload), the worker or the command runs it (import_numbers).
 
 PROGRESS_EVERY = 5_000  # rows between progress commits, so the Tasks Logs page sees a job move
-STALE_AFTER = timedelta(minutes=2)  # a running import writes progress far more often than this
 MAX_ATTEMPTS = 3
+# A lost connection (the database restarted or failed over) or a deadlock victim: worth another
+# try a moment later, unlike a bug or a bad file. The tasks retry these (blacklist/tasks.py).
+TRANSIENT_ERRORS = (OperationalError, InterfaceError)
 ADDED_AS = {Status.REVIEW: "for review", Status.APPROVED: "as approved", Status.PERMANENT: "as permanently approved"}
 logger = logging.getLogger(__name__)
 
@@ -297,6 +306,9 @@ def import_numbers(task_log: TaskLog, on_progress: Callable[[int, int], None] | 
             )
             task_log.save()
         return task_log
+    except TRANSIENT_ERRORS:
+        logger.warning("Import %s lost its database connection; it will be tried again", task_log.pk)
+        raise
     except Exception as error:
         logger.exception("Import %s failed", task_log.pk)
         now = timezone.now()
@@ -339,19 +351,48 @@ def _check_rows(task_log: TaskLog, on_progress) -> _CheckedRows:
     return checked
 
 
-def sweep_stale_imports() -> list[int]:
-    """Imports whose row stopped moving (their worker died): fail those that died MAX_ATTEMPTS
-    times, and return the others' ids to send again (safe: a job runs to the end only once)."""
+def stale_after() -> timedelta:
+    """How long an unfinished job's row may stand still before the sweep sends it again; a
+    running import writes progress far more often (settings.TASK_STALE_SECONDS)."""
+    return timedelta(seconds=settings.TASK_STALE_SECONDS)
+
+
+def _given_up(kind: str) -> str:
+    what = ("importing this file", "added. Upload the file again") if kind == TaskLog.Kind.IMPORT else (
+        "running this action", "changed. Run it again")
+    return (f"The worker stopped {MAX_ATTEMPTS} times while {what[0]}, so it was given up; nothing was"
+            f" {what[1]} to retry.")
+
+
+def sweep_stale_jobs() -> list[tuple[str, int]]:
+    """Jobs left queued or running with nobody working on them (the worker died, or the message
+    never reached the broker): fail those that died MAX_ATTEMPTS times, and return the others'
+    (kind, id) to send again; safe, since a job runs to the end only once.
+
+    A job is stale when its row stopped moving and no transaction holds it locked. An import's
+    merge and a bulk action's one statement hold their row locked however long they take, so
+    `skip_locked` passes them over (PostgreSQL); on SQLite the sweep's own write lock waits for
+    them to finish (or times out, and the next sweep tries again)."""
     now = timezone.now()
-    stale = TaskLog.objects.filter(
-        kind=TaskLog.Kind.IMPORT, state__in=[TaskLog.State.QUEUED, TaskLog.State.RUNNING], updated_at__lt=now - STALE_AFTER
-    )
     with transaction.atomic():
-        stale.filter(state=TaskLog.State.RUNNING, attempts__gte=MAX_ATTEMPTS).update(
-            state=TaskLog.State.FAILED, finished_at=now, updated_at=now,
-            message=f"The worker stopped {MAX_ATTEMPTS} times while importing this file, so it was given up;"
-                    " nothing was added. Upload the file again to retry.",
+        stale = list(
+            TaskLog.objects.select_for_update(skip_locked=True)
+            .filter(state__in=[TaskLog.State.QUEUED, TaskLog.State.RUNNING], updated_at__lt=now - stale_after())
+            .values_list("kind", "pk", "state", "attempts")
         )
-        again = list(stale.select_for_update().values_list("pk", flat=True))
-        TaskLog.objects.filter(pk__in=again).update(updated_at=now)  # the next sweep waits STALE_AFTER again
+        again = []
+        for kind, pk, state, attempts in stale:
+            if state == TaskLog.State.RUNNING and attempts >= MAX_ATTEMPTS:
+                fail_job(pk, _given_up(kind))
+            else:
+                again.append((kind, pk))
+        TaskLog.objects.filter(pk__in=[pk for _, pk in again]).update(updated_at=now)  # next sweep waits again
     return again
+
+
+def fail_job(task_log_id: int, message: str) -> None:
+    """Mark a job that cannot go on failed with a reason for people, unless it already finished."""
+    now = timezone.now()
+    TaskLog.objects.filter(pk=task_log_id, state__in=[TaskLog.State.QUEUED, TaskLog.State.RUNNING]).update(
+        state=TaskLog.State.FAILED, finished_at=now, updated_at=now, message=message
+    )

@@ -25,6 +25,8 @@ from .paging import PAGE_SIZES, clean_sort, keyset_page
 from .tables import BlacklistTable
 
 BACKGROUND_ABOVE = 10_000  # "all matching" over this many numbers runs as a Celery task
+_QUEUE_DOWN = (" The queue is unreachable right now, so it will start by itself once the queue is back;"
+               " it is stored, nothing is lost.")
 can_view = permission_required("blacklist.view_blacklistednumber", raise_exception=True)
 can_add = permission_required("blacklist.add_blacklistednumber", raise_exception=True)
 
@@ -210,8 +212,11 @@ def _start_in_background(request, tab, form):
             created_by=request.user,
             params={"tab": tab, "action": action_name, "query": form.cleaned_data["query"]},
         )
-        tasks.run_bulk_action.delay_on_commit(task_log.pk)
-    messages.info(request, f"{ACTIONS[action_name].bulk_label}: started in the background. Its progress is below.")
+        sending = tasks.send_on_commit(tasks.run_bulk_action, task_log.pk)
+    if sending.failed:
+        messages.warning(request, f"{ACTIONS[action_name].bulk_label}: queued.{_QUEUE_DOWN}")
+    else:
+        messages.info(request, f"{ACTIONS[action_name].bulk_label}: started in the background. Its progress is below.")
     return redirect("tasks_logs:list")
 
 
@@ -226,6 +231,9 @@ def upload(request):
     _check_status_allowed(request, form.requested_status())
     with transaction.atomic():
         task_log = services.save_upload(form.cleaned_data["file"], form.requested_status(), request.user)
-        tasks.import_upload.delay_on_commit(task_log.pk)
-    messages.success(request, f"{task_log.file_name}: {task_log.total:,} rows queued for import. Its progress is below.")
+        sending = tasks.send_on_commit(tasks.import_upload, task_log.pk)
+    if sending.failed:
+        messages.warning(request, f"{task_log.file_name}: {task_log.total:,} rows queued for import.{_QUEUE_DOWN}")
+    else:
+        messages.success(request, f"{task_log.file_name}: {task_log.total:,} rows queued for import. Its progress is below.")
     return redirect("tasks_logs:list")

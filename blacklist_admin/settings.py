@@ -135,6 +135,17 @@ SECRET_KEY = secret_key(DEBUG, VAR_DIR)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
+# HTTPS: on by default once DEBUG is off and the site answers for hosts other than this machine;
+# `make serve` (localhost only) stays plain http. HTTPS=1/0 decides explicitly. TLS is expected to
+# end at a proxy that sets X-Forwarded-Proto (trusted only while HTTPS is on, or per env).
+HTTPS = env_bool("HTTPS", not DEBUG and not set(ALLOWED_HOSTS) <= {"localhost", "127.0.0.1", "[::1]"})
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("TRUST_X_FORWARDED_PROTO", HTTPS) else None
+SECURE_SSL_REDIRECT = SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = HTTPS
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000 if HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", HTTPS)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)  # a promise about the whole domain: its owner's call
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]  # ("not preloaded"), see above
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -235,6 +246,8 @@ CELERY_TASK_ACKS_LATE = True  # a job whose worker dies is delivered again, not 
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1  # long jobs: a worker holds one at a time
 CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]  # a worker never unpickles what arrives on the queue
+CELERY_RESULT_SERIALIZER = "json"
 CELERY_RESULT_EXPIRES = 3600
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
@@ -242,7 +255,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # run workers for both (`-Q imports,bulk`), or separate ones (README, Deploying).
 CELERY_TASK_ROUTES = {
     "blacklist.tasks.import_upload": {"queue": "imports"},
-    "blacklist.tasks.sweep_stale_imports": {"queue": "imports"},
+    "blacklist.tasks.sweep_stale_jobs": {"queue": "imports"},
     "blacklist.tasks.run_bulk_action": {"queue": "bulk"},
 }
 WORKER_QUEUES = "imports,bulk,celery"  # what `make run`, `make serve` and the tests' workers consume
@@ -265,6 +278,10 @@ LOGGING = {
     "loggers": {"django.server": {"level": "WARNING"}},  # runserver's own access lines: ours replace them
 }
 
-# Where a beat runs (`celery worker --beat`), imports a dead worker left behind are sent again.
-CELERY_BEAT_SCHEDULE = {"sweep-stale-imports": {"task": "blacklist.tasks.sweep_stale_imports", "schedule": 60.0}}
+# Where a beat runs (`celery worker --beat`), jobs a dead worker left behind, or whose message
+# never reached the broker, are sent again: those whose row stood still TASK_STALE_SECONDS (a
+# running import writes progress far more often), looked for every TASK_SWEEP_SECONDS.
+TASK_STALE_SECONDS = env_int("TASK_STALE_SECONDS", 120, minimum=1)
+TASK_SWEEP_SECONDS = env_int("TASK_SWEEP_SECONDS", 60, minimum=1)
+CELERY_BEAT_SCHEDULE = {"sweep-stale-jobs": {"task": "blacklist.tasks.sweep_stale_jobs", "schedule": TASK_SWEEP_SECONDS}}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")

@@ -305,7 +305,7 @@ def test_sweep_sends_again_the_imports_whose_worker_died_and_gives_up_after_thre
     alive = make_task(TaskLog.State.RUNNING, minutes_ago=0.5)
     done = make_task(TaskLog.State.SUCCEEDED, minutes_ago=60)
 
-    again = services.sweep_stale_imports()
+    again = [pk for _, pk in services.sweep_stale_jobs()]
 
     assert sorted(again) == sorted([dead.pk, lost.pk])
     hopeless.refresh_from_db()
@@ -314,7 +314,7 @@ def test_sweep_sends_again_the_imports_whose_worker_died_and_gives_up_after_thre
     for untouched, state in ((alive, TaskLog.State.RUNNING), (done, TaskLog.State.SUCCEEDED)):
         untouched.refresh_from_db()
         assert untouched.state == state
-    assert services.sweep_stale_imports() == []  # re-sent ones wait STALE_AFTER before the next try
+    assert services.sweep_stale_jobs() == []  # re-sent ones wait TASK_STALE_SECONDS before the next try
 
 
 # The same code path from the command line.

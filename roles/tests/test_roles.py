@@ -120,7 +120,7 @@ def test_a_viewer_sees_no_button_it_cannot_use(client, make_user, make_numbers):
     client.force_login(make_user("Viewer"))
     page = client.get(reverse("blacklist:review")).content.decode()
 
-    assert "Approve Blacklist number" not in page and "bulk-action" not in page
+    assert "Approve Blacklist number" not in page and "bulk-action" not in page and 'type="checkbox"' not in page
     assert "Add Blacklisted Leads" not in page and ">API</a>" not in page and ">Roles</a>" not in page
     assert ">Activity</a>" in page and ">Tasks Logs</a>" in page and "Export CSV" in page
 
