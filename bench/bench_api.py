@@ -36,10 +36,12 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.database import ensure_database  # noqa: E402
 
 AREA_CODES = ["206", "212", "305", "312", "415", "503", "617", "702", "808", "917"]
 ROWS = 10_000_000  # one million per area code: exchanges 200–299, lines 0000–9999
@@ -77,20 +79,6 @@ def server():
 
 
 # ---- the benchmark's side --------------------------------------------------------------------
-
-
-def prepare_database(url: str) -> None:
-    import psycopg2
-
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    connection = psycopg2.connect(parts._replace(path="/postgres").geturl())
-    connection.autocommit = True
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
-        if not cursor.fetchone():
-            cursor.execute(f'CREATE DATABASE "{name}"')
-    connection.close()
 
 
 def fill() -> None:
@@ -260,7 +248,7 @@ def main() -> None:
     if args.without_health_checks:
         env["BENCH_WITHOUT_HEALTH_CHECKS"] = "1"
     os.environ.update(env)
-    prepare_database(url)
+    ensure_database(url)
 
     import django
 

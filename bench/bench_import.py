@@ -27,23 +27,16 @@ import sys
 import time
 from pathlib import Path
 
-import psycopg2
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.database import ensure_database  # noqa: E402
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/blacklist_bench_import"
 
 
 def setup_django(url: str) -> None:
-    server, name = url.rsplit("/", 1)
-    connection = psycopg2.connect(f"{server}/postgres")
-    connection.autocommit = True
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
-        if not cursor.fetchone():
-            cursor.execute(f'CREATE DATABASE "{name}"')
-    connection.close()
-    os.environ["DATABASE_URL"] = url
+    os.environ["DATABASE_URL"] = ensure_database(url)
     os.environ.setdefault("VAR_DIR", "/tmp/bench_import_var")
     os.environ.setdefault("LOG_LEVEL", "WARNING")  # not a JSON line per request measured
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "blacklist_admin.settings")

@@ -20,22 +20,10 @@ import sys
 import time
 from pathlib import Path
 
-import psycopg2
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-
-def prepare_database(server: str, rows: int) -> str:
-    name = f"blacklist_bench_{rows}"
-    connection = psycopg2.connect(f"{server}/postgres")
-    connection.autocommit = True
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
-        if not cursor.fetchone():
-            cursor.execute(f'CREATE DATABASE "{name}"')
-    connection.close()
-    return f"{server}/{name}"
+from bench.database import ensure_database  # noqa: E402
 
 
 def fill(rows: int) -> None:
@@ -118,7 +106,7 @@ def main() -> None:
     parser.add_argument("--json", help="also write the results here, for `make bench`")
     args = parser.parse_args()
     server = os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432")
-    os.environ["DATABASE_URL"] = prepare_database(server, args.rows)
+    os.environ["DATABASE_URL"] = ensure_database(f"{server}/blacklist_bench_{args.rows}")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "blacklist_admin.settings")
     os.environ.setdefault("VAR_DIR", str(ROOT / "var" / "bench"))
     os.environ.setdefault("LOG_LEVEL", "WARNING")  # not a JSON line per request measured
