@@ -32,6 +32,12 @@ def test_large_bulk_remove_runs_in_the_worker_and_keeps_permanent_numbers(admin_
     assert (task_log.state, task_log.changed, task_log.skipped) == (TaskLog.State.SUCCEEDED, 10_050, 3)
     assert task_log.message == "3 permanently approved numbers were skipped."
     assert sorted(BlacklistedNumber.objects.values_list("status", flat=True)) == [Status.PERMANENT] * 3
-    events = [json.loads(line) for line in celery_worker_process.log_path.read_text().splitlines()
-              if line.startswith("{") and '"task_log_id"' in line]
-    assert {(e["event"], e["task_log_id"]) for e in events} >= {("started", task_log.pk), ("finished", task_log.pk)}
+    expected = {("started", task_log.pk), ("finished", task_log.pk)}
+    deadline = time.monotonic() + 10  # the worker logs "finished" just after the row is committed
+    while True:
+        events = [json.loads(line) for line in celery_worker_process.log_path.read_text().splitlines()
+                  if line.startswith("{") and '"task_log_id"' in line]
+        if {(e["event"], e["task_log_id"]) for e in events} >= expected or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert {(e["event"], e["task_log_id"]) for e in events} >= expected
