@@ -1,3 +1,4 @@
+import re
 from datetime import timedelta
 
 from django.contrib import messages
@@ -19,6 +20,7 @@ from .tables import EventTable, change_text, source_html
 
 can_view = permission_required("audit.view_event", raise_exception=True)
 CHART_DAYS = 30  # the chart's range when the filter names none
+_E164 = re.compile(r"^\+[1-9][0-9]{1,14}$")
 
 
 def _events():
@@ -84,8 +86,8 @@ def history(request):
     typed = request.GET.get("phone", "").strip()
     context = {"typed": typed, "phone": "", "listing": None, "events": []}
     if typed:
-        try:
-            phone = normalize_phone(typed)
+        try:  # as stored (the rows' links), even if today's phone metadata would no longer accept it
+            phone = typed if _E164.match(typed) else normalize_phone(typed)
         except InvalidPhone as error:
             messages.warning(request, f"“{typed[:40]}” is not a phone number: {error.reason}.")
             return redirect("audit:history")

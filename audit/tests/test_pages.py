@@ -117,3 +117,9 @@ def test_the_chart_counts_added_approved_and_removed_per_day(admin_client, story
 def test_the_chart_follows_the_chosen_range(admin_client, story):
     page = text(admin_client.get(reverse("audit:activity"), {"date_after": "2026-01-01", "date_before": "2026-01-03"}))
     assert page.count("<rect") == 3 * 3
+
+
+def test_history_takes_a_number_as_stored_even_if_metadata_would_refuse_it_now(admin_client, admin_user):
+    services.add_numbers(["+12000123456"], Status.REVIEW, admin_user)  # area code 200: not valid today
+    page = text(admin_client.get(reverse("audit:history"), {"phone": "+12000123456"}))
+    assert "History of +12000123456" in page and "Now on the blacklist" in page
