@@ -4,7 +4,7 @@ measured in the same run, on PostgreSQL.
     .venv/bin/python bench/bench_audit.py               # 1M numbers, 3 rounds
     .venv/bin/python bench/bench_audit.py --rounds 5
 
-Builds (once, then reuses) the database `h6_bench` on BENCH_POSTGRES (default
+Builds (once, then reuses) the database `blacklist_bench_audit` on BENCH_POSTGRES (default
 postgres://postgres@127.0.0.1:5432), migrated, with --rows numbers for review inserted by one
 INSERT … SELECT generate_series. Each round times, in alternating order:
   without audit  the statement approve ran before the audit trail: one QuerySet.update()
@@ -25,22 +25,11 @@ import sys
 import time
 from pathlib import Path
 
-import psycopg2
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-NAME = "h6_bench"
+NAME = "blacklist_bench_audit"
 
-
-def prepare_database(server: str) -> str:
-    connection = psycopg2.connect(f"{server}/postgres")
-    connection.autocommit = True
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [NAME])
-        if not cursor.fetchone():
-            cursor.execute(f'CREATE DATABASE "{NAME}"')
-    connection.close()
-    return f"{server}/{NAME}"
+from bench.database import ensure_database  # noqa: E402
 
 
 def fill(rows: int) -> None:
@@ -110,8 +99,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--json", help="also write the results here, for `make bench`")
     args = parser.parse_args()
-    os.environ["DATABASE_URL"] = prepare_database(os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432"))
+    server = os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432")
+    os.environ["DATABASE_URL"] = ensure_database(f"{server}/{NAME}")
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "blacklist_admin.settings")
     os.environ.setdefault("VAR_DIR", str(ROOT / "var" / "bench"))
 
@@ -162,6 +154,14 @@ def main() -> None:
           f"  (target ≤ 2×: {'met' if ratio <= 2 else 'NOT met'})")
     for name, ms in pages.items():
         print(f"  {name}: {ms:,.0f} ms (median of 5)")
+    if args.json:
+        from bench.results import Result, write_json
+
+        write_json(args.json, [
+            Result(f"bulk approve of {args.rows:,} rows with audit events", statistics.median(audited) * 1000,
+                   statistics.median(plain) * 1000, "the same approve without audit", "≤ 2× without", ratio <= 2),
+            *(Result(f"  {name}", ms, None, "", "", None) for name, ms in pages.items()),
+        ], benchmark="audit", rows=args.rows, rounds=args.rounds)
     sys.exit(0 if ratio <= 2 else 1)
 
 
