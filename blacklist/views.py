@@ -224,6 +224,9 @@ def _start_in_background(request, tab, form):
 @can_add
 def upload(request):
     form = UploadForm(request.POST, request.FILES)
+    if refused := getattr(request, "upload_refused", ""):  # blacklist.uploads stopped reading it
+        messages.error(request, f"The file was not uploaded. {refused} Nothing was stored.")
+        return redirect("blacklist:add")
     if not form.is_valid():
         problems = " ".join(error for errors in form.errors.values() for error in errors)
         messages.error(request, f"The file was not uploaded. {problems} Nothing was stored.")

@@ -159,6 +159,7 @@ INSTALLED_APPS = [
     "blacklist",
     "tasks_logs",
     "api",
+    "accounts",
     "audit",
     "roles",
 ]
@@ -206,6 +207,12 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "blacklist:review"
 LOGOUT_REDIRECT_URL = "login"
+# Failed logins, counted in the database (accounts.LoginFailures): this many to one username, or
+# from one address, within LOGIN_LOCKOUT_MINUTES, and logins there wait for the window to pass.
+AUTHENTICATION_BACKENDS = ["accounts.backends.ThrottledModelBackend"]
+LOGIN_FAILURES_PER_ACCOUNT = env_int("LOGIN_FAILURES_PER_ACCOUNT", 5, minimum=1)
+LOGIN_FAILURES_PER_IP = env_int("LOGIN_FAILURES_PER_IP", 20, minimum=1)
+LOGIN_LOCKOUT_MINUTES = env_int("LOGIN_LOCKOUT_MINUTES", 15, minimum=1)
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = time_zone(os.environ.get("TIME_ZONE", "UTC"))
@@ -235,6 +242,11 @@ DEFAULT_PHONE_REGION = phone_region(os.environ.get("DEFAULT_PHONE_REGION", "US")
 
 # The largest CSV file the upload form and `import_blacklist` accept (50,000 rows fit in far less).
 UPLOAD_MAX_MB = env_int("UPLOAD_MAX_MB", 5, minimum=1)
+FILE_UPLOAD_HANDLERS = [  # the first stops reading a body over UPLOAD_MAX_MB (blacklist/uploads.py)
+    "blacklist.uploads.SizeLimitHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 
 # Whether the API's check and scrub report numbers still for review as blocked. On by default:
 # a number someone asked to put on the list is not dialed while it waits for review.
