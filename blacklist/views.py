@@ -9,10 +9,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from tasks_logs.models import TaskLog
-
 from audit.events import Source
 from audit.models import Event
+from tasks_logs.models import TaskLog
 
 from . import services, tasks
 from .exports import csv_lines, number_rows
@@ -88,7 +87,6 @@ def _tab_page(request, tab):
         "actions": [(name, ACTIONS[name]) for name in allowed_actions(request.user, tab)],
         "users": get_user_model().objects.order_by("username").only("username"),
         "uploads": TaskLog.objects.filter(kind=TaskLog.Kind.IMPORT).only("file_name", "created_at")[:100],
-        "scopes": BulkActionForm.SCOPES,
     }
     return render(request, "blacklist/tab_table.html", context)
 
