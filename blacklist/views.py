@@ -106,7 +106,13 @@ def add(request):
             f" {outcome.unchanged:,} already listed were left as they were.",
         )
         return redirect("blacklist:add")
-    return render(request, "blacklist/add.html", {"tab": "add", "tab_counts": _tab_counts(), "form": form})
+    context = {
+        "tab": "add",
+        "tab_counts": _tab_counts(),
+        "form": form,
+        "upload": UploadForm(auto_id="id_upload_%s"),  # its own ids, apart from the hand-entry checkboxes
+    }
+    return render(request, "blacklist/add.html", context)
 
 
 @require_GET
