@@ -41,14 +41,17 @@ class BadBody(Exception):
 
 def api_view(methods: list[str], scope: str | None = None):
     """What every API endpoint accepts: these methods, no session and no CSRF token, and, given a
-    scope, an active API key holding it (see _refusal)."""
+    scope, an active API key holding it (see _refusal). A body it cannot read (BadBody) is a 400/415."""
 
     def decorate(view):
         @wraps(view)
         def wrapper(request, *args, **kwargs):
             if scope and (refused := _refusal(request, scope)):
                 return refused
-            return view(request, *args, **kwargs)
+            try:
+                return view(request, *args, **kwargs)
+            except BadBody as bad:
+                return _error(bad.status, str(bad))
 
         return csrf_exempt(login_not_required(require_http_methods(methods)(wrapper)))
 
@@ -146,10 +149,7 @@ def check(request):
 
 @api_view(["POST"], scope="check")
 def scrub(request):
-    try:
-        inputs = _numbers_in_body(request)
-    except BadBody as bad:
-        return _error(bad.status, str(bad))
+    inputs = _numbers_in_body(request)
     normalized = [_normalized(raw) for raw in inputs]
     listings = services.lookup({phone for phone, _ in normalized if phone})
     results = [_scrub_result(raw, phone, reason, listings) for raw, (phone, reason) in zip(inputs, normalized)]
@@ -163,10 +163,7 @@ def scrub(request):
 
 @api_view(["POST"], scope="add")
 def add_numbers(request):
-    try:
-        inputs = _numbers_in_body(request)
-    except BadBody as bad:
-        return _error(bad.status, str(bad))
+    inputs = _numbers_in_body(request)
     normalized = [_normalized(raw) for raw in inputs]
     phones = [phone for phone, _ in normalized if phone]
     status = Status.APPROVED if request.api_key.can_approve else Status.REVIEW

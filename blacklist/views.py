@@ -75,16 +75,17 @@ def _tab_page(request, tab):
     )
     tab_counts = _tab_counts()
     filtered = any(request.GET.get(name) for name in filterset.form.fields)
+    actions = allowed_actions(request.user, tab)
     context = {
         "tab": tab,
         "tab_counts": tab_counts,
         "filterset": filterset,
-        "table": BlacklistTable(page.rows, tab=tab, order_by=sort, actions=allowed_actions(request.user, tab)),
+        "table": BlacklistTable(page.rows, tab=tab, order_by=sort, actions=actions),
         "page": page,
         "per_page": per_page,
         "page_sizes": PAGE_SIZES,
         "matching": filterset.qs.count_estimate() if filtered else tab_counts[tab],
-        "actions": [(name, ACTIONS[name]) for name in allowed_actions(request.user, tab)],
+        "actions": [(name, ACTIONS[name]) for name in actions],
         "users": get_user_model().objects.order_by("username").only("username"),
         "uploads": TaskLog.objects.filter(kind=TaskLog.Kind.IMPORT).only("file_name", "created_at")[:100],
     }
