@@ -128,8 +128,7 @@ def _wait_for_line(log_path: Path, text: str, process: subprocess.Popen, timeout
 
 @pytest.fixture
 def numbers_made_by_every_path(admin_client, admin_user, celery_worker_process):
-    """~170 numbers for review and ~140 approved, made as users make them: two uploads imported by a
-    real worker process, hand entry, API adds, row and bulk actions (batches share timestamps)."""
+    """~300 numbers on both tabs made as users do: uploads via a worker, hand entry, API, row and bulk actions."""
     from api.services import create_key
     from tasks_logs.models import TaskLog
 

@@ -89,7 +89,7 @@ def problems_paging(client, tab: str, sort: str, url: str) -> list[str]:
     if order != sorted(order, reverse=sort.startswith("-") or sort == "default"):
         problems.append("the pages are not in the order chosen")
     if [len(page) for page in forward[:-1]] != [PER_PAGE] * (len(forward) - 1) or not forward[-1]:
-        problems.append(f"page sizes {[len(page) for page in forward]}: a short page before the last, or an empty last page")
+        problems.append(f"page sizes {[len(page) for page in forward]}: a short page before the last, or an empty one")
     if backward != forward[::-1]:
         problems.append(f"Previous from the last page shows {[len(page) for page in backward]} rows a page,"
                         f" Next showed {[len(page) for page in forward]}")

@@ -14,6 +14,7 @@ from blacklist.paging import keyset_page
 rewrite = importlib.import_module("blacklist.migrations.0005_timestamps_in_one_form").rewrite
 
 
+@pytest.mark.worker
 def test_every_timestamp_is_stored_in_the_form_the_orm_writes(numbers_made_by_every_path):
     """On SQLite timestamps are text compared as text: a second form (the raw SQL's "+00:00")
     breaks keyset pages and every range filter. Checks every DateTimeField of every model."""
