@@ -1,5 +1,6 @@
 """Fixtures shared by every app's tests: numbers in the database, a real Celery worker process,
-and the SQLite clean-up that lets transactional tests leave permanently approved numbers behind."""
+numbers made through every path users take, and the SQLite clean-up that lets transactional
+tests leave permanently approved numbers behind."""
 
 import importlib
 import os
@@ -11,7 +12,9 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
+from django.urls import reverse
 
 from blacklist.models import BlacklistedNumber, Status
 
@@ -121,3 +124,56 @@ def _wait_for_line(log_path: Path, text: str, process: subprocess.Popen, timeout
             break
         time.sleep(0.1)
     pytest.fail(f"Celery worker did not start:\n{log_path.read_text()[-3000:]}")
+
+
+@pytest.fixture
+def numbers_made_by_every_path(admin_client, admin_user, celery_worker_process):
+    """~300 numbers on both tabs made as users do: uploads via a worker, hand entry, API, row and bulk actions."""
+    from api.services import create_key
+    from tasks_logs.models import TaskLog
+
+    def upload(name, phones, **boxes):
+        file = SimpleUploadedFile(name, ("phone\n" + "\n".join(phones) + "\n").encode())
+        assert admin_client.post(reverse("blacklist:upload"), {"file": file, **boxes}).status_code == 302
+        task_log = TaskLog.objects.filter(file_name=name).get()
+        deadline = time.monotonic() + 60
+        while not task_log.is_finished and time.monotonic() < deadline:
+            time.sleep(0.1)
+            task_log.refresh_from_db()
+        assert task_log.state == TaskLog.State.SUCCEEDED, task_log.message
+
+    def by_hand(phones, **boxes):
+        response = admin_client.post(reverse("blacklist:add"), {"numbers": "\n".join(phones), **boxes})
+        assert response.status_code == 302
+
+    def by_api(phones, **options):
+        _, secret = create_key("dialer", can_check=True, can_add=True, expires_at=None, user=admin_user, **options)
+        response = admin_client.post("/api/v1/blacklist/numbers", phones, content_type="application/json",
+                                     headers={"Authorization": f"Bearer {secret}"})
+        assert response.status_code == 200, response.content
+
+    def row_action(tab, action, phone):
+        url = reverse("blacklist:row_action", args=[tab, action])
+        pk = BlacklistedNumber.objects.get(phone=phone).pk
+        assert admin_client.post(url, {"pk": pk, "query": ""}).status_code == 302
+
+    def bulk_action(tab, action, phones, **extra):
+        ids = list(BlacklistedNumber.objects.filter(phone__in=phones).values_list("pk", flat=True))
+        data = {"action": action, "scope": "selected", "ids": ids, "query": "", **extra}
+        assert admin_client.post(reverse("blacklist:bulk_action", args=[tab]), data).status_code == 302
+
+    upload("leads.csv", [f"(212) 555-{i:04d}" for i in range(150)] + ["212.555.0001", "12345"])
+    upload("approved.csv", [f"646-555-{i:04d}" for i in range(60)] + [f"212 555 {i:04d}" for i in range(10)],
+           approve="on")
+    by_hand([f"+1 312 555 {i:04d}" for i in range(30)] + [f"2125550{i:03d}" for i in range(140, 145)])
+    by_hand([f"(312) 555-{i:04d}" for i in range(100, 120)], approve="on")
+    by_api([f"415555{i:04d}" for i in range(25)], can_approve=False)
+    by_api([f"+1415555{i:04d}" for i in range(100, 125)], can_approve=True)
+    row_action("review", "approve", "+12125550020")
+    row_action("review", "approve_permanently", "+12125550021")
+    row_action("review", "remove", "+12125550022")
+    row_action("approved", "unapprove", "+13125550100")
+    row_action("approved", "approve_permanently", "+16465550000")
+    bulk_action("review", "approve", [f"+1212555{i:04d}" for i in range(30, 60)])
+    bulk_action("approved", "unapprove", [f"+1415555{i:04d}" for i in range(100, 112)])
+    bulk_action("review", "remove", ["+13125550000", "+13125550001"], confirmed="on")

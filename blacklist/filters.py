@@ -48,6 +48,16 @@ class BlacklistFilter(django_filters.FilterSet):
         prefix = phone_prefix(value)
         return queryset.with_prefix(prefix) if prefix else queryset.none()
 
+    def narrows(self) -> bool:
+        """Whether this filter may show fewer numbers than the whole tab: a field with a value after
+        cleaning (the form's, not the query string's names: "added" arrives as added_after and
+        added_before), or a filter that does not validate, which matches nothing."""
+        if not self.is_bound:
+            return False
+        if not self.is_valid():
+            return True
+        return any(value not in (None, "", [], ()) for value in self.form.cleaned_data.values())
+
     def filter_queryset(self, queryset):
         # django-filter drops an invalid field and filters on the rest: that would widen "all
         # matching". A filter that does not validate matches nothing instead.

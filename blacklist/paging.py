@@ -36,24 +36,29 @@ def keyset_page(numbers: QuerySet, sort: str, per_page: int, after: str = "", be
     order = [sort, "-id" if descending else "id"]
     if backwards:
         order = [_flip(term) for term in order]
-    page = numbers.order_by(*order)
+    ordered = numbers.order_by(*order)
+    page = ordered
     if cursor is not None:
         value, pk = cursor
         page = page.filter(_beyond(field, value, pk, smaller=descending != backwards))
     else:
         number = 1
     rows = list(page[: per_page + 1])
-    more = len(rows) > per_page
+    ahead = len(rows) > per_page  # one row more than the page: is there a page further on the way walked?
     rows = rows[:per_page]
+    # And the way we came from: one index seek (LIMIT 1) past the first row shown, so a link is
+    # offered only to rows that are there, also after walking back or after rows were removed.
+    behind = bool(cursor and rows) and ordered.filter(
+        _beyond(field, getattr(rows[0], field), rows[0].pk, smaller=descending == backwards)
+    ).exists()
     if backwards:
         rows.reverse()
-    has_next = more if not backwards else cursor is not None
-    has_previous = cursor is not None if not backwards else more
+    has_next, has_previous = (behind, ahead) if backwards else (ahead, behind)
     return KeysetPage(
         rows=rows,
         number=max(number, 1),
-        next_cursor=_encode(sort, rows[-1], field) if rows and has_next else None,
-        previous_cursor=_encode(sort, rows[0], field) if rows and has_previous and number > 1 else None,
+        next_cursor=_encode(sort, rows[-1], field) if has_next else None,
+        previous_cursor=_encode(sort, rows[0], field) if has_previous else None,
     )
 
 

@@ -182,6 +182,9 @@ def add_numbers(
     if not unique:
         return MergeOutcome(0, 0, 0)
     now = timezone.now()
+    # Stored as the ORM stores it (on SQLite: naive UTC text, no "+00:00"), or keyset pages and
+    # every other comparison with ORM-written rows go wrong: text compares as text there.
+    at = connection.ops.adapt_datetimefield_value(now)
     user_id = user.pk if user else None
     task_id = source_task.pk if source_task else None
     source = source or Source(Event.Via.UPLOAD if source_task else Event.Via.OTHER, task=source_task)
@@ -197,7 +200,7 @@ def add_numbers(
             " SELECT phone, %s, %s, %s, %s, %s, %s FROM incoming_phones WHERE true"
             " ON CONFLICT (phone) DO NOTHING"
         )
-        insert_params = [status, now, user_id, now, user_id, task_id]
+        insert_params = [status, at, user_id, at, user_id, task_id]
         if postgresql:  # the events from the INSERT's RETURNING, in the same statement
             cursor.execute(
                 f"WITH new AS ({insert} RETURNING phone)"
@@ -222,7 +225,7 @@ def add_numbers(
                     "  WHERE listed.status < %s FOR UPDATE OF listed) AS before"
                     f" WHERE {TABLE}.id = before.id RETURNING {TABLE}.phone, before.status)"
                     f" {events.INSERT_EVENTS} SELECT phone, status, {raise_to} FROM raised",
-                    [status, now, user_id, status, *raise_params],
+                    [status, at, user_id, status, *raise_params],
                 )
             else:
                 cursor.execute(
@@ -232,7 +235,7 @@ def add_numbers(
                 )
                 cursor.execute(
                     f"{update} FROM incoming_phones WHERE {TABLE}.phone = incoming_phones.phone AND {TABLE}.status < %s",
-                    [status, now, user_id, status],
+                    [status, at, user_id, status],
                 )
             raised = cursor.rowcount
         cursor.execute("DROP TABLE incoming_phones")

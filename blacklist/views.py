@@ -74,7 +74,6 @@ def _tab_page(request, tab):
         number=int(request.GET["page"]) if request.GET.get("page", "").isdigit() else 1,
     )
     tab_counts = _tab_counts()
-    filtered = any(request.GET.get(name) for name in filterset.form.fields)
     actions = allowed_actions(request.user, tab)
     context = {
         "tab": tab,
@@ -84,7 +83,7 @@ def _tab_page(request, tab):
         "page": page,
         "per_page": per_page,
         "page_sizes": PAGE_SIZES,
-        "matching": filterset.qs.count_estimate() if filtered else tab_counts[tab],
+        "matching": filterset.qs.count_estimate() if filterset.narrows() else tab_counts[tab],
         "actions": [(name, ACTIONS[name]) for name in actions],
         "users": get_user_model().objects.order_by("username").only("username"),
         "uploads": TaskLog.objects.filter(kind=TaskLog.Kind.IMPORT).only("file_name", "created_at")[:100],

@@ -1,5 +1,7 @@
 """The two list tabs: filters, sorting, keyset pages, counts, and a fixed number of queries."""
 
+import html
+import re
 from datetime import timedelta
 
 import pytest
@@ -164,3 +166,61 @@ def test_page_view_runs_a_fixed_number_of_queries(admin_client, admin_user):
     # session, user, the page's rows, users and uploads for the filter menus, and per tab
     # count up to 6 statements on PostgreSQL (plan estimate, then a time-boxed exact count).
     assert queries_for(100) <= 17
+
+
+@pytest.mark.parametrize("dates, matching", [
+    ({"added_after": 2}, 0),  # days from today
+    ({"added_before": -3}, 0),
+    ({"added_after": -3, "added_before": 2}, 60),
+])
+def test_the_matching_count_and_the_all_matching_scope_follow_the_added_dates(admin_client, many_numbers, dates,
+                                                                              matching):
+    query = {name: timezone.localdate() + timedelta(days=days) for name, days in dates.items()}
+    response = admin_client.get(reverse("blacklist:review"), query)
+    page = response.content.decode()
+    assert len(shown(response)) == min(matching, 25)
+    assert f'">{matching} matching<' in page
+    assert f"All {matching} records matching the filter" in page
+    assert BlacklistedNumber.objects.for_review().filter(added_at__date__gte=timezone.localdate() + timedelta(days=2)
+                                                         ).count() == 0
+
+
+def _links(response) -> dict[str, str]:
+    """The Next/Previous links the page offers (a disabled button has no href)."""
+    found = re.findall(r'<a class="[^"]*" href="([^"]*)" rel="(next|prev)"', response.content.decode())
+    return {rel: html.unescape(href) for href, rel in found if href}
+
+
+def _click(client, tab_url, response, rel):
+    return client.get(tab_url + _links(response)[rel])
+
+
+def test_the_last_page_offers_no_next_also_when_reached_again_by_previous(admin_client, many_numbers):
+    review = reverse("blacklist:review")
+    second = _click(admin_client, review, admin_client.get(review), "next")
+    third = _click(admin_client, review, second, "next")
+    assert (len(shown(third)), "next" in _links(third)) == (10, False)
+    back_to_second = _click(admin_client, review, third, "prev")
+    assert shown(back_to_second) == shown(second) and "next" in _links(back_to_second)
+
+    # The last page's ten numbers are removed (all records on that page), then the user goes back
+    # to the second page by the same link: nothing is after it any more, so it offers no Next.
+    page_ids = [row.pk for row in third.context["page"].rows]
+    admin_client.post(reverse("blacklist:bulk_action", args=["review"]),
+                      {"action": "remove", "scope": "page", "page_ids": page_ids, "confirmed": "on", "query": ""})
+    again = admin_client.get(review + _links(third)["prev"])
+
+    assert BlacklistedNumber.objects.for_review().count() == 50
+    assert shown(again) == shown(second)
+    assert "next" not in _links(again)
+    assert "prev" in _links(again)
+
+
+def test_a_tab_of_exactly_two_pages_offers_next_once_and_previous_once(admin_client, many_numbers):
+    BlacklistedNumber.objects.filter(phone__in=[f"+1212555{i:04d}" for i in range(10)]).delete()
+    review = reverse("blacklist:review")
+    first = admin_client.get(review)
+    second = _click(admin_client, review, first, "next")
+    back = _click(admin_client, review, second, "prev")
+    assert [len(shown(page)) for page in (first, second, back)] == [25, 25, 25]
+    assert [sorted(_links(page)) for page in (first, second, back)] == [["next"], ["prev"], ["next"]]
