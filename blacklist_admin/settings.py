@@ -1,6 +1,7 @@
 """The one settings module. Environments differ only by environment variables, each with a
 safe default for `make run` on a laptop: SQLite and an embedded Celery broker under var/."""
 
+import ipaddress
 import os
 import zoneinfo
 from pathlib import Path
@@ -46,6 +47,19 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if value is None:
         return default
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def env_networks(name: str) -> list:
+    """Comma-separated addresses or networks (`10.0.0.5`, `10.0.0.0/24`, `::1`)."""
+    networks = []
+    for item in env_list(name, []):
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"{name}: {item!r} is not an IP address or network (e.g. 10.0.0.5, 10.0.0.0/24)."
+            ) from None
+    return networks
 
 
 def database_from_url(url: str | None, var_dir: Path) -> dict:
@@ -213,6 +227,9 @@ AUTHENTICATION_BACKENDS = ["accounts.backends.ThrottledModelBackend"]
 LOGIN_FAILURES_PER_ACCOUNT = env_int("LOGIN_FAILURES_PER_ACCOUNT", 5, minimum=1)
 LOGIN_FAILURES_PER_IP = env_int("LOGIN_FAILURES_PER_IP", 20, minimum=1)
 LOGIN_LOCKOUT_MINUTES = env_int("LOGIN_LOCKOUT_MINUTES", 15, minimum=1)
+# The proxies in front of gunicorn, whose X-Forwarded-For is believed (accounts/throttle.py):
+# addresses or networks. None by default: any client could write that header itself.
+TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES")
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = time_zone(os.environ.get("TIME_ZONE", "UTC"))
