@@ -12,13 +12,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
+from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 
 from blacklist.models import BlacklistedNumber, Status
 
-from .models import ApiKey
+from .models import SCOPE_PERMISSIONS, ApiKey
 
 KEY_START = "dnc_"
 MAX_NUMBERS = 10_000  # a scrub or add request; well under Django's 2.5 MB body limit
@@ -33,9 +36,32 @@ _KEYS = ApiKey._meta.db_table
 _KEY_COLUMNS = ["id", "name", "can_check", "can_add", "can_approve", "expires_at", "revoked_at", "last_used_at",
                 "created_by_id"]
 _PREPARED_ON = weakref.WeakSet()  # the psycopg2 connections on which api_check is PREPAREd
+
+
+def _creator_may(permission: str) -> str:
+    """SQL: whether the key's creator `u` holds `permission` (app_label.codename) now, directly or
+    through a group, as Django's ModelBackend decides (superusers hold all; checked with is_active)."""
+    app_label, codename = permission.split(".")  # constants of ours, never user input
+    user_permissions = get_user_model().user_permissions.through._meta.db_table
+    user_groups = get_user_model().groups.through._meta.db_table
+    group_permissions = Group.permissions.through._meta.db_table
+    return (
+        f"(u.is_superuser OR EXISTS (SELECT 1 FROM {Permission._meta.db_table} p"
+        f" JOIN {ContentType._meta.db_table} ct ON ct.id = p.content_type_id"
+        f" WHERE ct.app_label = '{app_label}' AND p.codename = '{codename}' AND ("
+        f"p.id IN (SELECT up.permission_id FROM {user_permissions} up WHERE up.user_id = u.id)"
+        f" OR p.id IN (SELECT gp.permission_id FROM {user_groups} ug JOIN {group_permissions} gp"
+        f" ON gp.group_id = ug.group_id WHERE ug.user_id = u.id))))"
+    )
+
+
+# The key, its creator's state and permissions for each scope, and the number: one round trip.
 _KEY_AND_NUMBER = (
-    f"SELECT {', '.join('k.' + column for column in _KEY_COLUMNS)}, n.status, n.status_changed_at"
-    f" FROM {_KEYS} k LEFT JOIN {_NUMBERS} n ON n.phone = %s WHERE k.key_hash = %s"
+    f"SELECT {', '.join('k.' + column for column in _KEY_COLUMNS)}, u.is_active,"
+    f" {', '.join(_creator_may(permission) for permission in SCOPE_PERMISSIONS.values())},"
+    f" n.status, n.status_changed_at"
+    f" FROM {_KEYS} k LEFT JOIN {get_user_model()._meta.db_table} u ON u.id = k.created_by_id"
+    f" LEFT JOIN {_NUMBERS} n ON n.phone = %s WHERE k.key_hash = %s"
 )
 
 
@@ -82,8 +108,9 @@ def authenticate(authorization: str, phone: str | None = None) -> tuple[ApiKey, 
     answer costs one round trip to the database.
 
     Read on every request, so a revoked key is refused from its next request on, in every
-    process. A caller chooses the key, not its hash, so the index lookup's timing reveals nothing
-    about stored hashes.
+    process, and so is a key whose creator is deactivated or deleted; a key's scopes are cut to
+    what its creator may do now (the withheld ones are listed in `key.withheld`). A caller
+    chooses the key, not its hash, so the index lookup's timing reveals nothing about stored hashes.
     """
     scheme, _, secret = authorization.strip().partition(" ")
     secret = secret.strip()
@@ -92,12 +119,20 @@ def authenticate(authorization: str, phone: str | None = None) -> tuple[ApiKey, 
     row = _key_and_number(phone, hash_key(secret))
     if row is None:
         raise KeyRefused("Unknown API key.")
-    *key_values, status, since = row
+    key_values, (creator_active, *creator_may), (status, since) = (
+        row[:len(_KEY_COLUMNS)], row[len(_KEY_COLUMNS):-2], row[-2:])
     key = ApiKey(**dict(zip(_KEY_COLUMNS, key_values)))
     key.expires_at, key.revoked_at, key.last_used_at = map(_aware, [key.expires_at, key.revoked_at, key.last_used_at])
     now = timezone.now()
     if (state := key.state(now)) != "active":
         raise KeyRefused(f"This API key has been {state}." if state == "revoked" else "This API key has expired.")
+    if creator_active is None:
+        raise KeyRefused("The user who made this API key no longer exists: ask for a new key.")
+    if not creator_active:
+        raise KeyRefused("The user who made this API key has been deactivated: ask for a new key.")
+    key.withheld = {field for field, may in zip(SCOPE_PERMISSIONS, creator_may) if getattr(key, field) and not may}
+    for field in key.withheld:
+        setattr(key, field, False)
     if key.last_used_at is None or now - key.last_used_at >= LAST_USED_PRECISION:
         _record_use(key, now)
     return key, Listing(Status(status), _aware(since)) if status is not None else None
