@@ -62,17 +62,23 @@ def env_networks(name: str) -> list:
     return networks
 
 
+# Every SQLite connection: WAL, so the worker writes while pages read; recursive triggers, so
+# `INSERT OR REPLACE` / `UPDATE OR REPLACE` fire the delete triggers that guard permanent numbers
+# and audit events (blacklist/migrations/0005) instead of silently replacing the row.
+SQLITE_OPTIONS = {
+    "timeout": 20,
+    "transaction_mode": "IMMEDIATE",
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA recursive_triggers=ON;",
+}
+
+
 def database_from_url(url: str | None, var_dir: Path) -> dict:
-    """DATABASE_URL unset → a SQLite file in var/ (WAL, so the worker writes while pages read)."""
+    """DATABASE_URL unset → a SQLite file in var/."""
     if not url:
         return {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": var_dir / "db.sqlite3",
-            "OPTIONS": {
-                "timeout": 20,
-                "transaction_mode": "IMMEDIATE",
-                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-            },
+            "OPTIONS": dict(SQLITE_OPTIONS),
             "TEST": {"NAME": var_dir / "test.sqlite3"},  # a file, so a worker process can share it
         }
     scheme = urlsplit(url).scheme
@@ -84,6 +90,8 @@ def database_from_url(url: str | None, var_dir: Path) -> dict:
         database = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
         if database["ENGINE"] == "django.db.backends.postgresql":
             database.setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)  # fail fast, not hang
+        else:  # sqlite:/// (e.g. the tests' worker processes): the same connection settings
+            database["OPTIONS"] = {**SQLITE_OPTIONS, **database.get("OPTIONS", {})}
     except ValueError as error:
         raise ImproperlyConfigured(f"DATABASE_URL could not be read: {error}") from None
     if database["ENGINE"] == "django.db.backends.postgresql" and not database.get("NAME"):
