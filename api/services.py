@@ -38,27 +38,29 @@ _KEY_COLUMNS = ["id", "name", "can_check", "can_add", "can_approve", "expires_at
 _PREPARED_ON = weakref.WeakSet()  # the psycopg2 connections on which api_check is PREPAREd
 
 
-def _creator_may(permission: str) -> str:
-    """SQL: whether the key's creator `u` holds `permission` (app_label.codename) now, directly or
-    through a group, as Django's ModelBackend decides (superusers hold all; checked with is_active)."""
-    app_label, codename = permission.split(".")  # constants of ours, never user input
-    user_permissions = get_user_model().user_permissions.through._meta.db_table
-    user_groups = get_user_model().groups.through._meta.db_table
-    group_permissions = Group.permissions.through._meta.db_table
+def _creator_scopes() -> str:
+    """SQL: which scopes' permissions (SCOPE_PERMISSIONS, bit 1 << i for the i-th) the key's creator
+    `u` holds now, directly or through a group, as Django's ModelBackend decides (superusers hold
+    all; is_active is read beside it). One subquery probing the three permissions' ids in the
+    user-permission and group-permission indexes: about 0.1 ms on check's query."""
+    wanted = [permission.split(".") for permission in SCOPE_PERMISSIONS.values()]  # constants of ours
+    bits = " ".join(f"WHEN ct.app_label = '{app}' AND p.codename = '{code}' THEN {1 << i}"
+                    for i, (app, code) in enumerate(wanted))
+    which = " OR ".join(f"(ct.app_label = '{app}' AND p.codename = '{code}')" for app, code in wanted)
+    user = get_user_model()
     return (
-        f"(u.is_superuser OR EXISTS (SELECT 1 FROM {Permission._meta.db_table} p"
-        f" JOIN {ContentType._meta.db_table} ct ON ct.id = p.content_type_id"
-        f" WHERE ct.app_label = '{app_label}' AND p.codename = '{codename}' AND ("
-        f"p.id IN (SELECT up.permission_id FROM {user_permissions} up WHERE up.user_id = u.id)"
-        f" OR p.id IN (SELECT gp.permission_id FROM {user_groups} ug JOIN {group_permissions} gp"
-        f" ON gp.group_id = ug.group_id WHERE ug.user_id = u.id))))"
+        f"CASE WHEN u.is_superuser THEN {(1 << len(wanted)) - 1} ELSE (SELECT COALESCE(SUM(CASE {bits} END), 0)"
+        f" FROM {Permission._meta.db_table} p JOIN {ContentType._meta.db_table} ct ON ct.id = p.content_type_id"
+        f" WHERE ({which}) AND (EXISTS (SELECT 1 FROM {user.user_permissions.through._meta.db_table} up"
+        f" WHERE up.user_id = u.id AND up.permission_id = p.id) OR EXISTS (SELECT 1"
+        f" FROM {user.groups.through._meta.db_table} ug JOIN {Group.permissions.through._meta.db_table} gp"
+        f" ON gp.group_id = ug.group_id WHERE ug.user_id = u.id AND gp.permission_id = p.id))) END"
     )
 
 
 # The key, its creator's state and permissions for each scope, and the number: one round trip.
 _KEY_AND_NUMBER = (
-    f"SELECT {', '.join('k.' + column for column in _KEY_COLUMNS)}, u.is_active,"
-    f" {', '.join(_creator_may(permission) for permission in SCOPE_PERMISSIONS.values())},"
+    f"SELECT {', '.join('k.' + column for column in _KEY_COLUMNS)}, u.is_active, {_creator_scopes()},"
     f" n.status, n.status_changed_at"
     f" FROM {_KEYS} k LEFT JOIN {get_user_model()._meta.db_table} u ON u.id = k.created_by_id"
     f" LEFT JOIN {_NUMBERS} n ON n.phone = %s WHERE k.key_hash = %s"
@@ -119,8 +121,7 @@ def authenticate(authorization: str, phone: str | None = None) -> tuple[ApiKey, 
     row = _key_and_number(phone, hash_key(secret))
     if row is None:
         raise KeyRefused("Unknown API key.")
-    key_values, (creator_active, *creator_may), (status, since) = (
-        row[:len(_KEY_COLUMNS)], row[len(_KEY_COLUMNS):-2], row[-2:])
+    *key_values, creator_active, creator_scopes, status, since = row
     key = ApiKey(**dict(zip(_KEY_COLUMNS, key_values)))
     key.expires_at, key.revoked_at, key.last_used_at = map(_aware, [key.expires_at, key.revoked_at, key.last_used_at])
     now = timezone.now()
@@ -130,7 +131,8 @@ def authenticate(authorization: str, phone: str | None = None) -> tuple[ApiKey, 
         raise KeyRefused("The user who made this API key no longer exists: ask for a new key.")
     if not creator_active:
         raise KeyRefused("The user who made this API key has been deactivated: ask for a new key.")
-    key.withheld = {field for field, may in zip(SCOPE_PERMISSIONS, creator_may) if getattr(key, field) and not may}
+    key.withheld = {field for i, field in enumerate(SCOPE_PERMISSIONS)
+                    if getattr(key, field) and not creator_scopes & (1 << i)}
     for field in key.withheld:
         setattr(key, field, False)
     if key.last_used_at is None or now - key.last_used_at >= LAST_USED_PRECISION:

@@ -99,3 +99,15 @@ def test_the_api_page_shows_keys_whose_creator_lost_the_right(admin_client, appr
     assert page.count("Its creator may no longer: approve what it adds; nor may the key") == 1
     assert page.count("Refused: its creator is deactivated") == 1
     assert "Its creator may no longer" not in page.split("Admin&#x27;s")[1].split("</tr>")[0]
+
+
+def test_a_permission_given_to_the_creator_directly_counts_too(api, django_user_model):
+    from django.contrib.auth.models import Permission
+
+    owner = django_user_model.objects.create_user("solo")  # no role
+    owner.user_permissions.add(Permission.objects.get(codename="view_blacklistednumber"))
+    _, secret = services.create_key("solo", can_check=True, can_add=True, can_approve=False, expires_at=None,
+                                    user=owner)
+
+    assert api.get(CHECK, key=secret, phone="4155550100").status_code == 200
+    assert api.post(ADD, ["4155550100"], key=secret).status_code == 403
