@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, reverse_lazy
 from django.views.generic import RedirectView
 
 from accounts.views import PasswordChangeView
@@ -19,6 +19,8 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/password_change/", PasswordChangeView.as_view(), name="password_change"),  # throttled
     path("accounts/password_change/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
+    # The admin's own password change page checks the old password too: the same throttled view.
+    path("admin/password_change/", PasswordChangeView.as_view(success_url=reverse_lazy("admin:password_change_done"))),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
 ]

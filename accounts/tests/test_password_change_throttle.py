@@ -59,3 +59,31 @@ def test_the_right_old_password_changes_it_and_starts_the_count_over(signed_in):
     assert user.check_password(NEW)
     assert not LoginFailures.objects.filter(key="account:ana").exists()
     assert LoginFailures.objects.get(key="ip:10.0.0.1").count == 4
+
+
+def test_the_admins_password_change_page_is_throttled_too(signed_in):
+    user, client = signed_in
+    user.is_staff = True
+    user.save(update_fields=["is_staff"])
+    url = reverse("admin:password_change")
+    for _ in range(5):
+        client.post(url, {"old_password": "wrong", "new_password1": NEW, "new_password2": NEW})
+
+    response = client.post(url, {"old_password": PASSWORD, "new_password1": NEW, "new_password2": NEW})
+
+    assert "Too many failed logins" in response.content.decode()
+    user.refresh_from_db()
+    assert user.check_password(PASSWORD)
+
+
+def test_the_admins_password_change_page_still_changes_it(signed_in):
+    user, client = signed_in
+    user.is_staff = True
+    user.save(update_fields=["is_staff"])
+
+    response = client.post(reverse("admin:password_change"),
+                           {"old_password": PASSWORD, "new_password1": NEW, "new_password2": NEW})
+
+    assert response.status_code == 302 and response["Location"] == reverse("admin:password_change_done")
+    user.refresh_from_db()
+    assert user.check_password(NEW)
