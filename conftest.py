@@ -20,6 +20,8 @@ from blacklist.models import BlacklistedNumber, Status
 
 guard = importlib.import_module("blacklist.migrations.0002_permanent_numbers_guard")
 audit_guard = importlib.import_module("audit.migrations.0001_initial")
+truncate_guards = [importlib.import_module("blacklist.migrations.0005_permanent_numbers_truncate_guard"),
+                   importlib.import_module("audit.migrations.0002_truncate_guard")]
 
 
 @pytest.fixture(autouse=True)
@@ -57,14 +59,24 @@ def make_user(db, django_user_model):
 
 @pytest.fixture(autouse=True)
 def _clear_permanent_numbers_before_flush(request):
-    """Django empties the database after a transactional test with DELETE on SQLite, which the
-    permanent-number and audit-event triggers refuse; lift them for that clean-up only.
-    (PostgreSQL uses TRUNCATE, which the row triggers do not see.)"""
-    if not {"transactional_db", "live_server"} & set(request.fixturenames):
+    """Django empties the database after a transactional test: with DELETE on SQLite, which the
+    permanent-number and audit-event row triggers refuse, with TRUNCATE on PostgreSQL, which their
+    truncate triggers refuse while the tables hold such rows. Empty those two tables first, with
+    the guards lifted for that clean-up only; the flush then finds nothing they protect."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = marker is not None and (marker.kwargs.get("transaction") or marker.args[:1] == (True,))
+    if not transactional and not {"transactional_db", "live_server"} & set(request.fixturenames):
         yield
         return
     request.getfixturevalue("transactional_db")  # so this tears down before the flush
     yield
+    if connection.vendor == "postgresql":
+        with connection.schema_editor() as editor:
+            for truncate_guard in truncate_guards:
+                truncate_guard.drop_guard(None, editor)
+            editor.execute(f"TRUNCATE {BlacklistedNumber._meta.db_table}, audit_event")
+            for truncate_guard in truncate_guards:
+                truncate_guard.create_guard(None, editor)
     if connection.vendor == "sqlite":
         with connection.schema_editor() as editor:
             guard.drop_guard(None, editor)

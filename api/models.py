@@ -2,6 +2,16 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+# What each scope needs its creator to be allowed in the web app. A key acts with the least of its
+# scopes and its creator's permissions as they are now: checked on every call (services.authenticate),
+# so a key stops approving, adding or checking when its creator is demoted.
+SCOPE_PERMISSIONS = {
+    "can_check": "blacklist.view_blacklistednumber",
+    "can_add": "blacklist.add_blacklistednumber",
+    "can_approve": "blacklist.add_approved",
+}
+SCOPE_LABELS = {"can_check": "check & scrub", "can_add": "add", "can_approve": "approve what it adds"}
+
 
 class ApiKey(models.Model):
     """A dialer's credential for /api/v1/. Only a hash of the key is stored; people see the key
@@ -47,6 +57,14 @@ class ApiKey(models.Model):
     def allows(self, scope: str) -> bool:
         """Scopes: `check` (check and scrub) and `add`."""
         return {"check": self.can_check, "add": self.can_add}[scope]
+
+    def creator_lacks(self) -> list[str]:
+        """The API page's warning: the scopes this key holds that its creator may no longer use
+        (all of them when the creator is deactivated or deleted), which its calls are refused."""
+        granted = [field for field in SCOPE_PERMISSIONS if getattr(self, field)]
+        if self.created_by is None:
+            return [SCOPE_LABELS[field] for field in granted]
+        return [SCOPE_LABELS[field] for field in granted if not self.created_by.has_perm(SCOPE_PERMISSIONS[field])]
 
     @property
     def scope_names(self) -> list[str]:

@@ -67,7 +67,9 @@ def _refusal(request, scope: str, phone: str | None = None) -> JsonResponse | No
     except services.KeyRefused as refused:
         return _error(401, str(refused), headers={"WWW-Authenticate": 'Bearer realm="api"'})
     if not request.api_key.allows(scope):
-        return _error(403, f"This API key may not {SCOPE_VERBS[scope]}.")
+        lost = f"can_{scope}" in request.api_key.withheld  # the key has the scope; its creator lost the right
+        return _error(403, f"This API key may not {SCOPE_VERBS[scope]}"
+                           + (": the user who made it no longer may." if lost else "."))
     return None
 
 

@@ -260,7 +260,11 @@ def main() -> None:
 
     call_command("migrate", verbosity=0)
     fill()
-    key, secret = services.create_key("benchmark", can_check=True, can_add=False, can_approve=False, expires_at=None)
+    from django.contrib.auth import get_user_model
+
+    owner, _ = get_user_model().objects.get_or_create(username="benchmark", defaults={"is_superuser": True})
+    key, secret = services.create_key("benchmark", can_check=True, can_add=False, can_approve=False, expires_at=None,
+                                      user=owner)  # a key with no creator is refused
     try:
         rng = random.Random(5)
         results = served(args, env, secret, rng)

@@ -8,7 +8,9 @@ from django.utils import timezone
 
 from .models import Status
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# What a spreadsheet would run as a formula; it also reads the full-width forms (＝ ＋ － ＠, which
+# Excel and LibreOffice fold to their ASCII ones) as formula starts.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 HEADER = ["number", "status", "added", "added by", "source", "last status change"]
 
 

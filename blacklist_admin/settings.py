@@ -1,6 +1,7 @@
 """The one settings module. Environments differ only by environment variables, each with a
 safe default for `make run` on a laptop: SQLite and an embedded Celery broker under var/."""
 
+import ipaddress
 import os
 import zoneinfo
 from pathlib import Path
@@ -48,17 +49,36 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
+def env_networks(name: str) -> list:
+    """Comma-separated addresses or networks (`10.0.0.5`, `10.0.0.0/24`, `::1`)."""
+    networks = []
+    for item in env_list(name, []):
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"{name}: {item!r} is not an IP address or network (e.g. 10.0.0.5, 10.0.0.0/24)."
+            ) from None
+    return networks
+
+
+# Every SQLite connection: WAL, so the worker writes while pages read; recursive triggers, so
+# `INSERT OR REPLACE` / `UPDATE OR REPLACE` fire the delete triggers that guard permanent numbers
+# and audit events (blacklist/migrations/0005) instead of silently replacing the row.
+SQLITE_OPTIONS = {
+    "timeout": 20,
+    "transaction_mode": "IMMEDIATE",
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA recursive_triggers=ON;",
+}
+
+
 def database_from_url(url: str | None, var_dir: Path) -> dict:
-    """DATABASE_URL unset → a SQLite file in var/ (WAL, so the worker writes while pages read)."""
+    """DATABASE_URL unset → a SQLite file in var/."""
     if not url:
         return {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": var_dir / "db.sqlite3",
-            "OPTIONS": {
-                "timeout": 20,
-                "transaction_mode": "IMMEDIATE",
-                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-            },
+            "OPTIONS": dict(SQLITE_OPTIONS),
             "TEST": {"NAME": var_dir / "test.sqlite3"},  # a file, so a worker process can share it
         }
     scheme = urlsplit(url).scheme
@@ -70,6 +90,8 @@ def database_from_url(url: str | None, var_dir: Path) -> dict:
         database = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
         if database["ENGINE"] == "django.db.backends.postgresql":
             database.setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)  # fail fast, not hang
+        else:  # sqlite:/// (e.g. the tests' worker processes): the same connection settings
+            database["OPTIONS"] = {**SQLITE_OPTIONS, **database.get("OPTIONS", {})}
     except ValueError as error:
         raise ImproperlyConfigured(f"DATABASE_URL could not be read: {error}") from None
     if database["ENGINE"] == "django.db.backends.postgresql" and not database.get("NAME"):
@@ -145,6 +167,15 @@ SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000 if HTTPS else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", HTTPS)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)  # a promise about the whole domain: its owner's call
 SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]  # ("not preloaded"), see above
+# Scripts and styles only from our own files (static/, vendor copies included): no inline <script>,
+# no on…= handlers, no style="…" attributes, so injected markup can neither run nor restyle the page.
+# data: images are Bootstrap's SVG icons, which its CSS embeds.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none';"
+    " base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+SECURE_REFERRER_POLICY = "same-origin"  # Django's default, stated: other sites never see our URLs (filters)
+SECURE_CONTENT_TYPE_NOSNIFF = True  # Django's default, stated
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -167,6 +198,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "blacklist_admin.logs.RequestLogMiddleware",  # first: it times everything below
     "django.middleware.security.SecurityMiddleware",
+    "blacklist_admin.headers.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",  # static files from the web process itself
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -213,6 +245,9 @@ AUTHENTICATION_BACKENDS = ["accounts.backends.ThrottledModelBackend"]
 LOGIN_FAILURES_PER_ACCOUNT = env_int("LOGIN_FAILURES_PER_ACCOUNT", 5, minimum=1)
 LOGIN_FAILURES_PER_IP = env_int("LOGIN_FAILURES_PER_IP", 20, minimum=1)
 LOGIN_LOCKOUT_MINUTES = env_int("LOGIN_LOCKOUT_MINUTES", 15, minimum=1)
+# The proxies in front of gunicorn, whose X-Forwarded-For is believed (accounts/throttle.py):
+# addresses or networks. None by default: any client could write that header itself.
+TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES")
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = time_zone(os.environ.get("TIME_ZONE", "UTC"))

@@ -1,7 +1,9 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, reverse_lazy
 from django.views.generic import RedirectView
+
+from accounts.views import PasswordChangeView
 
 from .health import healthz
 
@@ -15,8 +17,10 @@ urlpatterns = [
     # Of django.contrib.auth's pages, only these: no e-mail is set up, so no password reset pages.
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("accounts/password_change/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path("accounts/password_change/", PasswordChangeView.as_view(), name="password_change"),  # throttled
     path("accounts/password_change/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
+    # The admin's own password change page checks the old password too: the same throttled view.
+    path("admin/password_change/", PasswordChangeView.as_view(success_url=reverse_lazy("admin:password_change_done"))),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
 ]

@@ -21,18 +21,19 @@ MANAGER = REVIEWER + [
     "blacklist.add_approved",  # the approval checkboxes on upload and hand entry
     "blacklist.approve_permanently",
     "api.view_apikey", "api.add_apikey", "api.change_apikey",  # the API page
-    "auth.view_user", "auth.change_user",  # the Roles page
+    "roles.manage_roles",  # the Roles page; no auth.* permission, which the admin would honour
 ]
 ROLES = {"Viewer": VIEWER, "Reviewer": REVIEWER, "Manager": MANAGER}
 
 
-def sync_groups(apps=installed_apps) -> None:
+def sync_groups(apps=installed_apps, roles: dict[str, list[str]] | None = None) -> None:
     """Create the role groups if missing and give each exactly its permissions (idempotent).
-    The data migration calls it with its historical apps; tests after a database flush too."""
+    Data migrations call it with their historical apps and the roles as they were then (ROLES
+    by default); tests after a database flush too."""
     group_model = apps.get_model("auth", "Group")
     permission_model = apps.get_model("auth", "Permission")
     with transaction.atomic():
-        for name, permissions in ROLES.items():
+        for name, permissions in (roles or ROLES).items():
             group, _ = group_model.objects.get_or_create(name=name)
             wanted = [tuple(permission.split(".")) for permission in permissions]
             found = list(permission_model.objects.filter(

@@ -6,7 +6,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from .groups import ROLES, assign, role_of
 
-can_manage = permission_required("auth.change_user", raise_exception=True)
+can_manage = permission_required("roles.manage_roles", raise_exception=True)
 
 
 @require_GET

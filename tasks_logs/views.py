@@ -1,4 +1,3 @@
-import csv
 import itertools
 import re
 from pathlib import PurePath
@@ -10,6 +9,7 @@ from django.views.decorators.http import require_GET
 from django_tables2 import LazyPaginator, RequestConfig
 
 from .filters import TaskLogFilter
+from blacklist.exports import csv_lines, spreadsheet_safe
 from blacklist.models import Status
 
 from .models import RejectedRow, TaskLog, Upload
@@ -17,20 +17,6 @@ from .tables import RejectedRowTable, TaskLogTable
 
 MAX_POLLED_ROWS = 100
 can_view = permission_required("tasks_logs.view_tasklog", raise_exception=True)
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet would run as a formula
-
-
-class _Echo:
-    """A file-like object that hands back what csv.writer writes, for streaming."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
-def _safe_cell(value) -> str:
-    """Neutralize formula injection: a cell starting like a formula is prefixed with a quote."""
-    text = str(value)
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text
 
 
 @require_GET
@@ -73,10 +59,10 @@ def rejected_csv(request, pk):
     """The task's rejected rows as CSV, streamed: up to 50,000 rows never sit in memory."""
     task_log = get_object_or_404(TaskLog, pk=pk)
     rows = RejectedRow.objects.filter(task_log=task_log).values_list("line", "value", "reason").iterator(2000)
-    writer = csv.writer(_Echo())
-    header = "\ufeff" + writer.writerow(["line", "value", "reason"])  # the BOM makes Excel read UTF-8
-    lines = (writer.writerow([line, _safe_cell(value), _safe_cell(reason)]) for line, value, reason in rows)
-    response = StreamingHttpResponse(itertools.chain([header], lines), content_type="text/csv; charset=utf-8")
+    cells = ([line, spreadsheet_safe(value), spreadsheet_safe(reason)] for line, value, reason in rows)
+    lines = csv_lines(itertools.chain([["line", "value", "reason"]], cells))
+    # The BOM makes Excel read UTF-8.
+    response = StreamingHttpResponse(itertools.chain(["\ufeff"], lines), content_type="text/csv; charset=utf-8")
     name = re.sub(r"[^A-Za-z0-9_.-]+", "_", PurePath(task_log.file_name or "upload").stem)[:60]
     response["Content-Disposition"] = f'attachment; filename="rejected-rows-{task_log.pk}-{name}.csv"'
     return response

@@ -52,9 +52,21 @@ def test_export_cells_cannot_run_as_formulas(admin_client, django_user_model):
 
 
 @pytest.mark.parametrize("cell, safe", [("=1+1", "'=1+1"), ("+1", "'+1"), ("-2", "'-2"), ("@A1", "'@A1"),
-                                        ("\tx", "'\tx"), ("plain", "plain"), (None, "")])
+                                        ("\tx", "'\tx"), ("plain", "plain"), (None, ""),
+                                        ("＝1+1", "'＝1+1"), ("＋1", "'＋1"), ("－2", "'－2"), ("＠A1", "'＠A1")])
 def test_spreadsheet_safe(cell, safe):
     assert spreadsheet_safe(cell) == safe
+
+
+@pytest.mark.parametrize("file_name", ["＝HYPERLINK(\"http://x\").csv", "＋1＋1.csv", "－2.csv", "＠SUM(A1).csv"])
+def test_export_neutralizes_full_width_formula_starts_like_their_ascii_forms(admin_client, file_name):
+    # (Usernames cannot carry them: Django folds a username's full-width characters to ASCII.)
+    upload = TaskLog.objects.create(kind=TaskLog.Kind.IMPORT, file_name=file_name)
+    BlacklistedNumber.objects.create(phone="+14155550100", source_task=upload)
+
+    rows = exported(admin_client.get(reverse("blacklist:export", args=["review"])))
+
+    assert rows[1][4] == "'" + file_name
 
 
 def test_export_of_an_invalid_filter_exports_nothing(admin_client, make_numbers):

@@ -1,7 +1,8 @@
 """The Viewer, Reviewer and Manager groups (roles/groups.py says which permissions each holds).
 
 Permissions are normally created after all migrations ran (post_migrate), so they are created
-here first. A later change to roles/groups.py needs a new migration that calls sync_groups again.
+here first. A later change to roles/groups.py needs a new migration that calls sync_groups again;
+each migration passes the roles as they were then (frozen, as migrations must be).
 """
 
 from django.contrib.auth.management import create_permissions
@@ -9,13 +10,19 @@ from django.db import migrations
 
 from roles.groups import sync_groups
 
+VIEWER = ["blacklist.view_blacklistednumber", "tasks_logs.view_tasklog", "audit.view_event"]
+REVIEWER = VIEWER + ["blacklist.add_blacklistednumber", "blacklist.change_blacklistednumber",
+                     "blacklist.delete_blacklistednumber"]
+MANAGER = REVIEWER + ["blacklist.add_approved", "blacklist.approve_permanently", "api.view_apikey", "api.add_apikey",
+                      "api.change_apikey", "auth.view_user", "auth.change_user"]
+
 
 def create_role_groups(apps, schema_editor):
     for app_config in apps.get_app_configs():
         app_config.models_module = True
         create_permissions(app_config, apps=apps, verbosity=0)
         app_config.models_module = None
-    sync_groups(apps)
+    sync_groups(apps, {"Viewer": VIEWER, "Reviewer": REVIEWER, "Manager": MANAGER})
 
 
 def remove_role_groups(apps, schema_editor):

@@ -130,6 +130,20 @@ def test_rejected_rows_download_is_streamed_csv_with_formula_cells_neutralized(a
     ]
 
 
+def test_rejected_rows_download_neutralizes_full_width_formula_starts(admin_client, tasks):
+    done = tasks["done"]
+    RejectedRow.objects.bulk_create([
+        RejectedRow(task_log=done, line=line, value=value, reason="not a phone number (contains letters)")
+        for line, value in [(1, "＝1+1"), (2, "＋1 800 FLOWERS"), (3, "－12"), (4, "＠SUM(A1)")]
+    ])
+
+    response = admin_client.get(reverse("tasks_logs:rejected_csv", args=[done.pk]))
+
+    text = b"".join(response.streaming_content).decode("utf-8")
+    assert [row[1] for row in csv.reader(io.StringIO(text.removeprefix("\ufeff")))] == [
+        "value", "'＝1+1", "'＋1 800 FLOWERS", "'－12", "'＠SUM(A1)"]
+
+
 @pytest.mark.parametrize("url_name, args", [("tasks_logs:list", []), ("tasks_logs:rows", []),
                                             ("tasks_logs:detail", [1]), ("tasks_logs:rejected_csv", [1])])
 def test_tasks_pages_need_a_login_and_take_only_get(client, admin_client, url_name, args):

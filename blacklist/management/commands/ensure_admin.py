@@ -4,7 +4,9 @@ import os
 import secrets
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
 
 
 class Command(BaseCommand):
@@ -18,6 +20,8 @@ class Command(BaseCommand):
             self.stdout.write("Admin account: admin (password printed when it was created; "
                               "set ADMIN_PASSWORD=… and run again to change it).")
             return
+        if password:
+            _check(password, admin or users(username="admin"))
         if admin:
             admin.set_password(password)
             admin.save(update_fields=["password"])
@@ -28,3 +32,12 @@ class Command(BaseCommand):
         users.objects.create_superuser("admin", email="", password=password)
         shown = password if generated else "from ADMIN_PASSWORD"
         self.stdout.write(self.style.SUCCESS(f"Created admin account — username: admin  password: {shown}"))
+
+
+def _check(password: str, user) -> None:
+    """The same password validators as everyone's (AUTH_PASSWORD_VALIDATORS); a weak one stops here."""
+    try:
+        validate_password(password, user)
+    except ValidationError as weak:
+        raise CommandError(f"ADMIN_PASSWORD is refused: {' '.join(weak.messages)} "
+                           "Choose a stronger one; the admin account was not changed.") from None

@@ -1,0 +1,11 @@
+from django.db import models
+
+
+class Role(models.Model):
+    """No table: only the owner of the Roles page's own permission. Giving roles is not Django's
+    `auth.change_user`, which the admin reads as the right to edit anyone, `is_superuser` included."""
+
+    class Meta:
+        managed = False
+        default_permissions = ()
+        permissions = [("manage_roles", "Can give users their roles (the Roles page)")]
