@@ -20,7 +20,7 @@ from blacklist.models import BlacklistedNumber, Status
 
 guard = importlib.import_module("blacklist.migrations.0002_permanent_numbers_guard")
 audit_guard = importlib.import_module("audit.migrations.0001_initial")
-truncate_guards = [importlib.import_module("blacklist.migrations.0005_permanent_numbers_truncate_guard"),
+truncate_guards = [importlib.import_module("blacklist.migrations.0006_permanent_numbers_truncate_guard"),
                    importlib.import_module("audit.migrations.0002_truncate_guard")]
 
 

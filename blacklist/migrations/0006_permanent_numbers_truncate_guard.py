@@ -47,6 +47,6 @@ def drop_guard(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("blacklist", "0004_role_permissions")]
+    dependencies = [("blacklist", "0005_timestamps_in_one_form")]
 
     operations = [migrations.RunPython(create_guard, drop_guard)]
