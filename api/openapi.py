@@ -47,8 +47,8 @@ def _numbers_body(what: str) -> dict:
                 "schema": {
                     "type": "string",
                     "description": "UTF-8; the first column, one number a row; a first row without digits is a"
-                    " header. Read like an uploaded file: a quote never closed, a control character (NUL…) or"
-                    " JSON refuses the request (400, naming the line).",
+                    " header. Read like an uploaded file: a quote never closed, a control character (NUL…), JSON,"
+                    " or no number at all refuses the request (400, naming the line).",
                 },
                 "example": "phone\n+14155550123\n(212) 555-1234\n",
             },

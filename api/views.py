@@ -142,7 +142,7 @@ def _csv_column(body: bytes) -> list[str]:
         csv_files.check_text(text)
         return csv_files.first_column(text)
     except csv_files.BadFile as bad:
-        raise BadBody(f"The CSV body cannot be read: {bad.message}") from None
+        raise BadBody(f"CSV body refused. {bad.message}") from None
 
 
 def _normalized(raw: str | int) -> tuple[str | None, str | None]:

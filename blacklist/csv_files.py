@@ -176,7 +176,9 @@ def first_column(text: str) -> list[str]:
     files are (check_text first), other columns ignored; a first row without digits is a header."""
     values = [cells[0].strip() for _line, cells in _rows(text) if cells and cells[0].strip()]
     if values and not any(character.isdigit() for character in values[0]):
-        return values[1:]
+        values = values[1:]
+    if not values:  # as an empty file is refused: most likely the wrong body, not an empty list
+        raise BadFile("No phone numbers in it: only blank lines or a header.")
     return values
 
 

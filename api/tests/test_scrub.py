@@ -83,7 +83,7 @@ def test_a_csv_body_without_a_header_keeps_its_first_row(api, make_key):
 def test_control_characters_in_a_csv_body_refuse_it_naming_the_line(api, make_key):
     response = api.post(SCRUB, b"4155550100\n41555\x0150101\n", make_key(), content_type="text/csv")
     assert response.status_code == 400
-    assert response.json() == {"error": "The CSV body cannot be read: Line 2 holds binary data (character 0x01):"
+    assert response.json() == {"error": "CSV body refused. Line 2 holds binary data (character 0x01):"
                                         " this is not a text file."}
 
 
@@ -140,8 +140,8 @@ def test_a_bad_json_body_gets_400(api, make_key, body, error):
     "body, error",
     [
         (b"\xff\xfe4\x001\x005\x00", "The CSV body is not UTF-8 text."),
-        (b"9" * 140_000, 'The CSV body cannot be read: Line 1: a value runs on for over 100 KB; is a quote (")'
-                         " never closed?"),
+        (b"9" * 140_000, 'CSV body refused. Line 1: a value runs on for over 100 KB; is a quote (") never closed?'),
+        (b"phone\n\n", "CSV body refused. No phone numbers in it: only blank lines or a header."),
     ],
 )
 def test_a_bad_csv_body_gets_400(api, make_key, body, error):
