@@ -25,25 +25,26 @@ def schemathesis() -> str:
     return str(binary)
 
 
-def fuzz(base_url: str, key: str | None) -> subprocess.CompletedProcess:
+def fuzz(base_url: str, key: str | None, cwd: Path) -> subprocess.CompletedProcess:
     command = [schemathesis(), "--config-file", str(CONFIG), "run", f"{base_url}/api/v1/openapi.json",
                "--checks", "all", "--max-examples", str(MAX_EXAMPLES), "--seed", "1", "--continue-on-failure",
                "--workers", "2"]
     if key:
         command += ["--header", f"Authorization: Bearer {key}"]
     env = {**os.environ, "NO_COLOR": "1", "SCHEMATHESIS_HOOKS": str(HOOKS)}
-    return subprocess.run(command, capture_output=True, text=True, timeout=300, env=env)
+    # cwd: where it keeps its cache (.schemathesis/), out of the source tree
+    return subprocess.run(command, capture_output=True, text=True, timeout=300, env=env, cwd=cwd)
 
 
 @pytest.mark.parametrize("scopes", ["full", "check only", "no key"])
-def test_schemathesis_finds_no_failure(api_server, make_key, scopes):
+def test_schemathesis_finds_no_failure(api_server, make_key, tmp_path, scopes):
     key = {
         "full": lambda: make_key(can_check=True, can_add=True, can_approve=True),
         "check only": lambda: make_key(),
         "no key": lambda: None,
     }[scopes]()
 
-    run = fuzz(api_server, key)
+    run = fuzz(api_server, key, tmp_path)
 
     assert run.returncode == 0, f"schemathesis failed ({scopes}):\n{run.stdout[-20000:]}\n{run.stderr[-3000:]}"
     assert "0 generated" not in run.stdout
