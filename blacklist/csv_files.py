@@ -62,7 +62,8 @@ def rules_text() -> str:
         f"A .csv or .txt file of at most {settings.UPLOAD_MAX_MB} MB with one column of phone numbers, up to"
         f" {MAX_ROWS:,} rows; a header row such as “phone” is skipped. Numbers without a country code are"
         f" read as {settings.DEFAULT_PHONE_REGION} numbers; numbers a spreadsheet turned into 4.16E+09 are"
-        " rejected (format the column as text before saving)."
+        " rejected (format the column as text before saving). An extension (ext 5, x5, #5) is dropped: the line"
+        " is what is listed."
     )
 
 

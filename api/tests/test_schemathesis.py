@@ -2,6 +2,7 @@
 with a full-scope key, a check-only key and no key. The document and the code must agree."""
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -47,7 +48,7 @@ def test_schemathesis_finds_no_failure(api_server, make_key, tmp_path, scopes):
     run = fuzz(api_server, key, tmp_path)
 
     assert run.returncode == 0, f"schemathesis failed ({scopes}):\n{run.stdout[-20000:]}\n{run.stderr[-3000:]}"
-    assert "0 generated" not in run.stdout
+    assert re.search(r"\b[1-9]\d* generated", run.stdout), run.stdout  # it did send requests
     # Whatever it sent, only valid E.164 numbers were stored, and only with a key that may add.
     phones = list(BlacklistedNumber.objects.values_list("phone", flat=True))
     assert all(phone.startswith("+") and phone[1:].isdigit() and len(phone) <= 16 for phone in phones)
