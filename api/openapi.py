@@ -81,7 +81,8 @@ OPENAPI = {
             " written in any common form; without a country code they are read in the server's DEFAULT_PHONE_REGION."
             " An extension (`ext 5`, `ext. 5`, `x5`, `#5`, `,5`, `;ext=5`) is accepted and dropped: what is checked,"
             " blocked or added is the line. Answers give the number in E.164. Answers are always JSON, errors"
-            " included (an unknown path: 404; another method: 405 with an Allow header). Authenticate with an API key made on the web app's API page, sent as"
+            " included (an unknown path: 404; another method: 405 with an Allow header). Authenticate with an API"
+            " key made on the web app's API page, sent as"
             " `Authorization: Bearer <key>`."
         ),
     },
@@ -174,7 +175,9 @@ OPENAPI = {
             "Forbidden": _error_response("The key lacks the scope this call needs."),
             "MethodNotAllowed": {
                 **_error_response("Another method than this call's (checked before the key)."),
-                "headers": {"Allow": {"schema": {"type": "string"}, "required": True, "description": "e.g. `POST, OPTIONS`"}},
+                "headers": {
+                    "Allow": {"schema": {"type": "string"}, "required": True, "description": "e.g. `POST, OPTIONS`"}
+                },
             },
         },
         "schemas": {

@@ -118,7 +118,8 @@ def _json_list(body: bytes) -> list[str | int]:
         raise BadBody('Send a JSON list of phone numbers, e.g. ["+14155550123", "(212) 555-1234"].')
     for index, item in enumerate(numbers):
         if type(item) not in (str, int):
-            raise BadBody(f"Item {index + 1} is {JSON_TYPES[type(item)]}: send each number as a string (or an integer).")
+            what = JSON_TYPES[type(item)]
+            raise BadBody(f"Item {index + 1} is {what}: send each number as a string (or an integer).")
     return numbers
 
 

@@ -109,7 +109,8 @@ def check_text(text: str) -> None:
     (whose first line would otherwise be half-read as a number)."""
     if control := _CONTROL.search(text):
         line = text.count("\n", 0, control.start()) + 1
-        raise BadFile(f"Line {line} holds binary data (character {ord(control.group()):#04x}): this is not a text file.")
+        character = ord(control.group())
+        raise BadFile(f"Line {line} holds binary data (character {character:#04x}): this is not a text file.")
     start = text.lstrip("\ufeff \t\r\n")
     if start[:1] in ("[", "{"):
         line = text.count("\n", 0, len(text) - len(start)) + 1

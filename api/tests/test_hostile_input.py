@@ -57,7 +57,8 @@ def test_nan_infinity_and_floats_are_refused_and_nothing_is_added(api, make_key,
 
 @pytest.mark.parametrize(
     "item, what",
-    [("null", "null"), ("true", "true or false"), ('["4155550101"]', "a list"), ('{"phone": "4155550101"}', "an object")],
+    [("null", "null"), ("true", "true or false"), ('["4155550101"]', "a list"),
+     ('{"phone": "4155550101"}', "an object")],
 )
 @pytest.mark.parametrize("path", [SCRUB, ADD])
 def test_items_neither_strings_nor_integers_refuse_the_request(api, make_key, path, item, what):
@@ -112,7 +113,9 @@ def test_an_integer_too_long_for_any_phone_number_is_refused(api, make_key):
     response = api.post(SCRUB, b"[" + b"9" * 5000 + b"]", make_key())
 
     assert response.status_code == 400
-    assert strict_json(response) == {"error": "The body holds an integer of 5,000 digits: no phone number is that long."}
+    assert strict_json(response) == {
+        "error": "The body holds an integer of 5,000 digits: no phone number is that long."
+    }
 
 
 # ---- text/csv bodies ---------------------------------------------------------------------------
