@@ -34,13 +34,21 @@ def _numbers_body(what: str) -> dict:
         "description": f"Up to {MAX_NUMBERS:,} numbers to {what}, in any written form.",
         "content": {
             "application/json": {
-                "schema": {"type": "array", "maxItems": MAX_NUMBERS, "items": {"type": ["string", "integer"]}},
+                "schema": {
+                    "type": "array",
+                    "maxItems": MAX_NUMBERS,
+                    "items": {"type": ["string", "integer"]},
+                    "description": "Strings (any written form) or integers. Any other item (null, true, 4.15E9,"
+                    " a list, an object) refuses the request: 400.",
+                },
                 "example": ["+14155550123", "(212) 555-1234", "12345"],
             },
             "text/csv": {
                 "schema": {
                     "type": "string",
-                    "description": "UTF-8; the first column, one number a row; a first row without digits is a header.",
+                    "description": "UTF-8; the first column, one number a row; a first row without digits is a"
+                    " header. Read like an uploaded file: a quote never closed, a control character (NUL…), JSON,"
+                    " or no number at all refuses the request (400, naming the line).",
                 },
                 "example": "phone\n+14155550123\n(212) 555-1234\n",
             },
@@ -51,10 +59,13 @@ def _numbers_body(what: str) -> dict:
 _REFUSALS = {
     "401": {"$ref": "#/components/responses/Unauthorized"},
     "403": {"$ref": "#/components/responses/Forbidden"},
+    "405": {"$ref": "#/components/responses/MethodNotAllowed"},
 }
 _BODY_REFUSALS = {
     "400": _error_response(
-        f"Bad body: not JSON, not a list, more than {MAX_NUMBERS:,} numbers, not UTF-8, or too large."
+        f"Bad body: not JSON (NaN and Infinity are not JSON), not a list, an item neither a string nor an integer,"
+        f" more than {MAX_NUMBERS:,} numbers, not UTF-8, too large, or CSV that cannot be read (the error names the"
+        " line)."
     ),
     **_REFUSALS,
     "415": _error_response("The body is neither application/json nor text/csv."),
@@ -68,7 +79,10 @@ OPENAPI = {
         "description": (
             "What a dialer asks right before it dials: is this number on the Do-Not-Call blacklist? Numbers may be"
             " written in any common form; without a country code they are read in the server's DEFAULT_PHONE_REGION."
-            " Answers give the number in E.164. Authenticate with an API key made on the web app's API page, sent as"
+            " An extension (`ext 5`, `ext. 5`, `x5`, `#5`, `,5`, `;ext=5`) is accepted and dropped: what is checked,"
+            " blocked or added is the line. Answers give the number in E.164. Answers are always JSON, errors"
+            " included (an unknown path: 404; another method: 405 with an Allow header). Authenticate with an API"
+            " key made on the web app's API page, sent as"
             " `Authorization: Bearer <key>`."
         ),
     },
@@ -80,14 +94,14 @@ OPENAPI = {
                 "operationId": "check",
                 "summary": "Is one number blocked?",
                 "description": "Scope `check`. Always read from the database: a number removed in the web app is"
-                " no longer blocked from the next call on.",
+                " no longer blocked from the next call on. HEAD answers the same status and headers, without a body.",
                 "parameters": [
                     {
                         "name": "phone",
                         "in": "query",
                         "required": True,
-                        "schema": {"type": "string"},
-                        "description": "Any written form, URL-encoded (a + is %2B).",
+                        "schema": {"type": "string", "minLength": 1},
+                        "description": "Any written form, URL-encoded (a + is %2B); an extension is dropped.",
                         "example": "+14155550123",
                     }
                 ],
@@ -96,7 +110,10 @@ OPENAPI = {
                         "description": "The verdict.",
                         "content": _json("#/components/schemas/Verdict"),
                     },
-                    "400": _error_response("No phone parameter, or not a phone number (`reason` says why)."),
+                    "400": _error_response(
+                        "No phone parameter (or a query of over 1,000 parameters), or not a phone number: empty, too"
+                        " short, letters… (`reason` says why)."
+                    ),
                     **_REFUSALS,
                 },
             }
@@ -140,7 +157,8 @@ OPENAPI = {
                 "summary": "This document.",
                 "security": [],
                 "responses": {
-                    "200": {"description": "This OpenAPI 3.1 document.", "content": {"application/json": {}}}
+                    "200": {"description": "This OpenAPI 3.1 document.", "content": {"application/json": {}}},
+                    "405": {"$ref": "#/components/responses/MethodNotAllowed"},
                 },
             }
         },
@@ -155,6 +173,12 @@ OPENAPI = {
                 "headers": {"WWW-Authenticate": {"schema": {"type": "string"}, "required": True}},
             },
             "Forbidden": _error_response("The key lacks the scope this call needs."),
+            "MethodNotAllowed": {
+                **_error_response("Another method than this call's (checked before the key)."),
+                "headers": {
+                    "Allow": {"schema": {"type": "string"}, "required": True, "description": "e.g. `POST, OPTIONS`"}
+                },
+            },
         },
         "schemas": {
             "Verdict": {

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 
 from . import views
 
@@ -11,4 +11,5 @@ urlpatterns = [
     path("v1/blacklist/scrub", views.scrub, name="scrub"),
     path("v1/blacklist/numbers", views.add_numbers, name="add_numbers"),
     path("v1/openapi.json", views.openapi, name="openapi"),
+    re_path(r"^v1/", views.not_found, name="not_found"),  # last: a JSON 404 for any other API path
 ]

@@ -1,26 +1,25 @@
 """The dialer's API under /api/v1/ (JSON; an API key, no login session, no CSRF token), and the
 API page where admins make and revoke keys."""
 
-import csv
-import io
 import json
 from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required, permission_required
-from django.core.exceptions import RequestDataTooBig
-from django.http import JsonResponse
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from audit.events import Source
 from audit.models import Event
-from blacklist import phone_cache
+from blacklist import csv_files, phone_cache
 from blacklist import services as blacklist_services
 from blacklist.models import Status
+from blacklist.phones import MAX_INPUT_LENGTH
 
 from . import services
 from .forms import ApiKeyForm
@@ -29,6 +28,8 @@ from .openapi import OPENAPI
 from .services import MAX_NUMBERS
 
 SCOPE_VERBS = {"check": "check or scrub numbers (scope “check”)", "add": "add numbers (scope “add”)"}
+JSON_TYPES = {type(None): "null", bool: "true or false", float: "a number with a fraction or exponent", list: "a list",
+              dict: "an object"}
 
 
 class BadBody(Exception):
@@ -40,12 +41,20 @@ class BadBody(Exception):
 
 
 def api_view(methods: list[str], scope: str | None = None):
-    """What every API endpoint accepts: these methods, no session and no CSRF token, and, given a
-    scope, an active API key holding it (see _refusal). A body it cannot read (BadBody) is a 400/415."""
+    """What every API endpoint accepts: these methods (GET brings HEAD; OPTIONS says which, others
+    get a JSON 405), no session and no CSRF token, and, given a scope, an active API key holding it
+    (see _refusal). A body or query it cannot read (BadBody) is a JSON 400/415."""
+    allowed = [*methods, "HEAD"] if "GET" in methods else methods
+    allow = ", ".join([*allowed, "OPTIONS"])
 
     def decorate(view):
         @wraps(view)
         def wrapper(request, *args, **kwargs):
+            if request.method == "OPTIONS":
+                return HttpResponse(status=204, headers={"Allow": allow})
+            if request.method not in allowed:
+                return json_response({"error": f"{request.method} is not allowed here; use {' or '.join(methods)}."},
+                                     status=405, headers={"Allow": allow})
             if scope and (refused := _refusal(request, scope)):
                 return refused
             try:
@@ -53,9 +62,14 @@ def api_view(methods: list[str], scope: str | None = None):
             except BadBody as bad:
                 return _error(bad.status, str(bad))
 
-        return csrf_exempt(login_not_required(require_http_methods(methods)(wrapper)))
+        return csrf_exempt(login_not_required(wrapper))
 
     return decorate
+
+
+def json_response(data, status: int = 200, headers=None) -> JsonResponse:
+    """Every API answer: strict JSON (json.dumps would write NaN or Infinity, which no JSON parser reads)."""
+    return JsonResponse(data, status=status, headers=headers, json_dumps_params={"allow_nan": False})
 
 
 def _refusal(request, scope: str, phone: str | None = None) -> JsonResponse | None:
@@ -74,12 +88,12 @@ def _refusal(request, scope: str, phone: str | None = None) -> JsonResponse | No
 
 
 def _error(status: int, message: str, headers=None, **details) -> JsonResponse:
-    return JsonResponse({"error": message, **details}, status=status, headers=headers)
+    return json_response({"error": message, **details}, status=status, headers=headers)
 
 
 def _numbers_in_body(request) -> list:
-    """A scrub or add request's numbers: a JSON list, or a CSV body's first column (a first row
-    without digits is a header), at most MAX_NUMBERS. Anything else raises BadBody."""
+    """A scrub or add request's numbers: a JSON list of strings and integers, or a CSV body's first
+    column (a first row without digits is a header), at most MAX_NUMBERS. Anything else raises BadBody."""
     try:
         body = request.body
     except RequestDataTooBig:
@@ -95,33 +109,50 @@ def _numbers_in_body(request) -> list:
     return numbers
 
 
-def _json_list(body: bytes) -> list:
+def _json_list(body: bytes) -> list[str | int]:
+    """A flat list of strings and integers, the only items the document allows: nothing nested is
+    echoed back (so no answer can be too deep to write) and no float (NaN, 1e999) reaches one."""
     try:
-        numbers = json.loads(body)
+        numbers = json.loads(body, parse_constant=_not_json, parse_int=_json_int)
     except (ValueError, RecursionError):  # bad JSON or bad UTF-8 (both ValueErrors), absurd nesting
         raise BadBody("The body is not valid JSON.") from None
     if not isinstance(numbers, list):
         raise BadBody('Send a JSON list of phone numbers, e.g. ["+14155550123", "(212) 555-1234"].')
+    for index, item in enumerate(numbers):
+        if type(item) not in (str, int):
+            what = JSON_TYPES[type(item)]
+            raise BadBody(f"Item {index + 1} is {what}: send each number as a string (or an integer).")
     return numbers
 
 
+def _not_json(constant: str):
+    raise BadBody(f"The body is not valid JSON: {constant} is no JSON value.")
+
+
+def _json_int(digits: str) -> int:
+    if len(digits.lstrip("-")) > MAX_INPUT_LENGTH:  # also keeps int() off a million-digit number
+        raise BadBody(f"The body holds an integer of {len(digits):,} digits: no phone number is that long.")
+    return int(digits)
+
+
 def _csv_column(body: bytes) -> list[str]:
+    """A text/csv body's numbers, read and checked by the upload's CSV reader."""
     try:
-        rows = [row for row in csv.reader(io.StringIO(body.decode("utf-8-sig"), newline="")) if row and row[0].strip()]
+        text = body.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise BadBody("The CSV body is not UTF-8 text.") from None
-    except csv.Error as error:
-        raise BadBody(f"The CSV body cannot be read: {error}.") from None
-    if rows and not any(char.isdigit() for char in rows[0][0]):
-        rows = rows[1:]  # a header such as "phone"
-    return [row[0] for row in rows]
+    try:
+        csv_files.check_text(text)
+        return csv_files.first_column(text)
+    except csv_files.BadFile as bad:
+        raise BadBody(f"CSV body refused. {bad.message}") from None
 
 
-def _normalized(raw) -> tuple[str | None, str | None]:
+def _normalized(raw: str | int) -> tuple[str | None, str | None]:
     """(E.164, None) for a phone number, (None, the reason) for anything else: normalize_phone's
     answers, through the per-process cache of validated prefixes that uploads use too."""
-    if isinstance(raw, bool) or not isinstance(raw, str | int):
-        return None, "not a phone number (send each number as a string)"
+    if isinstance(raw, int) and raw < 0:
+        return None, "a negative number"  # str() would read the minus sign as a dash
     phone, reason = phone_cache.normalized(str(raw))
     return phone or None, reason or None
 
@@ -139,14 +170,18 @@ def _scrub_result(raw, phone: str | None, reason: str | None, listings: dict) ->
 
 @api_view(["GET"])  # the key is checked below, in the same query that looks the number up
 def check(request):
-    phone, reason = _normalized(request.GET.get("phone", ""))
+    try:
+        raw = request.GET.get("phone")
+    except TooManyFieldsSent:  # over DATA_UPLOAD_MAX_NUMBER_FIELDS: Django will not read the query at all
+        return _refusal(request, "check") or _error(400, "The query has too many parameters: send ?phone=… alone.")
+    phone, reason = _normalized(raw) if raw is not None else (None, None)
     if refused := _refusal(request, "check", phone):
         return refused
-    if "phone" not in request.GET:
+    if raw is None:
         return _error(400, "Name the number to check: ?phone=… (any written form, URL-encoded: + is %2B).")
     if reason:
-        return _error(400, f"Not a phone number: {reason}.", reason=reason)
-    return JsonResponse(services.verdict(phone, request.listing))
+        return _error(400, f"Not checked: {reason}.", reason=reason)
+    return json_response(services.verdict(phone, request.listing))
 
 
 @api_view(["POST"], scope="check")
@@ -155,7 +190,7 @@ def scrub(request):
     normalized = [_normalized(raw) for raw in inputs]
     listings = services.lookup({phone for phone, _ in normalized if phone})
     results = [_scrub_result(raw, phone, reason, listings) for raw, (phone, reason) in zip(inputs, normalized)]
-    return JsonResponse({
+    return json_response({
         "count": len(results),
         "blocked": sum(result["blocked"] for result in results),
         "invalid": sum(not result["valid"] for result in results),
@@ -172,7 +207,7 @@ def add_numbers(request):
     source = Source(Event.Via.API, api_key=request.api_key)  # the key is the events' actor
     outcome = blacklist_services.add_numbers(phones, status, user=request.api_key.created_by, source=source)
     rejected = [{"input": raw, "reason": reason} for raw, (phone, reason) in zip(inputs, normalized) if not phone]
-    return JsonResponse({
+    return json_response({
         "status": services.STATUS_NAMES[status],
         "received": len(inputs),
         "new": outcome.new,
@@ -186,7 +221,14 @@ def add_numbers(request):
 
 @api_view(["GET"])
 def openapi(request):
-    return JsonResponse(OPENAPI)
+    return json_response(OPENAPI)
+
+
+@csrf_exempt
+@login_not_required
+def not_found(request):
+    """Any other path under /api/v1/: the API's JSON 404, never an HTML page."""
+    return _error(404, f"No such API call: {request.path}. The calls are listed at {reverse('api:openapi')}.")
 
 
 # ---- The API page ----------------------------------------------------------------------------

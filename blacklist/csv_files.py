@@ -29,6 +29,7 @@ _SIGNATURES = [  # what people rename to .csv, and what to do instead
 ]
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # never in text; tab, CR and LF are fine
 _DELIMITERS = (",", ";", "\t")
+_RFC_EXTENSION = re.compile(r";\s*ext\s*=", re.IGNORECASE)
 _HEADER_WORDS = re.compile(r"phone|number|tel|mobile|cell|msisdn|dnc|contact", re.IGNORECASE)
 
 
@@ -61,7 +62,8 @@ def rules_text() -> str:
         f"A .csv or .txt file of at most {settings.UPLOAD_MAX_MB} MB with one column of phone numbers, up to"
         f" {MAX_ROWS:,} rows; a header row such as “phone” is skipped. Numbers without a country code are"
         f" read as {settings.DEFAULT_PHONE_REGION} numbers; numbers a spreadsheet turned into 4.16E+09 are"
-        " rejected (format the column as text before saving)."
+        " rejected (format the column as text before saving). An extension (ext 5, x5, #5) is dropped: the line"
+        " is what is listed."
     )
 
 
@@ -98,10 +100,21 @@ def decode(data: bytes) -> tuple[str, str]:
         text, encoding = _eight_bit(data.removeprefix(b"\xef\xbb\xbf"))
     if not text.strip():
         raise BadFile("The file is empty.")
+    check_text(text)
+    return text, encoding
+
+
+def check_text(text: str) -> None:
+    """BadFile when decoded text is no list of numbers: binary characters, or JSON sent as CSV
+    (whose first line would otherwise be half-read as a number)."""
     if control := _CONTROL.search(text):
         line = text.count("\n", 0, control.start()) + 1
-        raise BadFile(f"Line {line} holds binary data (character {ord(control.group()):#04x}): this is not a text file.")
-    return text, encoding
+        character = ord(control.group())
+        raise BadFile(f"Line {line} holds binary data (character {character:#04x}): this is not a text file.")
+    start = text.lstrip("\ufeff \t\r\n")
+    if start[:1] in ("[", "{"):
+        line = text.count("\n", 0, len(text) - len(start)) + 1
+        raise BadFile(f"Line {line} starts with “{start[0]}”: this is JSON, not one phone number a line.")
 
 
 def _looks_utf16(data: bytes) -> bool:
@@ -137,32 +150,50 @@ def data_rows(text: str) -> Iterator[tuple[int, str]]:
     """(line number, value) for each data row: blank lines and a header skipped, values stripped.
 
     Raises BadFile when a line has values in two columns or cannot be read as CSV."""
+    column = None
+    for line, cells in _rows(text):
+        values = [(index, cell.strip()) for index, cell in enumerate(cells) if cell.strip()]
+        if not values:
+            continue
+        if len(values) > 1:
+            shown = ", ".join(value[:20] for _, value in values[:3])
+            raise BadFile(
+                f"Line {line:,} has {len(values)} values ({shown}): the file must have one column of phone numbers."
+            )
+        index, value = values[0]
+        if column is None:
+            column = index
+            if _is_header(value):
+                continue
+        elif index != column:
+            raise BadFile(
+                f"Line {line:,} has its number in column {index + 1}, the lines before in column {column + 1}:"
+                " the file must have one column of phone numbers."
+            )
+        yield line, value
+
+
+def first_column(text: str) -> list[str]:
+    """The first cell of each row that has one, for the API's text/csv bodies: read and checked as
+    files are (check_text first), other columns ignored; a first row without digits is a header."""
+    values = [cells[0].strip() for _line, cells in _rows(text) if cells and cells[0].strip()]
+    if values and not any(character.isdigit() for character in values[0]):
+        values = values[1:]
+    if not values:  # as an empty file is refused: most likely the wrong body, not an empty list
+        raise BadFile("No phone numbers in it: only blank lines or a header.")
+    return values
+
+
+def _rows(text: str) -> Iterator[tuple[int, list[str]]]:
+    """(line number, cells) of each row; BadFile for a quote never closed or a line csv cannot read."""
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
-    column, line = None, 0
+    line = 0
     try:
         for cells in reader:
             first_line, line = line + 1, reader.line_num
-            values = [(index, cell.strip()) for index, cell in enumerate(cells) if cell.strip()]
-            if not values:
-                continue
-            if line != first_line:  # a value ran over several lines: no phone number does
+            if line != first_line and any(cell.strip() for cell in cells):  # no phone number runs over lines
                 raise BadFile(f"Line {first_line:,}: a quote (\") opened on this line is never closed.")
-            if len(values) > 1:
-                shown = ", ".join(value[:20] for _, value in values[:3])
-                raise BadFile(
-                    f"Line {line:,} has {len(values)} values ({shown}): the file must have one column of phone numbers."
-                )
-            index, value = values[0]
-            if column is None:
-                column = index
-                if _is_header(value):
-                    continue
-            elif index != column:
-                raise BadFile(
-                    f"Line {line:,} has its number in column {index + 1}, the lines before in column {column + 1}:"
-                    " the file must have one column of phone numbers."
-                )
-            yield line, value
+            yield line, cells
     except csv.Error as error:
         if "field larger than field limit" in str(error):
             raise BadFile(f"Line {reader.line_num:,}: a value runs on for over 100 KB; is a quote (\") never closed?") from None
@@ -172,6 +203,7 @@ def data_rows(text: str) -> Iterator[tuple[int, str]]:
 def _delimiter(text: str) -> str:
     """The separator most lines at the top use (a trailing one included); a comma when none."""
     lines = text[:65536].splitlines()[:200]
+    lines = [_RFC_EXTENSION.sub("", line) for line in lines]  # `…0123;ext=5` is one value, not two
     counts = {delimiter: sum(delimiter in line for line in lines) for delimiter in _DELIMITERS}
     best = max(_DELIMITERS, key=counts.get)
     return best if counts[best] else ","

@@ -124,7 +124,8 @@ class AddNumbersForm(ApprovalChoiceMixin):
 
     numbers = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 8, "placeholder": "+1 (415) 555-0123\n415.555.0124"}),
-        help_text=f"One number per line, up to {MAX_HAND_ENTRIES:,}. Any common written form.",
+        help_text=f"One number per line, up to {MAX_HAND_ENTRIES:,}. Any common written form; an extension"
+                  " (ext 5, x5, #5) is dropped: the line is what is listed.",
     )
 
     def clean_numbers(self) -> list[str]:

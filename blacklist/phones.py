@@ -3,6 +3,10 @@
 Every path that takes a number from a person or a file (uploads, the hand-entry form, filters,
 the API) goes through `normalize_phone`, so `415.555.0123` and `+1 (415) 555-0123` are the
 same row, and junk never reaches the blacklist.
+
+Extensions: a dialer may send `+1 415 555 0123 ext 5`; what is blocked or checked is the line.
+Any common extension form (`ext 5`, `ext. 5`, `extension 5`, `x5`, `#5`, `,5`, `;ext=5`) is
+accepted and dropped: `+14155550123`. Letters anywhere else refuse the value.
 """
 
 import functools
@@ -13,8 +17,13 @@ from django.conf import settings
 from phonenumbers import NumberParseException, PhoneNumberFormat, ValidationResult
 
 MAX_INPUT_LENGTH = 64  # longer than any written phone number, with room for spaces and punctuation
+MAX_EXTENSION_DIGITS = 7  # longer "extensions" are more likely a second number (`4155550123,2125550100`)
 
 _LETTERS = re.compile(r"[A-Za-z]")
+# An extension at the end, in the forms people and dialers write (RFC 3966's `;ext=` included).
+_EXTENSION = re.compile(
+    rf"\s*(?:;\s*ext\s*=|ext(?:ension)?\.?|x|#|,+)\s*:?\s*\d{{1,{MAX_EXTENSION_DIGITS}}}\s*#?\s*$", re.IGNORECASE
+)
 _SCIENTIFIC = re.compile(r"^[+-]?\d+(?:[.,]\d+)?[eE][+-]?\d+$")  # what Excel makes of 4155550123
 _TEL_PREFIX = re.compile(r"^tel:", re.IGNORECASE)
 
@@ -52,13 +61,15 @@ def normalize_phone(raw: str, region: str | None = None) -> str:
         raise InvalidPhone("too long to be a phone number")
     if _SCIENTIFIC.match(text):
         raise InvalidPhone("in scientific notation (a spreadsheet rounded it); export the column as text")
-    text = _TEL_PREFIX.sub("", text)
+    text = _EXTENSION.sub("", _TEL_PREFIX.sub("", text))  # the line is what is blocked, not the extension
     if _LETTERS.search(text):
-        raise InvalidPhone("not a phone number (contains letters)")
+        raise InvalidPhone("contains letters")  # 1-800-FLOWERS: phonenumbers would read letters as digits
     try:
         number = phonenumbers.parse(text, region)
     except NumberParseException as error:
         raise InvalidPhone(_PARSE_REASONS.get(error.error_type, "not a phone number")) from None
+    if number.extension:  # what phonenumbers reads as one, and _EXTENSION did not: `…0123,2125550100`
+        raise InvalidPhone("digits after the number that are no extension (two numbers in one?)")
     possible = phonenumbers.is_possible_number_with_reason(number)
     if possible != ValidationResult.IS_POSSIBLE:
         raise InvalidPhone(_POSSIBLE_REASONS.get(possible, "not a phone number"))

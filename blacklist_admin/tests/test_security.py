@@ -73,6 +73,8 @@ def test_anonymous_users_get_a_login_redirect_or_a_401_everywhere(client, db, na
 
     if name in PUBLIC:
         assert response.status_code in {200, 405}, response.status_code
+    elif name == "api:not_found":  # any other /api/v1/ path: the API's JSON 404, which reveals nothing
+        assert (response.status_code, list(response.json())) == (404, ["error"])
     elif path.startswith("/api/v1/"):  # the dialer's API: a key, never a login
         assert response.status_code in {401, 405}, response.status_code
         if response.status_code == 401:
