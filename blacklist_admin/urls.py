@@ -5,6 +5,8 @@ from django.views.generic import RedirectView
 
 from .health import healthz
 
+handler400 = "blacklist_admin.params.bad_request"  # names the bad parameter (params.py)
+
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="blacklist:review"), name="home"),
     path("blacklist/", include("blacklist.urls")),
