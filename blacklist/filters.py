@@ -3,7 +3,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.http import QueryDict
 
-from blacklist_admin.params import DatabaseIdChoiceFilter
+from blacklist_admin.params import DatabaseIdChoiceFilter, DateRangeFilter
 from tasks_logs.models import TaskLog
 
 from .models import BlacklistedNumber, Status
@@ -21,7 +21,7 @@ class BlacklistFilter(django_filters.FilterSet):
         choices=[(Status.APPROVED.value, "Approved"), (Status.PERMANENT.value, "Permanently approved")],
         empty_label="Any status",
     )
-    added = django_filters.DateFromToRangeFilter(
+    added = DateRangeFilter(
         field_name="added_at", label="Added between", widget=django_filters.widgets.DateRangeWidget(
             attrs={"type": "date"}
         )

@@ -3,11 +3,15 @@
 `str.isdigit()` is true for `²` (and `int()` then fails), `int()` takes `٣`, ` 5` and `+5`, and
 10**23 overflows SQLite's integers (OFFSET, `IN (…)`): each was a 500. Here a number is ASCII
 digits only, from 1 to what the databases store; anything else is a 400 that names the
-parameter, or a 404 for an id that names no row, never a 500.
+parameter, or a 404 for an id that names no row, never a 500. Filter dates likewise keep away
+from the ends of Python's calendar, where a time zone shift or a day's arithmetic overflows.
 """
+
+from datetime import date
 
 import django_filters
 from django import forms
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.core.exceptions import BadRequest, ValidationError
 from django.core.paginator import EmptyPage
 from django.http import Http404, QueryDict
@@ -17,6 +21,7 @@ from django_tables2 import LazyPaginator, RequestConfig
 
 MAX_ID = 2**63 - 1  # the largest integer SQLite and PostgreSQL (bigint) store
 MAX_PAGE = 100_000  # offset pages (Activity, Tasks Logs): deeper is a crafted link, not a click
+EARLIEST_DATE, LATEST_DATE = date(1900, 1, 1), date(2999, 12, 31)  # what a date filter takes
 
 
 class BadParameter(BadRequest):
@@ -123,3 +128,19 @@ class DatabaseIdChoiceFilter(django_filters.ModelChoiceFilter):
     """django-filter's ModelChoiceFilter with a DatabaseIdChoiceField (`?added_by=<user id>`)."""
 
     field_class = DatabaseIdChoiceField
+
+
+class BoundedDateRangeField(django_filters.fields.DateRangeField):
+    """From and to dates between EARLIEST_DATE and LATEST_DATE: 0001-01-01 or 9999-12-31 in a
+    filter overflowed (the UTC shift, the Activity chart's days before and after)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields:
+            field.validators += [MinValueValidator(EARLIEST_DATE), MaxValueValidator(LATEST_DATE)]
+
+
+class DateRangeFilter(django_filters.DateFromToRangeFilter):
+    """django-filter's DateFromToRangeFilter with a BoundedDateRangeField (`?added_after=…`)."""
+
+    field_class = BoundedDateRangeField

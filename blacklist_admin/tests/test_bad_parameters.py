@@ -214,3 +214,36 @@ def test_every_admin_list_and_change_page_refuses_crafted_numbers(admin_user, da
         assert listing.status_code in (200, 302), (model, listing.status_code)
         change = client.get(reverse(f"{prefix}_change", args=[value]))
         assert change.status_code in (302, 404), (model, change.status_code)
+
+
+# Dates in filters: the ends of the calendar overflowed once shifted to UTC or by the chart's days.
+
+EDGE_DATES = ["0001-01-01", "0001-01-02", "1899-12-31", "3000-01-01", "9999-12-31"]
+DATE_FILTERS = [("audit:activity", "date_after"), ("audit:activity", "date_before"),
+                ("blacklist:review", "added_after"), ("blacklist:review", "added_before"),
+                ("blacklist:approved", "added_after"), ("blacklist:approved", "added_before")]
+
+
+@pytest.mark.parametrize("time_zone", ["UTC", "Pacific/Kiritimati", "Pacific/Pago_Pago"])  # UTC, +14 h, -11 h
+@pytest.mark.parametrize("value", EDGE_DATES)
+@pytest.mark.parametrize("name, parameter", DATE_FILTERS)
+def test_a_date_at_the_ends_of_the_calendar_is_the_filters_error(manager, data, settings, time_zone, name,
+                                                                  parameter, value):
+    settings.TIME_ZONE = time_zone
+    response = manager.get(reverse(name), {parameter: value})
+    assert response.status_code == 200
+    assert "The filter is not valid, so nothing is shown" in text(response)
+    assert "Ensure this value is" in text(response)
+    assert len(response.context["table"].rows) == 0
+
+
+@pytest.mark.parametrize("value", ["1900-01-01", "2999-12-31"])
+@pytest.mark.parametrize("name, parameter", DATE_FILTERS)
+def test_the_first_and_last_dates_a_filter_takes_work(manager, data, settings, name, parameter, value):
+    settings.TIME_ZONE = "Pacific/Kiritimati"
+    response = manager.get(reverse(name), {parameter: value})
+    assert response.status_code == 200
+    assert "The filter is not valid" not in text(response)
+    everything = (parameter.endswith("after") and value == "1900-01-01") or (
+        parameter.endswith("before") and value == "2999-12-31")
+    assert len(response.context["table"].rows) == (1 if everything else 0)
