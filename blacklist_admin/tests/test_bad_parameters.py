@@ -4,8 +4,10 @@ or a form message, never a 500, and changes nothing. blacklist_admin/params.py i
 
 import html
 import re
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.contrib import admin
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
@@ -247,3 +249,18 @@ def test_the_first_and_last_dates_a_filter_takes_work(manager, data, settings, n
     everything = (parameter.endswith("after") and value == "1900-01-01") or (
         parameter.endswith("before") and value == "2999-12-31")
     assert len(response.context["table"].rows) == (1 if everything else 0)
+
+
+def test_views_forms_and_filters_read_numbers_only_through_params():
+    """No view, form or filter reads a number its own way again (`isdigit()`, `int(request…)`,
+    django-tables2's RequestConfig paging, a bare ModelChoiceFilter or DateFromToRangeFilter)."""
+    own_way = re.compile(r"(request|GET|POST)[^#\n]*\.isdigit\(\)|int\(\s*request|RequestConfig\(|IntegerField\(|"
+                         r"ModelChoiceFilter\(|ModelChoiceField\(|DateFromToRangeFilter\(")
+    offenders = [
+        f"{path.relative_to(settings.BASE_DIR)}:{number}: {line.strip()}"
+        for path in sorted(Path(settings.BASE_DIR).glob("*/**/*.py"))
+        if path.name in {"views.py", "forms.py", "filters.py"} and ".venv" not in path.parts
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if own_way.search(line)
+    ]
+    assert offenders == []
