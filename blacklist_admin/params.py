@@ -11,9 +11,9 @@ from datetime import date
 
 import django_filters
 from django import forms
-from django.core.validators import MaxValueValidator, MinValueValidator
 from django.core.exceptions import BadRequest, ValidationError
 from django.core.paginator import EmptyPage
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.http import Http404, QueryDict
 from django.shortcuts import render
 from django.views import defaults
