@@ -4,6 +4,7 @@ from django.contrib.auth import get_user_model
 
 from api.models import ApiKey
 from blacklist.phones import InvalidPhone, normalize_phone, phone_prefix
+from blacklist_admin.params import DateRangeFilter
 
 from .models import Event
 
@@ -20,7 +21,7 @@ class EventFilter(django_filters.FilterSet):
 
     action = django_filters.ChoiceFilter(choices=Event.Action.choices, empty_label="Any action")
     actor = django_filters.ChoiceFilter(choices=[], empty_label="Anyone", method="filter_actor")
-    date = django_filters.DateFromToRangeFilter(
+    date = DateRangeFilter(
         field_name="at", label="Between", widget=django_filters.widgets.DateRangeWidget(attrs={"type": "date"})
     )
     phone = django_filters.CharFilter(

@@ -7,11 +7,11 @@ from django.http import StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
-from django_tables2 import LazyPaginator, RequestConfig
 
 from blacklist.exports import csv_lines, spreadsheet_safe
 from blacklist.models import BlacklistedNumber
 from blacklist.phones import InvalidPhone, normalize_phone
+from blacklist_admin.params import paginate
 
 from . import chart
 from .filters import EventFilter
@@ -40,7 +40,7 @@ def _chart_range(filterset) -> tuple:
 def activity(request):
     filterset = EventFilter(request.GET, queryset=_events())
     table = EventTable(filterset.qs)
-    RequestConfig(request, paginate={"per_page": 50, "paginator_class": LazyPaginator}).configure(table)
+    paginate(request, table, per_page=50)
     first, last = _chart_range(filterset)
     context = {
         "filterset": filterset,

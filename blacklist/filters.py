@@ -3,6 +3,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.http import QueryDict
 
+from blacklist_admin.params import DatabaseIdChoiceFilter, DateRangeFilter
 from tasks_logs.models import TaskLog
 
 from .models import BlacklistedNumber, Status
@@ -20,15 +21,15 @@ class BlacklistFilter(django_filters.FilterSet):
         choices=[(Status.APPROVED.value, "Approved"), (Status.PERMANENT.value, "Permanently approved")],
         empty_label="Any status",
     )
-    added = django_filters.DateFromToRangeFilter(
+    added = DateRangeFilter(
         field_name="added_at", label="Added between", widget=django_filters.widgets.DateRangeWidget(
             attrs={"type": "date"}
         )
     )
-    added_by = django_filters.ModelChoiceFilter(
+    added_by = DatabaseIdChoiceFilter(
         queryset=get_user_model().objects.order_by("username"), empty_label="Anyone"
     )
-    source = django_filters.ModelChoiceFilter(
+    source = DatabaseIdChoiceFilter(
         field_name="source_task",
         label="Source upload",
         queryset=TaskLog.objects.filter(kind=TaskLog.Kind.IMPORT),

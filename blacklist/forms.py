@@ -2,6 +2,7 @@ from dataclasses import dataclass
 
 from django import forms
 
+from blacklist_admin.params import DatabaseIdListField
 from tasks_logs.models import TaskLog
 
 from . import csv_files
@@ -53,18 +54,6 @@ def numbers_text(count: int) -> str:
     return f"{count:,} number{'' if count == 1 else 's'}"
 
 
-class IdListField(forms.Field):
-    """Row ids posted as repeated fields (`ids=3&ids=7`)."""
-
-    widget = forms.MultipleHiddenInput
-
-    def to_python(self, value):
-        try:
-            return [int(item) for item in value or []]
-        except (TypeError, ValueError):
-            raise forms.ValidationError("Row ids must be numbers.") from None
-
-
 class BulkActionForm(forms.Form):
     """The page-bottom bulk actions: an action, which records, and (for "all") the filter."""
 
@@ -72,8 +61,8 @@ class BulkActionForm(forms.Form):
 
     action = forms.ChoiceField(choices=[])
     scope = forms.ChoiceField(choices=list(SCOPES.items()))
-    ids = IdListField(required=False)  # the ticked checkboxes
-    page_ids = IdListField(required=False)  # every row on the page
+    ids = DatabaseIdListField(required=False)  # the ticked checkboxes
+    page_ids = DatabaseIdListField(required=False)  # every row on the page
     query = forms.CharField(required=False)  # the page's query string: its filter
     confirmed = forms.BooleanField(required=False)
 
@@ -83,9 +72,10 @@ class BulkActionForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        if data.get("scope") == "selected" and not data.get("ids"):
+        # "ids" is missing from data when a posted id was refused: that error says it already.
+        if data.get("scope") == "selected" and "ids" in data and not data["ids"]:
             raise forms.ValidationError("Tick the numbers to act on, or choose another set of records.")
-        if data.get("scope") == "page" and not data.get("page_ids"):
+        if data.get("scope") == "page" and "page_ids" in data and not data["page_ids"]:
             raise forms.ValidationError("This page shows no numbers.")
         return data
 

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from audit.events import Source
 from audit.models import Event
+from blacklist_admin.params import choice_param, int_param, page_number
 from tasks_logs.models import TaskLog
 
 from . import services, tasks
@@ -63,15 +64,14 @@ def _tab_page(request, tab):
     )
     filterset = BlacklistFilter(request.GET, queryset=numbers, tab=tab)
     sort = clean_sort(request.GET.get("sort"))
-    per_page = int(request.GET.get("per_page", "")) if request.GET.get("per_page", "").isdigit() else 25
-    per_page = per_page if per_page in PAGE_SIZES else PAGE_SIZES[0]
+    per_page = choice_param(request.GET, "per_page", PAGE_SIZES, PAGE_SIZES[0])
     page = keyset_page(
         filterset.qs,
         sort,
         per_page,
         after=request.GET.get("after", ""),
         before=request.GET.get("before", ""),
-        number=int(request.GET["page"]) if request.GET.get("page", "").isdigit() else 1,
+        number=page_number(request.GET),
     )
     tab_counts = _tab_counts()
     actions = allowed_actions(request.user, tab)
@@ -146,10 +146,11 @@ def export(request, tab):
 
 @require_POST
 def row_action(request, tab, action):
-    if action not in TAB_ACTIONS.get(tab, ()) or not request.POST.get("pk", "").isdigit():
+    pk = int_param(request.POST, "pk", not_found=True)
+    if action not in TAB_ACTIONS.get(tab, ()) or pk is None:
         raise Http404("No such action on this tab.")
     _check_action_allowed(request, action)
-    numbers = BlacklistedNumber.objects.for_tab(tab).filter(pk=request.POST["pk"])
+    numbers = BlacklistedNumber.objects.for_tab(tab).filter(pk=pk)
     outcome = services.RULES[action](numbers, request.user, Source(Event.Via.ROW))
     if not outcome.changed and not outcome.skipped:
         messages.warning(request, "That number is no longer on this tab. Nothing was changed.")
@@ -165,7 +166,8 @@ def bulk_action(request, tab):
     _check_action_allowed(request, request.POST.get("action", ""))
     form = BulkActionForm(request.POST, tab=tab)
     if not form.is_valid():
-        problems = " ".join(form.non_field_errors()) or "Choose an action and which records."
+        refused = [*form.non_field_errors(), *form.errors.get("ids", ()), *form.errors.get("page_ids", ())]
+        problems = " ".join(refused) or "Choose an action and which records."
         messages.warning(request, f"{problems} Nothing was changed.")
         return redirect(_back(request, tab))
     numbers = _chosen_numbers(form, tab)

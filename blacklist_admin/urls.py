@@ -7,6 +7,8 @@ from accounts.views import PasswordChangeView
 
 from .health import healthz
 
+handler400 = "blacklist_admin.params.bad_request"  # names the bad parameter (params.py)
+
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="blacklist:review"), name="home"),
     path("blacklist/", include("blacklist.urls")),

@@ -1,16 +1,23 @@
 import django_filters
 from django.contrib.auth import get_user_model
 
+from blacklist_admin.params import DatabaseIdChoiceFilter
+
 from .models import TaskLog
 
 
 class TaskLogFilter(django_filters.FilterSet):
     kind = django_filters.ChoiceFilter(choices=TaskLog.Kind.choices, empty_label="Any kind")
     state = django_filters.ChoiceFilter(choices=TaskLog.State.choices, empty_label="Any state")
-    created_by = django_filters.ModelChoiceFilter(
+    created_by = DatabaseIdChoiceFilter(
         label="User", queryset=get_user_model().objects.order_by("username"), empty_label="Any user"
     )
 
     class Meta:
         model = TaskLog
         fields = ("kind", "state", "created_by")
+
+    def filter_queryset(self, queryset):
+        if self.is_bound and not self.is_valid():  # a broken filter shows nothing, never everything
+            return queryset.none()
+        return super().filter_queryset(queryset)

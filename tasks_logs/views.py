@@ -6,11 +6,11 @@ from django.contrib.auth.decorators import permission_required
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
-from django_tables2 import LazyPaginator, RequestConfig
 
 from .filters import TaskLogFilter
 from blacklist.exports import csv_lines, spreadsheet_safe
 from blacklist.models import Status
+from blacklist_admin.params import int_list_param, paginate
 
 from .models import RejectedRow, TaskLog, Upload
 from .tables import RejectedRowTable, TaskLogTable
@@ -24,7 +24,7 @@ can_view = permission_required("tasks_logs.view_tasklog", raise_exception=True)
 def task_list(request):
     filterset = TaskLogFilter(request.GET, queryset=TaskLog.objects.select_related("created_by"))
     table = TaskLogTable(filterset.qs)
-    RequestConfig(request, paginate={"per_page": 25, "paginator_class": LazyPaginator}).configure(table)
+    paginate(request, table, per_page=25)
     return render(request, "tasks_logs/list.html", {"table": table, "filterset": filterset})
 
 
@@ -32,7 +32,7 @@ def task_list(request):
 @can_view
 def rows(request):
     """Some rows of the Tasks Logs table, rendered as on the page: the live progress poll."""
-    ids = [int(value) for value in request.GET.getlist("id") if value.isdigit()][:MAX_POLLED_ROWS]
+    ids = int_list_param(request.GET, "id", MAX_POLLED_ROWS)
     table = TaskLogTable(TaskLog.objects.filter(pk__in=ids).select_related("created_by"))
     return render(request, "tasks_logs/_rows.html", {"table": table})
 
@@ -42,7 +42,7 @@ def rows(request):
 def detail(request, pk):
     task_log = get_object_or_404(TaskLog.objects.select_related("created_by"), pk=pk)
     rejected = RejectedRowTable(task_log.rejected_rows.all())
-    RequestConfig(request, paginate={"per_page": 50, "paginator_class": LazyPaginator}).configure(rejected)
+    paginate(request, rejected, per_page=50)
     context = {
         "task_log": task_log,
         "summary": TaskLogTable([task_log]),
