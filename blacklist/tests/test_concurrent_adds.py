@@ -1,0 +1,198 @@
+"""Dialers, people and uploads adding overlapping numbers at the same time, against a real server
+(live_server, over HTTP) and a real Celery worker process: nobody gets a 500, every number is
+stored once with one `added` event, and every request's counts close.
+
+On PostgreSQL, each add locks rows; two adds of the same numbers in opposite orders used to
+deadlock, and one of them answered a 500 and added nothing. SQLite serializes writers (IMMEDIATE
+transactions), so there the same test checks that waiting writers never see a 500 either."""
+
+import http.cookiejar
+import json
+import random
+import re
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+
+import pytest
+
+from api import services as api_services
+from audit.models import Event
+from blacklist.models import BlacklistedNumber, Status
+from tasks_logs.models import TaskLog
+
+pytestmark = pytest.mark.worker
+
+ROUNDS = 2
+STEPS = 10  # per round: every client sends a fresh window of 500 numbers at once, ten times over
+STEP = 1_000  # numbers per step; the windows overlap and come in opposite orders
+WINDOW = 500
+ADDED = re.compile(r"Added ([\d,]+) new number\(s\); raised the status of ([\d,]+); ([\d,]+) already listed")
+
+
+def pool(round_: int) -> list[str]:
+    """A round's numbers: both of its uploads carry them all, the clients send them step by step."""
+    return [f"+1212{201 + round_}{i:04d}" for i in range(STEPS * STEP)]
+
+
+def integer(text: str) -> int:
+    return int(text.replace(",", ""))
+
+
+class Browser:
+    """One person's HTTP session (cookies, CSRF token) on the live server, through urllib."""
+
+    def __init__(self, base_url: str, username: str):
+        self.base_url = base_url
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        page = self.get("/accounts/login/")
+        self.post("/accounts/login/", {"username": username, "password": "pass-pass-123",
+                                       "csrfmiddlewaretoken": self.token(page)})
+
+    def get(self, path: str) -> str:
+        with self.opener.open(self.base_url + path, timeout=120) as response:
+            return response.read().decode()
+
+    def post(self, path: str, fields: dict, files: dict | None = None) -> tuple[int, str]:
+        """(status, body) after following the redirect; a 500 raises HTTPError, kept by the caller."""
+        if files:
+            boundary = uuid.uuid4().hex
+            parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'
+                     for name, value in fields.items()]
+            parts += [f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'
+                      f"Content-Type: text/csv\r\n\r\n{content}\r\n" for name, (filename, content) in files.items()]
+            body, content_type = ("".join(parts) + f"--{boundary}--\r\n").encode(), f"multipart/form-data; boundary={boundary}"
+        else:
+            body, content_type = urllib.parse.urlencode(fields).encode(), "application/x-www-form-urlencoded"
+        request = urllib.request.Request(self.base_url + path, body, {"Content-Type": content_type})
+        with self.opener.open(request, timeout=120) as response:
+            return response.status, response.read().decode()
+
+    @staticmethod
+    def token(page: str) -> str:
+        return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+
+
+def api_add(base_url: str, key: str, numbers: list[str]) -> tuple[int, str, dict | str]:
+    """(status, content type, JSON or text) of POST /api/v1/blacklist/numbers."""
+    request = urllib.request.Request(base_url + "/api/v1/blacklist/numbers", json.dumps(numbers).encode(),
+                                     {"Content-Type": "application/json", "Authorization": f"Bearer {key}"})
+    try:
+        with urllib.request.urlopen(request, timeout=120) as response:
+            return response.status, response.headers["Content-Type"], json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers["Content-Type"], " ".join(error.read().decode().split())[:200]
+
+
+def finished(task_log_id: int) -> TaskLog:
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        task_log = TaskLog.objects.get(pk=task_log_id)
+        if task_log.is_finished:
+            return task_log
+        time.sleep(0.1)
+    pytest.fail(f"The import {task_log_id} did not finish")
+
+
+def test_api_hand_entry_and_uploads_adding_overlapping_numbers_at_once_store_each_once(
+    live_server, celery_worker_process, make_user, admin_user
+):
+    make_user("Manager", "mona")
+    make_user("Reviewer", "rita")
+    _, review_key = api_services.create_key("dialer A", user=admin_user, can_check=True, can_add=True,
+                                            can_approve=False, expires_at=None)
+    _, approve_key = api_services.create_key("dialer B", user=admin_user, can_check=True, can_add=True,
+                                             can_approve=True, expires_at=None)
+    mona, rita = Browser(live_server.url, "mona"), Browser(live_server.url, "rita")  # typing numbers
+    uploaders = [(Browser(live_server.url, "rita"), Status.REVIEW), (Browser(live_server.url, "mona"), Status.APPROVED)]
+    failures, requested = [], {}  # any answer but a good one; phone → highest status asked for
+    sums = {"new": 0, "raised": 0}
+    lock = threading.Lock()
+
+    def record(phones, status, new, raised, unchanged):
+        with lock:
+            sums["new"] += new
+            sums["raised"] += raised
+            for phone in phones:
+                requested[phone] = max(requested.get(phone, Status.REVIEW), status)
+        if new + raised + unchanged != len(set(phones)):
+            failures.append(f"counts do not close: {new} + {raised} + {unchanged} != {len(set(phones))}")
+
+    for round_ in range(ROUNDS):
+        numbers = pool(round_)
+        rng = random.Random(round_)
+        ascending, descending, shuffled = sorted, lambda w: sorted(w, reverse=True), lambda w: rng.sample(w, len(w))
+
+        def windows(start, order):
+            return [order(numbers[step * STEP + start:step * STEP + start + WINDOW]) for step in range(STEPS)]
+
+        step = threading.Barrier(7, timeout=60)  # the clients start each step together
+        underway = threading.Event()  # set once the clients have added numbers: the uploads start then
+
+        def by_api(key, status, steps):
+            for phones in steps:
+                step.wait()
+                code, content_type, answer = api_add(live_server.url, key, phones)
+                if code != 200:
+                    failures.append(f"API {code} {content_type}: {answer}")
+                    continue
+                record(phones, status, answer["new"], answer["raised"], answer["unchanged"])
+                underway.set()
+
+        def by_hand(browser, status, steps):
+            token = browser.token(browser.get("/blacklist/add/"))
+            for phones in steps:
+                fields = {"csrfmiddlewaretoken": token, "numbers": "\n".join(phones)}
+                if status == Status.APPROVED:
+                    fields["approve"] = "on"
+                step.wait()
+                try:
+                    _, page = browser.post("/blacklist/add/", fields)
+                except urllib.error.HTTPError as error:
+                    failures.append(f"hand entry {error.code}: {' '.join(error.read().decode().split())[:200]}")
+                    continue
+                if not (added := ADDED.search(page)):
+                    failures.append(f"hand entry without its message: {' '.join(page.split())[:200]}")
+                    continue
+                record(phones, status, *map(integer, added.groups()))
+
+        threads = [
+            threading.Thread(target=by_api, args=(review_key, Status.REVIEW, windows(0, ascending))),
+            threading.Thread(target=by_api, args=(approve_key, Status.APPROVED, windows(0, descending))),
+            threading.Thread(target=by_api, args=(review_key, Status.REVIEW, windows(250, shuffled))),
+            threading.Thread(target=by_api, args=(approve_key, Status.APPROVED, windows(500, descending))),
+            threading.Thread(target=by_api, args=(approve_key, Status.APPROVED, windows(250, ascending))),
+            threading.Thread(target=by_hand, args=(mona, Status.APPROVED, windows(500, shuffled))),
+            threading.Thread(target=by_hand, args=(rita, Status.REVIEW, windows(0, shuffled))),
+        ]
+        for thread in threads:
+            thread.start()
+        underway.wait(timeout=60)
+        # Posted while the clients add, so each import's merge meets them: the worker inserts and
+        # raises the round's numbers as the clients insert and raise the same ones.
+        uploads = []
+        for (browser, status), rows in zip(uploaders, (numbers, numbers[::-1])):
+            fields = {"csrfmiddlewaretoken": browser.token(browser.get("/blacklist/add/"))}
+            if status == Status.APPROVED:
+                fields["approve"] = "on"
+            browser.post("/blacklist/add/upload/", fields, {"file": ("leads.csv", "phone\n" + "\n".join(rows) + "\n")})
+            uploads.append((TaskLog.objects.filter(kind=TaskLog.Kind.IMPORT).latest("pk").pk, status))
+        for task_log_id, status in uploads:
+            task_log = finished(task_log_id)
+            assert task_log.state == TaskLog.State.SUCCEEDED, task_log.message
+            assert task_log.new + task_log.raised + task_log.unchanged == len(numbers) == task_log.total
+            record(numbers, status, task_log.new, task_log.raised, task_log.unchanged)
+        for thread in threads:
+            thread.join()
+
+    assert not failures, f"{len(failures)} requests failed:\n" + "\n".join(failures)
+    listed = dict(BlacklistedNumber.objects.values_list("phone", "status"))
+    assert len(listed) == BlacklistedNumber.objects.count() == len(requested) == ROUNDS * STEPS * STEP
+    assert listed == requested  # each at the highest status anyone asked for, never lowered
+    assert sums["new"] == len(listed)
+    added = Event.objects.filter(action=Event.Action.ADDED)
+    assert added.count() == len(listed) == added.values("phone").distinct().count()
+    assert Event.objects.filter(action=Event.Action.RAISED).count() == sums["raised"]
