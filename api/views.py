@@ -39,9 +39,13 @@ class BadBody(Exception):
         self.status = status
 
 
+BUSY_RETRY_AFTER = 1  # seconds; a race lasts as long as the other request's transaction
+
+
 def api_view(methods: list[str], scope: str | None = None):
     """What every API endpoint accepts: these methods, no session and no CSRF token, and, given a
-    scope, an active API key holding it (see _refusal). A body it cannot read (BadBody) is a 400/415."""
+    scope, an active API key holding it (see _refusal). A body it cannot read (BadBody) is a 400/415;
+    a change the database kept failing for others changing the same numbers (Busy) a 503."""
 
     def decorate(view):
         @wraps(view)
@@ -52,6 +56,10 @@ def api_view(methods: list[str], scope: str | None = None):
                 return view(request, *args, **kwargs)
             except BadBody as bad:
                 return _error(bad.status, str(bad))
+            except blacklist_services.Busy:
+                return _error(503, "Other changes to the same numbers kept this request from going through."
+                                   " Nothing was added: send it again.",
+                              headers={"Retry-After": str(BUSY_RETRY_AFTER)})
 
         return csrf_exempt(login_not_required(require_http_methods(methods)(wrapper)))
 
