@@ -16,15 +16,22 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
+from contextlib import contextmanager
 
 import pytest
+from django.db import connection, transaction
+from django.urls import reverse
 
 from api import services as api_services
+from api.tests.conftest import ApiClient
 from audit.models import Event
+from blacklist import services
 from blacklist.models import BlacklistedNumber, Status
 from tasks_logs.models import TaskLog
 
-pytestmark = pytest.mark.worker
+postgresql_only = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="SQLite has one writer at a time, so no deadlocks to lose"
+)
 
 ROUNDS = 2
 STEPS = 10  # per round: every client sends a fresh window of 500 numbers at once, ten times over
@@ -97,6 +104,7 @@ def finished(task_log_id: int) -> TaskLog:
     pytest.fail(f"The import {task_log_id} did not finish")
 
 
+@pytest.mark.worker
 def test_api_hand_entry_and_uploads_adding_overlapping_numbers_at_once_store_each_once(
     live_server, celery_worker_process, make_user, admin_user
 ):
@@ -196,3 +204,117 @@ def test_api_hand_entry_and_uploads_adding_overlapping_numbers_at_once_store_eac
     added = Event.objects.filter(action=Event.Action.ADDED)
     assert added.count() == len(listed) == added.values("phone").distinct().count()
     assert Event.objects.filter(action=Event.Action.RAISED).count() == sums["raised"]
+
+
+# A deadlock made on purpose: another transaction holds one number and asks for a second one the
+# request has locked. The request started waiting first, so PostgreSQL's detector (after its
+# deadlock_timeout, 1 s) finds the cycle in the request and cancels it: the request loses.
+
+A, B, C = "+12125550101", "+12125550102", "+12125550103"  # A and B listed for review, C new
+
+
+@contextmanager
+def deadlocking():
+    """While the block sends one request that locks A then B, another transaction holds B and,
+    once the request waits for it, asks for A; it commits as soon as it has both."""
+    holding = threading.Event()
+
+    def other():
+        try:
+            with transaction.atomic():
+                BlacklistedNumber.objects.select_for_update().get(phone=B)
+                holding.set()
+                while not waiting_for_a_lock():
+                    time.sleep(0.01)
+                BlacklistedNumber.objects.select_for_update().get(phone=A)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=other)
+    thread.start()
+    assert holding.wait(10)
+    yield
+    thread.join(30)
+
+
+def waiting_for_a_lock() -> bool:
+    """Whether another connection to this database is waiting for a row lock."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                       " AND pid <> pg_backend_pid() AND wait_event_type = 'Lock'")
+        return cursor.fetchone()[0] > 0
+
+
+@pytest.fixture
+def listed(transactional_db):
+    BlacklistedNumber.objects.bulk_create(BlacklistedNumber(phone=phone, status=Status.REVIEW) for phone in (A, B))
+
+
+@pytest.fixture
+def approver_key(transactional_db, admin_user):
+    return api_services.create_key("dialer", user=admin_user, can_check=True, can_add=True, can_approve=True,
+                                   expires_at=None)[1]
+
+
+def statuses():
+    return dict(BlacklistedNumber.objects.values_list("phone", "status"))
+
+
+@postgresql_only
+def test_an_add_that_loses_a_deadlock_is_run_again_and_adds_everything_once(client, listed, approver_key, caplog):
+    with deadlocking():
+        response = ApiClient(client).post("/api/v1/blacklist/numbers", [B, C, A], approver_key)
+
+    assert response.status_code == 200
+    assert response.json()["new"] == 1 and response.json()["raised"] == 2
+    assert "add_numbers lost a race for the same rows (try 1 of 5)" in caplog.text  # there was a deadlock
+    assert statuses() == {A: Status.APPROVED, B: Status.APPROVED, C: Status.APPROVED}
+    assert sorted(Event.objects.values_list("phone", "action")) == [(A, "raised"), (B, "raised"), (C, "added")]
+
+
+@postgresql_only
+def test_an_add_that_keeps_losing_races_answers_a_json_503_with_retry_after_and_adds_nothing(
+    client, listed, approver_key, monkeypatch
+):
+    monkeypatch.setattr(services, "RACE_TRIES", 1)
+    with deadlocking():
+        response = ApiClient(client).post("/api/v1/blacklist/numbers", [B, C, A], approver_key)  # checked: documented
+
+    assert response.status_code == 503
+    assert response["Retry-After"] == "1"
+    assert response.json() == {"error": "Other changes to the same numbers kept this request from going through."
+                                        " Nothing was added: send it again."}
+    assert statuses() == {A: Status.REVIEW, B: Status.REVIEW}
+    assert not Event.objects.exists()
+
+
+@postgresql_only
+def test_hand_entry_that_keeps_losing_races_says_to_try_again_and_adds_nothing(client, listed, make_user,
+                                                                              monkeypatch):
+    monkeypatch.setattr(services, "RACE_TRIES", 1)
+    client.force_login(make_user("Manager"))
+    with deadlocking():
+        response = client.post(reverse("blacklist:add"), {"numbers": f"{B}\n{C}\n{A}", "approve": "on"}, follow=True)
+
+    assert response.redirect_chain == [(reverse("blacklist:add"), 302)]
+    assert [str(message) for message in response.context["messages"]] == [
+        "Others were changing the same numbers at that moment, so nothing was changed. Please try again."]
+    assert statuses() == {A: Status.REVIEW, B: Status.REVIEW}
+
+
+@postgresql_only
+def test_a_bulk_action_that_keeps_losing_races_says_to_try_again_and_changes_nothing(client, listed, make_user,
+                                                                                    monkeypatch):
+    monkeypatch.setattr(services, "RACE_TRIES", 1)
+    client.force_login(make_user("Reviewer"))
+    ids = list(BlacklistedNumber.objects.values_list("pk", flat=True))
+    with deadlocking():
+        response = client.post(reverse("blacklist:bulk_action", args=["review"]),
+                               {"action": "approve", "scope": "selected", "ids": ids, "query": "sort=phone"},
+                               follow=True)
+
+    assert response.redirect_chain == [(reverse("blacklist:review") + "?sort=phone", 302)]
+    assert [str(message) for message in response.context["messages"]] == [
+        "Others were changing the same numbers at that moment, so nothing was changed. Please try again."]
+    assert statuses() == {A: Status.REVIEW, B: Status.REVIEW}
+    assert not Event.objects.exists()
