@@ -206,6 +206,87 @@ def test_api_hand_entry_and_uploads_adding_overlapping_numbers_at_once_store_eac
     assert Event.objects.filter(action=Event.Action.RAISED).count() == sums["raised"]
 
 
+BULK_DONE = re.compile(r"(Approved|Unapproved|Removed) ([\d,]+) numbers?")
+
+
+def test_bulk_actions_racing_api_adds_over_the_same_numbers_keep_the_table_and_its_events_in_step(
+    live_server, make_user, admin_user
+):
+    """Approve, unapprove and remove "all matching" while dialers add and raise the same numbers:
+    each statement locks its rows in phone order, so none of them waits on another in a circle."""
+    steps = [[f"+1213{301 + step}{i:04d}" for i in range(1_500)] for step in range(6)]
+    BlacklistedNumber.objects.bulk_create(  # listed in reverse, so a scan in table order goes against the adds
+        BlacklistedNumber(phone=phone, status=Status.REVIEW) for numbers in reversed(steps) for phone in numbers[999::-1]
+    )
+    for username in ("rita", "rob", "ruth"):
+        make_user("Reviewer", username)
+    keys = [api_services.create_key(name, user=admin_user, can_check=True, can_add=True, can_approve=approve,
+                                    expires_at=None)[1] for name, approve in (("A", True), ("B", True), ("C", False))]
+    acting = [(Browser(live_server.url, "rita"), "review", "approve"),
+              (Browser(live_server.url, "rob"), "approved", "unapprove"),
+              (Browser(live_server.url, "ruth"), "review", "remove")]
+    failures, done = [], {"api new": 0, "api raised": 0, "Approved": 0, "Unapproved": 0, "Removed": 0}
+    lock = threading.Lock()
+    start = threading.Barrier(6, timeout=60)  # every step: three bulk actions and three dialers at once
+
+    def bulk(browser, tab, action):
+        token = browser.token(browser.get(f"/blacklist/{tab}/"))
+        for numbers in steps:
+            query = urllib.parse.urlencode({"phone": numbers[0][:8]})
+            start.wait()
+            try:
+                _, page = browser.post(f"/blacklist/{tab}/bulk/", {"csrfmiddlewaretoken": token, "action": action,
+                                                                   "scope": "all", "query": query, "confirmed": "on"})
+            except urllib.error.HTTPError as error:
+                failures.append(f"bulk {action} {error.code}: {' '.join(error.read().decode().split())[:200]}")
+                continue
+            if not (result := BULK_DONE.search(page)):
+                failures.append(f"bulk {action} without its message: {' '.join(page.split())[:300]}")
+                continue
+            with lock:
+                done[result.group(1)] += integer(result.group(2))
+
+    def add(key, order):
+        for numbers in steps:
+            phones = order(numbers)
+            start.wait()
+            code, content_type, answer = api_add(live_server.url, key, phones)
+            if code != 200:
+                failures.append(f"API {code} {content_type}: {answer}")
+                continue
+            if answer["new"] + answer["raised"] + answer["unchanged"] != len(phones):
+                failures.append(f"API counts do not close: {answer}")
+            with lock:
+                done["api new"] += answer["new"]
+                done["api raised"] += answer["raised"]
+
+    rng = random.Random(1)
+    threads = [threading.Thread(target=bulk, args=acting_one) for acting_one in acting] + [
+        threading.Thread(target=add, args=(keys[0], sorted)),
+        threading.Thread(target=add, args=(keys[1], lambda numbers: rng.sample(numbers[250:1_250], 1_000))),
+        threading.Thread(target=add, args=(keys[2], lambda numbers: sorted(numbers[:1_200], reverse=True))),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert not failures, f"{len(failures)} requests failed:\n" + "\n".join(failures)
+    events = Event.objects.all()
+    assert done == {
+        "api new": events.filter(action=Event.Action.ADDED, via=Event.Via.API).count(),
+        "api raised": events.filter(action=Event.Action.RAISED, via=Event.Via.API).count(),
+        "Approved": events.filter(action=Event.Action.APPROVED, via=Event.Via.BULK).count(),
+        "Unapproved": events.filter(action=Event.Action.UNAPPROVED, via=Event.Via.BULK).count(),
+        "Removed": events.filter(action=Event.Action.REMOVED, via=Event.Via.BULK).count(),
+    }
+    # Each number's last event says what the table holds: its status, or that it was removed.
+    last = dict(events.order_by("pk").values_list("phone", "to_status"))
+    listed = dict(BlacklistedNumber.objects.values_list("phone", "status"))
+    assert {phone: status for phone, status in last.items() if status is not None} == {
+        phone: status for phone, status in listed.items() if phone in last}
+
+
 # A deadlock made on purpose: another transaction holds one number and asks for a second one the
 # request has locked. The request started waiting first, so PostgreSQL's detector (after its
 # deadlock_timeout, 1 s) finds the cycle in the request and cancels it: the request loses.
