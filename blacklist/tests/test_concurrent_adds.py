@@ -311,7 +311,7 @@ def deadlocking():
             with transaction.atomic():
                 BlacklistedNumber.objects.select_for_update().get(phone=B)
                 holding.set()
-                while not waiting_for_a_lock():
+                while not waited_for():
                     time.sleep(0.01)
                 BlacklistedNumber.objects.select_for_update().get(phone=A)
         finally:
@@ -324,11 +324,10 @@ def deadlocking():
     thread.join(30)
 
 
-def waiting_for_a_lock() -> bool:
-    """Whether another connection to this database is waiting for a row lock."""
+def waited_for() -> bool:
+    """Whether another connection waits for a lock this one holds."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-                       " AND pid <> pg_backend_pid() AND wait_event_type = 'Lock'")
+        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE pg_backend_pid() = ANY(pg_blocking_pids(pid))")
         return cursor.fetchone()[0] > 0
 
 
