@@ -69,7 +69,7 @@ def retry_on_deadlock(service):
             except Busy:
                 raise
             except OperationalError as error:
-                if "database is locked" in str(error):  # SQLite waited its whole timeout already
+                if write_lock_timed_out(error):  # SQLite waited its whole timeout already
                     raise Busy(f"The database stayed locked by other changes: {error}") from error
                 if getattr(error.__cause__, "pgcode", None) not in _RACE_CODES:
                     raise
@@ -80,6 +80,11 @@ def retry_on_deadlock(service):
                 time.sleep(random.uniform(0, 0.05 * 2**attempt))  # apart from the winner, and from each other
 
     return run
+
+
+def write_lock_timed_out(error: OperationalError) -> bool:
+    """SQLite's one write lock stayed taken by another transaction past the connection's timeout."""
+    return "database is locked" in str(error)
 
 
 @dataclass(frozen=True)

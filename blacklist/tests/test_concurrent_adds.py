@@ -404,3 +404,36 @@ def test_a_bulk_action_that_keeps_losing_races_says_to_try_again_and_changes_not
         "Others were changing the same numbers at that moment, so nothing was changed. Please try again."]
     assert statuses() == {A: Status.REVIEW, B: Status.REVIEW}
     assert not Event.objects.exists()
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's write lock; PostgreSQL locks rows (above)")
+def test_while_another_write_holds_sqlites_lock_past_the_timeout_an_add_answers_503_and_a_check_answers(
+    client, listed, approver_key, monkeypatch
+):
+    monkeypatch.setitem(connection.settings_dict["OPTIONS"], "timeout", 0.2)  # instead of 20 s
+    connection.close()  # the request's connection opens with that timeout
+    holding, done = threading.Event(), threading.Event()
+
+    def other_writer():
+        try:
+            with transaction.atomic():  # BEGIN IMMEDIATE: the one write lock, until the request gave up
+                BlacklistedNumber.objects.filter(phone=A).update(status=Status.APPROVED)
+                holding.set()
+                done.wait(30)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=other_writer)
+    thread.start()
+    assert holding.wait(10)
+    try:
+        added = ApiClient(client).post("/api/v1/blacklist/numbers", [C], approver_key)
+        checked = ApiClient(client).get("/api/v1/blacklist/check", approver_key, phone=B)  # records no use: locked
+    finally:
+        done.set()
+        thread.join(30)
+
+    assert added.status_code == 503
+    assert added["Retry-After"] == "1"
+    assert (checked.status_code, checked.json()["status"]) == (200, "review")
+    assert not BlacklistedNumber.objects.filter(phone=C).exists()
