@@ -310,8 +310,9 @@ def _load_incoming(cursor, phones: list[str]) -> None:
 
 PROGRESS_EVERY = 5_000  # rows between progress commits, so the Tasks Logs page sees a job move
 MAX_ATTEMPTS = 3
-# A lost connection (the database restarted or failed over) or a deadlock victim: worth another
-# try a moment later, unlike a bug or a bad file. The tasks retry these (blacklist/tasks.py).
+# A lost connection (the database restarted or failed over), or races lost RACE_TRIES times over
+# (Busy): worth another try a moment later, unlike a bug or a bad file. The tasks retry these
+# (blacklist/tasks.py).
 TRANSIENT_ERRORS = (OperationalError, InterfaceError)
 ADDED_AS = {Status.REVIEW: "for review", Status.APPROVED: "as approved", Status.PERMANENT: "as permanently approved"}
 
@@ -347,7 +348,7 @@ def import_numbers(task_log: TaskLog, on_progress: Callable[[int, int], None] | 
         checked = _check_rows(task_log, on_progress)
         return _merge_once(task_log.pk, checked)
     except TRANSIENT_ERRORS:
-        logger.warning("Import %s lost its database connection; it will be tried again", task_log.pk)
+        logger.warning("Import %s met a transient database error; it will be tried again", task_log.pk)
         raise
     except Exception as error:
         logger.exception("Import %s failed", task_log.pk)
