@@ -189,7 +189,8 @@ def scrub(request):
     inputs = _numbers_in_body(request)
     normalized = [_normalized(raw) for raw in inputs]
     listings = services.lookup({phone for phone, _ in normalized if phone})
-    results = [_scrub_result(raw, phone, reason, listings) for raw, (phone, reason) in zip(inputs, normalized)]
+    results = [_scrub_result(raw, phone, reason, listings)
+               for raw, (phone, reason) in zip(inputs, normalized, strict=True)]
     return json_response({
         "count": len(results),
         "blocked": sum(result["blocked"] for result in results),
@@ -206,7 +207,8 @@ def add_numbers(request):
     status = Status.APPROVED if request.api_key.can_approve else Status.REVIEW
     source = Source(Event.Via.API, api_key=request.api_key)  # the key is the events' actor
     outcome = blacklist_services.add_numbers(phones, status, user=request.api_key.created_by, source=source)
-    rejected = [{"input": raw, "reason": reason} for raw, (phone, reason) in zip(inputs, normalized) if not phone]
+    rejected = [{"input": raw, "reason": reason}
+                for raw, (phone, reason) in zip(inputs, normalized, strict=True) if not phone]
     return json_response({
         "status": services.STATUS_NAMES[status],
         "received": len(inputs),
@@ -234,7 +236,7 @@ def not_found(request):
 # ---- The API page ----------------------------------------------------------------------------
 
 
-def _page_context(request, form, secret="$DNC_API_KEY") -> dict:
+def _page_context(request, form, secret="$DNC_API_KEY") -> dict:  # noqa: S107 — a placeholder shown in the example
     return {
         "keys": ApiKey.objects.select_related("created_by", "revoked_by"),
         "form": form,

@@ -72,7 +72,7 @@ def update(rows: QuerySet, values: dict, change: Change, from_status: int) -> in
         sql, params = query.get_compiler(rows.db).as_sql()
         table = rows.model._meta.db_table
         return _rowcount(
-            f"WITH changed AS ({sql} RETURNING {table}.phone) {INSERT_EVENTS} SELECT phone, %s, {columns} FROM changed",
+            f"WITH changed AS ({sql} RETURNING {table}.phone) {INSERT_EVENTS} SELECT phone, %s, {columns} FROM changed",  # noqa: S608 — SQL compiled by the ORM, its params bound; names ours
             [*params, from_status, *column_params],
         )
     _insert_events_for(rows, columns, column_params)
@@ -91,7 +91,7 @@ def delete(rows: QuerySet, change: Change) -> int:
         query.select_related = False
         sql, params = query.get_compiler(rows.db).as_sql()
         return _rowcount(
-            f"WITH gone AS ({sql} RETURNING phone, status) {INSERT_EVENTS} SELECT phone, status, {columns} FROM gone",
+            f"WITH gone AS ({sql} RETURNING phone, status) {INSERT_EVENTS} SELECT phone, status, {columns} FROM gone",  # noqa: S608 — SQL compiled by the ORM, its params bound; names ours
             [*params, *column_params],
         )
     _insert_events_for(rows, columns, column_params)
@@ -112,7 +112,7 @@ def _insert_events_for(rows: QuerySet, columns: str, column_params: list) -> Non
     sql, params = rows.values("phone", "status").query.sql_with_params()
     with connection.cursor() as cursor:
         cursor.execute(
-            f"{INSERT_EVENTS} SELECT chosen.phone, chosen.status, {columns} FROM ({sql}) AS chosen",
+            f"{INSERT_EVENTS} SELECT chosen.phone, chosen.status, {columns} FROM ({sql}) AS chosen",  # noqa: S608 — SQL compiled by the ORM, its params bound; names ours
             [*column_params, *params],
         )
 

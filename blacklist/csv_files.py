@@ -196,7 +196,9 @@ def _rows(text: str) -> Iterator[tuple[int, list[str]]]:
             yield line, cells
     except csv.Error as error:
         if "field larger than field limit" in str(error):
-            raise BadFile(f"Line {reader.line_num:,}: a value runs on for over 100 KB; is a quote (\") never closed?") from None
+            raise BadFile(
+                f"Line {reader.line_num:,}: a value runs on for over 100 KB; is a quote (\") never closed?"
+            ) from None
         raise BadFile(f"Line {reader.line_num:,} cannot be read as CSV ({error}).") from None
 
 

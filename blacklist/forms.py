@@ -57,7 +57,8 @@ def numbers_text(count: int) -> str:
 class BulkActionForm(forms.Form):
     """The page-bottom bulk actions: an action, which records, and (for "all") the filter."""
 
-    SCOPES = {"selected": "Selected records", "page": "All records on this page", "all": "All records matching the filter"}
+    SCOPES = {"selected": "Selected records", "page": "All records on this page",
+              "all": "All records matching the filter"}
 
     action = forms.ChoiceField(choices=[])
     scope = forms.ChoiceField(choices=list(SCOPES.items()))

@@ -126,7 +126,7 @@ def _template(plus: bool, length: int, head: str, region: str) -> tuple[str, int
     return str(code), skip
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _metadata(country_code: int) -> list | None:
     regions = COUNTRY_CODE_TO_REGION_CODE.get(country_code, ())
     if not regions or "001" in regions:  # non-geographic codes: left to normalize_phone
@@ -153,7 +153,7 @@ def _decided(country_code: int, prefix: str, tail: int) -> bool:
     return True
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _patterns(region: str):
     """A region's leading digits (matched at the start) and number types (matched whole), widened
     as (some digit, every digit, whole?) triples, with one pattern that matches where any of them
@@ -190,7 +190,7 @@ def _always_matches(pattern: str, prefix: str, tail: int) -> bool:
     return every.fullmatch(prefix + "X" * tail) is not None
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _compiled(pattern: str, marker: str) -> re.Pattern:
     return re.compile(_widen(pattern, marker))
 

@@ -18,7 +18,14 @@ from . import services, tasks
 from .exports import csv_lines, number_rows
 from .filters import BlacklistFilter, matching_numbers
 from .forms import (
-    ACTIONS, CONFIRM_ABOVE, TAB_ACTIONS, AddNumbersForm, BulkActionForm, UploadForm, allowed_actions, numbers_text,
+    ACTIONS,
+    CONFIRM_ABOVE,
+    TAB_ACTIONS,
+    AddNumbersForm,
+    BulkActionForm,
+    UploadForm,
+    allowed_actions,
+    numbers_text,
 )
 from .models import TABS, BlacklistedNumber, Status
 from .paging import PAGE_SIZES, clean_sort, keyset_page
@@ -244,5 +251,6 @@ def upload(request):
     if sending.failed:
         messages.warning(request, f"{task_log.file_name}: {task_log.total:,} rows queued for import.{_QUEUE_DOWN}")
     else:
-        messages.success(request, f"{task_log.file_name}: {task_log.total:,} rows queued for import. Its progress is below.")
+        messages.success(request,
+                         f"{task_log.file_name}: {task_log.total:,} rows queued for import. Its progress is below.")
     return redirect("tasks_logs:list")
