@@ -35,7 +35,7 @@ _NUMBERS = BlacklistedNumber._meta.db_table
 _KEYS = ApiKey._meta.db_table
 _KEY_COLUMNS = ["id", "name", "can_check", "can_add", "can_approve", "expires_at", "revoked_at", "last_used_at",
                 "created_by_id"]
-_PREPARED_ON = weakref.WeakSet()  # the psycopg2 connections on which api_check is PREPAREd
+_PREPARED_ON: weakref.WeakSet = weakref.WeakSet()  # the psycopg2 connections on which api_check is PREPAREd
 
 
 def _creator_scopes() -> str:
@@ -137,7 +137,7 @@ def authenticate(authorization: str, phone: str | None = None) -> tuple[ApiKey, 
         setattr(key, field, False)
     if key.last_used_at is None or now - key.last_used_at >= LAST_USED_PRECISION:
         _record_use(key, now)
-    return key, Listing(Status(status), _aware(since)) if status is not None else None
+    return key, Listing(Status(status), _aware(since)) if status is not None else None  # type: ignore[arg-type]  # since: set with status
 
 
 def _key_and_number(phone: str | None, key_hash: str) -> tuple | None:
@@ -173,7 +173,8 @@ def lookup(phones: Collection[str]) -> dict[str, Listing]:
             cursor.execute(f"{columns} WHERE phone = ANY(%s)", [list(phones)])
         else:
             cursor.execute(f"{columns} WHERE phone IN ({', '.join(['%s'] * len(phones))})", list(phones))
-        return {phone: Listing(Status(status), _aware(since)) for phone, status, since in cursor.fetchall()}
+        return {phone: Listing(Status(status), _aware(since))  # type: ignore[arg-type]  # since: NOT NULL
+                for phone, status, since in cursor.fetchall()}
 
 
 def verdict(phone: str, listing: Listing | None) -> dict:

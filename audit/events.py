@@ -9,6 +9,7 @@ those rows in between. Never a Python loop over rows.
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
@@ -16,6 +17,12 @@ from django.db.models import QuerySet
 from django.db.models.sql import DeleteQuery, UpdateQuery
 
 from .models import Event
+
+if TYPE_CHECKING:  # imported for the annotations only: they import this module
+    from django.contrib.auth.models import AbstractBaseUser
+
+    from api.models import ApiKey
+    from tasks_logs.models import TaskLog
 
 EVENTS = Event._meta.db_table
 INSERT_EVENTS = (
@@ -29,8 +36,8 @@ class Source:
     the upload's or background job's TaskLog, or the API key, when there is one."""
 
     via: str = Event.Via.OTHER
-    task: object = None  # tasks_logs.TaskLog
-    api_key: object = None  # api.ApiKey: then the key, not a user, is the actor
+    task: "TaskLog | None" = None
+    api_key: "ApiKey | None" = None  # then the key, not a user, is the actor
 
 
 def actor_label(user, source: Source) -> str:
@@ -46,7 +53,7 @@ class Change:
     action: str
     to_status: int | None
     at: datetime
-    user: object = None
+    user: "AbstractBaseUser | None" = None
     source: Source = Source()
 
     def select_list(self) -> tuple[str, list]:
@@ -67,7 +74,7 @@ def update(rows: QuerySet, values: dict, change: Change, from_status: int) -> in
     columns, column_params = change.select_list()
     if connection.vendor == "postgresql":
         query = rows.query.chain(UpdateQuery)
-        query.add_update_values(values)
+        query.add_update_values(values)  # type: ignore[attr-defined]  # chain(UpdateQuery) made it one
         query.annotations = {}
         sql, params = query.get_compiler(rows.db).as_sql()
         table = rows.model._meta.db_table

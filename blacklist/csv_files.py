@@ -207,7 +207,7 @@ def _delimiter(text: str) -> str:
     lines = text[:65536].splitlines()[:200]
     lines = [_RFC_EXTENSION.sub("", line) for line in lines]  # `…0123;ext=5` is one value, not two
     counts = {delimiter: sum(delimiter in line for line in lines) for delimiter in _DELIMITERS}
-    best = max(_DELIMITERS, key=counts.get)
+    best = max(_DELIMITERS, key=counts.__getitem__)
     return best if counts[best] else ","
 
 

@@ -69,10 +69,11 @@ class BulkActionForm(forms.Form):
 
     def __init__(self, *args, tab: str, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["action"].choices = [(name, ACTIONS[name].bulk_label) for name in TAB_ACTIONS[tab]]
+        self.fields["action"].choices = [(name, ACTIONS[name].bulk_label) for name in TAB_ACTIONS[tab]]  # type: ignore[attr-defined]  # a ChoiceField
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data  # what clean() returns, typed without the None
         # "ids" is missing from data when a posted id was refused: that error says it already.
         if data.get("scope") == "selected" and "ids" in data and not data["ids"]:
             raise forms.ValidationError("Tick the numbers to act on, or choose another set of records.")

@@ -26,7 +26,7 @@ from tasks_logs.models import RejectedRow, TaskLog, Upload
 
 from . import csv_files
 from .filters import matching_numbers
-from .models import BlacklistedNumber, Status
+from .models import BlacklistedNumber, NumberQuerySet, Status
 from .phone_cache import normalized
 
 TABLE = BlacklistedNumber._meta.db_table
@@ -116,7 +116,7 @@ def unapprove(numbers: QuerySet[BlacklistedNumber], user=None, source: Source | 
     return _change_status(numbers, "unapprove", [Status.APPROVED], Status.REVIEW, user, source)
 
 
-def remove(numbers: QuerySet[BlacklistedNumber], user=None, source: Source | None = None) -> Outcome:
+def remove(numbers: NumberQuerySet, user=None, source: Source | None = None) -> Outcome:
     """Delete from the blacklist, so the numbers can be called again; never permanent ones."""
     change = Change(Event.Action.REMOVED, None, timezone.now(), user, source or Source())
     with transaction.atomic():

@@ -241,7 +241,7 @@ def upload(request):
         messages.error(request, f"The file was not uploaded. {refused} Nothing was stored.")
         return redirect("blacklist:add")
     if not form.is_valid():
-        problems = " ".join(error for errors in form.errors.values() for error in errors)
+        problems = " ".join(str(error) for errors in form.errors.values() for error in errors)
         messages.error(request, f"The file was not uploaded. {problems} Nothing was stored.")
         return redirect("blacklist:add")
     _check_status_allowed(request, form.requested_status())

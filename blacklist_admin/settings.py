@@ -96,7 +96,7 @@ def database_from_url(url: str | None, var_dir: Path) -> dict:
         raise ImproperlyConfigured(f"DATABASE_URL could not be read: {error}") from None
     if database["ENGINE"] == "django.db.backends.postgresql" and not database.get("NAME"):
         raise ImproperlyConfigured("DATABASE_URL names no database (postgres://user@host:5432/NAME).")
-    return database
+    return database  # type: ignore[return-value]  # a DBConfig is that dict
 
 
 def secret_key(debug: bool, var_dir: Path) -> str:
