@@ -11,9 +11,10 @@ from . import services
 
 RETRIES = 5  # transient database errors: tried again after 1, 2, 4, 8 and 16 seconds
 # ignore_result: no return value of ours is read (the TaskLog row is the result), so none is
-# stored: with results on, sending a task also subscribes to the Redis result store, and in a Redis outage that retries
-# for 20 s, then breaks the web process's Celery app for good; off, a send fails within a second
-# and the job waits, queued in the database, for the sweep (send_on_commit).
+# stored: with results on, sending a task also subscribes to the Redis result store, and in a
+# Redis outage that retries for 20 s, then breaks the web process's Celery app for good; off, a
+# send fails within a second and the job waits, queued in the database, for the sweep
+# (send_on_commit).
 logger = logging.getLogger(__name__)
 
 
