@@ -42,10 +42,13 @@ test: $(VENV)/.installed-test chromium
 	VAR_DIR="$(CURDIR)/var/test" $(BIN)/pytest $(PYTEST_ARGS)
 
 # Lint and types, as CI runs them first (which rules and why: pyproject.toml). ruff on everything,
-# then mypy with django-stubs on the app code; any finding fails. Settings load as for the tests.
+# then mypy with django-stubs on the app code; both always run, any finding fails. Settings load
+# as for the tests.
 lint: $(VENV)/.installed-test
-	$(BIN)/ruff check --output-format concise .
-	VAR_DIR="$(CURDIR)/var/test" $(BIN)/mypy
+	@status=0; \
+	echo "--- ruff check"; $(BIN)/ruff check --output-format concise . || status=1; \
+	echo "--- mypy"; VAR_DIR="$(CURDIR)/var/test" $(BIN)/mypy || status=1; \
+	exit $$status
 
 # ruff's safe fixes only (import order, modern spellings); never reformats. Then run `make lint`.
 lint-fix: $(VENV)/.installed-test
