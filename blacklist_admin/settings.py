@@ -48,17 +48,23 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
+# Every SQLite connection (web, worker, tests' worker processes): WAL, so the worker writes while
+# pages read; IMMEDIATE, so a writer takes the one write lock when its transaction starts and waits
+# its turn (up to `timeout` seconds) instead of failing at once to upgrade a read lock.
+SQLITE_OPTIONS = {
+    "timeout": 20,
+    "transaction_mode": "IMMEDIATE",
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+}
+
+
 def database_from_url(url: str | None, var_dir: Path) -> dict:
-    """DATABASE_URL unset → a SQLite file in var/ (WAL, so the worker writes while pages read)."""
+    """DATABASE_URL unset → a SQLite file in var/."""
     if not url:
         return {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": var_dir / "db.sqlite3",
-            "OPTIONS": {
-                "timeout": 20,
-                "transaction_mode": "IMMEDIATE",
-                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-            },
+            "OPTIONS": dict(SQLITE_OPTIONS),
             "TEST": {"NAME": var_dir / "test.sqlite3"},  # a file, so a worker process can share it
         }
     scheme = urlsplit(url).scheme
@@ -70,6 +76,8 @@ def database_from_url(url: str | None, var_dir: Path) -> dict:
         database = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
         if database["ENGINE"] == "django.db.backends.postgresql":
             database.setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)  # fail fast, not hang
+        else:  # sqlite:///path, as the tests hand their database to a worker process
+            database["OPTIONS"] = {**SQLITE_OPTIONS, **database.get("OPTIONS", {})}
     except ValueError as error:
         raise ImproperlyConfigured(f"DATABASE_URL could not be read: {error}") from None
     if database["ENGINE"] == "django.db.backends.postgresql" and not database.get("NAME"):
