@@ -66,7 +66,7 @@ def env_networks(name: str) -> list:
 # pages read; IMMEDIATE, so a writer takes the one write lock when its transaction starts and waits
 # its turn (up to `timeout` seconds) instead of failing at once to upgrade a read lock; recursive
 # triggers, so `INSERT OR REPLACE` / `UPDATE OR REPLACE` fire the delete triggers that guard
-# permanent numbers and audit events (blacklist/migrations/0006) instead of silently replacing the row.
+# permanent numbers and audit events (blacklist 0002, audit 0001) instead of silently replacing the row.
 SQLITE_OPTIONS = {
     "timeout": 20,
     "transaction_mode": "IMMEDIATE",
