@@ -1,6 +1,6 @@
 import logging
 
-from celery import shared_task
+from celery import Task, shared_task
 from celery.signals import worker_ready
 from django.db import transaction
 from kombu.exceptions import OperationalError as BrokerDown
@@ -25,7 +25,7 @@ def import_upload(task_log_id: int) -> None:
     services.import_numbers(TaskLog.objects.get(pk=task_log_id))
 
 
-JOBS = {TaskLog.Kind.IMPORT: import_upload}  # every other kind is a bulk action
+JOBS: dict[str, Task] = {TaskLog.Kind.IMPORT: import_upload}  # every other kind is a bulk action
 
 
 def send_on_commit(task, task_log_id: int) -> "Sending":

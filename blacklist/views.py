@@ -20,7 +20,14 @@ from . import services, tasks
 from .exports import csv_lines, number_rows
 from .filters import BlacklistFilter, matching_numbers
 from .forms import (
-    ACTIONS, CONFIRM_ABOVE, TAB_ACTIONS, AddNumbersForm, BulkActionForm, UploadForm, allowed_actions, numbers_text,
+    ACTIONS,
+    CONFIRM_ABOVE,
+    TAB_ACTIONS,
+    AddNumbersForm,
+    BulkActionForm,
+    UploadForm,
+    allowed_actions,
+    numbers_text,
 )
 from .models import TABS, BlacklistedNumber, Status
 from .paging import PAGE_SIZES, clean_sort, keyset_page
@@ -255,7 +262,7 @@ def upload(request):
         messages.error(request, f"The file was not uploaded. {refused} Nothing was stored.")
         return redirect("blacklist:add")
     if not form.is_valid():
-        problems = " ".join(error for errors in form.errors.values() for error in errors)
+        problems = " ".join(str(error) for errors in form.errors.values() for error in errors)
         messages.error(request, f"The file was not uploaded. {problems} Nothing was stored.")
         return redirect("blacklist:add")
     _check_status_allowed(request, form.requested_status())
@@ -265,5 +272,6 @@ def upload(request):
     if sending.failed:
         messages.warning(request, f"{task_log.file_name}: {task_log.total:,} rows queued for import.{_QUEUE_DOWN}")
     else:
-        messages.success(request, f"{task_log.file_name}: {task_log.total:,} rows queued for import. Its progress is below.")
+        messages.success(request,
+                         f"{task_log.file_name}: {task_log.total:,} rows queued for import. Its progress is below.")
     return redirect("tasks_logs:list")
