@@ -19,7 +19,7 @@ class Event(models.Model):
 
     # Adding numbers writes ADDED or RAISED; each action on numbers then writes its own event
     # (APPROVED, …, REMOVED), declared with the action in blacklist/actions.py. Stored values.
-    Action = models.TextChoices(
+    Action = models.TextChoices(  # type: ignore[call-overload]  # django-stubs types the one-string form only
         "Action",
         [("ADDED", ("added", "Added")), ("RAISED", ("raised", "Status raised by adding again")),
          *enum_members("event")],

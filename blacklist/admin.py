@@ -19,7 +19,8 @@ def _admin_action(action: Action):
 
     def run(modeladmin, request, queryset):
         outcome = services.RULES[action.name](queryset, request.user, ADMIN)
-        modeladmin.message_user(request, f"{action.past} {outcome.changed:,} number(s). {outcome.skipped_text()}".strip())
+        report = f"{action.past} {outcome.changed:,} number(s). {outcome.skipped_text()}"
+        modeladmin.message_user(request, report.strip())
 
     return run
 

@@ -11,7 +11,7 @@ class TaskLog(models.Model):
 
     # An upload's import, then one kind per action's background job (BULK_APPROVE, …), each
     # declared with its action in blacklist/actions.py. Stored values: see that module.
-    Kind = models.TextChoices(
+    Kind = models.TextChoices(  # type: ignore[call-overload]  # django-stubs types the one-string form only
         "Kind", [("IMPORT", ("import", "Import blacklist")), *enum_members("task_kind")],
         module=__name__, qualname="TaskLog.Kind",
     )

@@ -113,7 +113,8 @@ def test_each_declared_action_writes_its_declared_event(admin_client, make_numbe
 
 FLAG = replace(
     ACTIONS["approve"], name="flag", row_label="Flag", bulk_label="Flag it", admin_label="Flag selected numbers",
-    done="Flagged {}.", past="Flagged", question="Flag {}?", style="warning", permission="blacklist.approve_permanently",
+    done="Flagged {}.", past="Flagged", question="Flag {}?", style="warning",
+    permission="blacklist.approve_permanently",
     event=Choice("flagged", "Flagged"), task_kind=Choice("bulk_flag", "Bulk flag"),
 )
 
