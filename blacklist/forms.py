@@ -18,7 +18,8 @@ def numbers_text(count: int) -> str:
 class BulkActionForm(forms.Form):
     """The page-bottom bulk actions: an action, which records, and (for "all") the filter."""
 
-    SCOPES = {"selected": "Selected records", "page": "All records on this page", "all": "All records matching the filter"}
+    SCOPES = {"selected": "Selected records", "page": "All records on this page",
+              "all": "All records matching the filter"}
 
     action = forms.ChoiceField(choices=[])
     scope = forms.ChoiceField(choices=list(SCOPES.items()))
@@ -29,10 +30,12 @@ class BulkActionForm(forms.Form):
 
     def __init__(self, *args, tab: str, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["action"].choices = [(action.name, action.bulk_label) for action in on_tab(tab)]
+        choices = [(action.name, action.bulk_label) for action in on_tab(tab)]
+        self.fields["action"].choices = choices  # type: ignore[attr-defined]  # a ChoiceField
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data  # what clean() returns, typed without the None
         # "ids" is missing from data when a posted id was refused: that error says it already.
         if data.get("scope") == "selected" and "ids" in data and not data["ids"]:
             raise forms.ValidationError("Tick the numbers to act on, or choose another set of records.")

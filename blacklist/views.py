@@ -17,9 +17,9 @@ from blacklist_admin.params import choice_param, int_param, page_number
 from tasks_logs.models import TaskLog
 
 from . import services, tasks
+from .actions import ACTIONS, allowed, on_tab
 from .exports import csv_lines, number_rows
 from .filters import BlacklistFilter, matching_numbers
-from .actions import ACTIONS, allowed, on_tab
 from .forms import CONFIRM_ABOVE, AddNumbersForm, BulkActionForm, UploadForm, numbers_text
 from .models import TABS, BlacklistedNumber, Status
 from .paging import PAGE_SIZES, clean_sort, keyset_page
@@ -254,7 +254,7 @@ def upload(request):
         messages.error(request, f"The file was not uploaded. {refused} Nothing was stored.")
         return redirect("blacklist:add")
     if not form.is_valid():
-        problems = " ".join(error for errors in form.errors.values() for error in errors)
+        problems = " ".join(str(error) for errors in form.errors.values() for error in errors)
         messages.error(request, f"The file was not uploaded. {problems} Nothing was stored.")
         return redirect("blacklist:add")
     _check_status_allowed(request, form.requested_status())
@@ -264,5 +264,6 @@ def upload(request):
     if sending.failed:
         messages.warning(request, f"{task_log.file_name}: {task_log.total:,} rows queued for import.{_QUEUE_DOWN}")
     else:
-        messages.success(request, f"{task_log.file_name}: {task_log.total:,} rows queued for import. Its progress is below.")
+        messages.success(request,
+                         f"{task_log.file_name}: {task_log.total:,} rows queued for import. Its progress is below.")
     return redirect("tasks_logs:list")

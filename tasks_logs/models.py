@@ -100,6 +100,9 @@ class Upload(models.Model):
     encoding = models.CharField(max_length=32, help_text="the encoding the file was read in")
     size = models.PositiveIntegerField(help_text="bytes as uploaded")
 
+    def __str__(self):
+        return f"the file of task {self.task_log_id}"
+
 
 class RejectedRow(models.Model):
     """A row of an uploaded file that was not imported, with why; downloadable from the task's page."""
