@@ -27,6 +27,7 @@ from tasks_logs import jobs
 from tasks_logs.models import RejectedRow, TaskLog, Upload
 
 from . import csv_files
+from .actions import ACTIONS
 from .filters import matching_numbers
 from .models import BlacklistedNumber, NumberQuerySet, Status
 from .phone_cache import normalized
@@ -114,33 +115,17 @@ class MergeOutcome:
     unchanged: int
 
 
-# status a number may have → the word for it when a rule skips it
-_SKIP_REASONS = {
-    "approve": {Status.APPROVED: "already approved", Status.PERMANENT: "permanently approved"},
-    "approve_permanently": {Status.PERMANENT: "already permanently approved"},
-    "unapprove": {Status.REVIEW: "already for review", Status.PERMANENT: "permanently approved"},
-    "remove": {Status.PERMANENT: "permanently approved"},
-}
-
-
 def skipped_by_reason(numbers: QuerySet[BlacklistedNumber], rule: str) -> dict[str, int]:
     """Count, by reason, the numbers in the selection that `rule` will leave alone."""
-    reasons = _SKIP_REASONS[rule]
+    reasons = ACTIONS[rule].skips
     counts = numbers.order_by().filter(status__in=reasons).values_list("status").annotate(n=Count("pk"))
     return {reasons[status]: n for status, n in sorted(counts) if n}
-
-
-_EVENT_ACTIONS = {
-    "approve": Event.Action.APPROVED,
-    "approve_permanently": Event.Action.APPROVED_PERMANENTLY,
-    "unapprove": Event.Action.UNAPPROVED,
-}
 
 
 @retry_on_deadlock
 def _change_status(numbers, rule: str, from_statuses: list[Status], to: Status, user, source) -> Outcome:
     now = timezone.now()
-    change = Change(_EVENT_ACTIONS[rule], to, now, user, source or Source())
+    change = Change(ACTIONS[rule].event.value, to, now, user, source or Source())
     values = {"status": to, "status_changed_at": now, "status_changed_by": user}
     skipped = skipped_by_reason(numbers, rule)
     # One statement for every previous status, so its rows are locked in one (phone) order;
@@ -169,13 +154,15 @@ def unapprove(numbers: QuerySet[BlacklistedNumber], user=None, source: Source | 
 @retry_on_deadlock
 def remove(numbers: NumberQuerySet, user=None, source: Source | None = None) -> Outcome:
     """Delete from the blacklist, so the numbers can be called again; never permanent ones."""
-    change = Change(Event.Action.REMOVED, None, timezone.now(), user, source or Source())
+    change = Change(ACTIONS["remove"].event.value, None, timezone.now(), user, source or Source())
     skipped = skipped_by_reason(numbers, "remove")
     deleted = events.delete(numbers.changeable(), change)
     return Outcome(deleted, skipped)
 
 
-RULES = {"approve": approve, "approve_permanently": approve_permanently, "unapprove": unapprove, "remove": remove}
+# Each declared action's rule: the function above of the same name (a KeyError here names a
+# declaration in blacklist/actions.py that has no rule yet).
+RULES = {name: globals()[name] for name in ACTIONS}
 
 
 def run_bulk_action(task_log: TaskLog) -> None:

@@ -295,8 +295,8 @@ def test_bulk_actions_racing_api_adds_over_the_same_numbers_keep_the_table_and_i
 
 
 # A deadlock made on purpose: another transaction holds one number and asks for a second one the
-# request has locked. The request started waiting first, so PostgreSQL's detector (after its
-# deadlock_timeout, 1 s) finds the cycle in the request and cancels it: the request loses.
+# request has locked. The other transaction's deadlock_timeout is 10 s, the request's 1 s, so
+# PostgreSQL's detector finds the cycle in the request and cancels it: the request always loses.
 
 A, B, C = "+12125550101", "+12125550102", "+12125550103"  # A and B listed for review, C new
 
@@ -310,6 +310,8 @@ def deadlocking():
     def other():
         try:
             with transaction.atomic():
+                with connection.cursor() as cursor:  # so the request's detector (1 s) always fires first,
+                    cursor.execute("SET LOCAL deadlock_timeout = '10s'")  # even on a loaded machine
                 BlacklistedNumber.objects.select_for_update().get(phone=B)
                 holding.set()
                 while not waited_for():
