@@ -10,9 +10,8 @@ from openapi_core.validation.response.exceptions import DataValidationError
 
 from api.openapi import OPENAPI
 from api.urls import urlpatterns
+from api.tests.helpers import assert_documented
 from blacklist.models import Status
-
-from .conftest import assert_documented
 
 pytestmark = pytest.mark.django_db
 

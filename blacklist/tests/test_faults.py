@@ -30,8 +30,8 @@ from django.urls import reverse
 from blacklist import csv_files, services, tasks
 from blacklist.models import BlacklistedNumber, Status
 from blacklist_admin.celery import app
-from conftest import _wait_for_line, test_database_url
 from tasks_logs.models import RejectedRow, TaskLog
+from tests.helpers import test_database_url, wait_for_line, wait_until, wait_until_finished
 
 pytestmark = [pytest.mark.faults, pytest.mark.worker]
 
@@ -54,15 +54,6 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_until(condition, timeout: float = 60, what: str = "the condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if result := condition():
-            return result
-        time.sleep(0.05)
-    pytest.fail(f"Timed out after {timeout:.0f} s waiting for {what}")
-
-
 class Processes:
     """Starts processes with their output in tmp_path; stops whatever is still running at the end."""
 
@@ -77,7 +68,7 @@ class Processes:
         process.log_path = log_path
         self.running.append(process)
         if ready:
-            _wait_for_line(log_path, ready, process)
+            wait_for_line(process, ready)
         return process
 
     def worker(self, name: str, env: dict | None = None, args: tuple = ()):
@@ -203,15 +194,6 @@ def stored_upload(content: bytes, status: Status, name: str = "optouts.csv") -> 
     return services.save_upload(csv_files.read_csv(name, io.BytesIO(content)), status)
 
 
-def finished(task_log: TaskLog, timeout: float = 90) -> TaskLog:
-    def done():
-        task_log.refresh_from_db()
-        return task_log.is_finished
-
-    wait_until(done, timeout, f"TaskLog {task_log.pk} to finish")
-    return task_log
-
-
 # --- the scenarios --------------------------------------------------------------------------------
 
 def test_a_worker_killed_mid_import_is_replaced_and_the_import_ends_with_the_undisturbed_counts(processes):
@@ -237,7 +219,7 @@ def test_a_worker_killed_mid_import_is_replaced_and_the_import_ends_with_the_und
 
     time.sleep(STALE_SECONDS + 0.5)  # the row stood still: the next worker's start-up sweep sends it again
     processes.worker("second")
-    task_log = finished(task_log)
+    task_log = wait_until_finished(task_log, 90)
 
     assert task_log.state == TaskLog.State.SUCCEEDED, task_log.message
     assert (counts_of(task_log), task_log.attempts) == (expected, 2)
@@ -276,7 +258,7 @@ def test_an_upload_while_redis_is_down_is_stored_and_imported_once_redis_is_back
     private_redis.start()
     worker = processes.worker("worker", env, args=("--pool=solo", "--beat", "--schedule",
                                                    str(processes.tmp_path / "beat-schedule")))
-    task_log = finished(task_log, timeout=60)
+    task_log = wait_until_finished(task_log, 60)
 
     assert (task_log.state, task_log.new, task_log.duplicates, task_log.attempts) == (
         TaskLog.State.SUCCEEDED, 2, 1, 1)
@@ -412,7 +394,7 @@ def test_overlapping_uploads_and_a_bulk_unapprove_running_at_once_keep_the_merge
     post_upload(admin_client, "approved.csv", new_york(range(20_000)) + shared_212, approve="on")
     post_upload(admin_client, "review.csv", new_york(range(10_000, 30_000)) + shared_212)
     bulk_unapprove_all_matching(admin_client, "phone=212")
-    jobs = [finished(task_log) for task_log in TaskLog.objects.order_by("pk")]
+    jobs = [wait_until_finished(task_log, 90) for task_log in TaskLog.objects.order_by("pk")]
 
     approved, review, bulk = jobs
     assert [job.state for job in jobs] == [TaskLog.State.SUCCEEDED] * 3, [job.message for job in jobs]
@@ -440,7 +422,7 @@ def test_a_bulk_action_delivered_three_times_ends_as_if_run_once(processes, admi
     task_log = TaskLog.objects.get()
     tasks.run_bulk_action.delay(task_log.pk)  # the same job, again
     processes.worker("pool", args=("--pool=prefork", "--concurrency=2"))
-    task_log = finished(task_log)
+    task_log = wait_until_finished(task_log, 90)
     tasks.run_bulk_action.delay(task_log.pk)  # and once more after it finished
     wait_until(lambda: processes.running[0].log_path.read_text().count('"event": "finished"') >= 3, 30,
                "the third delivery")
@@ -484,7 +466,7 @@ def test_a_bulk_action_whose_worker_dies_mid_statement_is_swept_only_once_the_st
     assert BlacklistedNumber.objects.filter(status=Status.APPROVED).count() == 10_050  # nothing half-done
     tasks.run_bulk_action.delay(task_log.pk)  # what the sweep task does with it
     processes.worker("second")
-    task_log = finished(task_log)
+    task_log = wait_until_finished(task_log, 90)
 
     assert (task_log.state, task_log.changed, task_log.attempts) == (TaskLog.State.SUCCEEDED, 10_050, 2)
     assert BlacklistedNumber.objects.filter(status=Status.REVIEW).count() == 10_050

@@ -5,7 +5,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 
 import pytest
 from django.conf import settings
@@ -14,8 +13,8 @@ from django.urls import reverse
 
 from blacklist.models import BlacklistedNumber, Status
 from blacklist_admin.celery import app
-from conftest import _wait_for_line, test_database_url
 from tasks_logs.models import TaskLog
+from tests.helpers import test_database_url, wait_for_line, wait_until
 
 pytestmark = [
     pytest.mark.worker,
@@ -46,7 +45,7 @@ def two_workers(transactional_db, tmp_path):
         workers.append(worker)
     try:
         for worker in workers:
-            _wait_for_line(worker.log_path, "ready.", worker)
+            wait_for_line(worker, "ready.")
         yield workers
     finally:
         for worker in workers:
@@ -77,9 +76,8 @@ def test_two_workers_share_uploads_and_a_bulk_action(admin_client, two_workers):
     admin_client.post(reverse("blacklist:bulk_action", args=["review"]),
                       {"action": "approve", "scope": "all", "query": "phone=212", "confirmed": "on"})
 
-    deadline = time.monotonic() + 120
-    while TaskLog.objects.exclude(state__in=["succeeded", "failed"]).exists() and time.monotonic() < deadline:
-        time.sleep(0.3)
+    wait_until(lambda: not TaskLog.objects.exclude(state__in=["succeeded", "failed"]).exists(), 120,
+               "every job to finish")
 
     task_logs = list(TaskLog.objects.order_by("pk"))
     assert len(task_logs) == 6
