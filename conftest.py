@@ -3,9 +3,6 @@ numbers made through every path users take, and the SQLite clean-up that lets tr
 tests leave permanently approved numbers behind."""
 
 import importlib
-import os
-import subprocess
-import sys
 import uuid
 
 import pytest
@@ -15,7 +12,8 @@ from django.db import connection
 from django.urls import reverse
 
 from blacklist.models import BlacklistedNumber, Status
-from tests.helpers import test_database_url, wait_for_line, wait_until_finished
+from tests.helpers import (celery_worker_command, start_process, stop_processes, test_database_url, wait_for_line,
+                           wait_until_finished)
 
 guard = importlib.import_module("blacklist.migrations.0002_permanent_numbers_guard")
 audit_guard = importlib.import_module("audit.migrations.0001_initial")
@@ -107,26 +105,13 @@ def celery_worker_process(transactional_db, tmp_path):
     from blacklist_admin.celery import app
 
     app.control.purge()  # messages a previous, interrupted run left behind
-    log_path = tmp_path / "worker.log"
-    env = {**os.environ, "DATABASE_URL": test_database_url(), "VAR_DIR": str(settings.VAR_DIR)}
-    command = [
-        sys.executable, "-m", "celery", "-A", "blacklist_admin", "worker", "--pool=solo", "--loglevel=INFO",
-        "--queues", settings.WORKER_QUEUES,
-        "--without-gossip", "--without-mingle", "--hostname", f"test-{uuid.uuid4().hex[:8]}@%h",
-    ]
-    with open(log_path, "w") as log:
-        worker = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=settings.BASE_DIR)
-    worker.log_path = log_path  # its output: JSON log lines
-    try:
+    worker = start_process(celery_worker_command(f"test-{uuid.uuid4().hex[:8]}@%h"), tmp_path / "worker.log",
+                           {"DATABASE_URL": test_database_url(), "VAR_DIR": str(settings.VAR_DIR)})
+    try:  # its output, in worker.log_path: JSON log lines
         wait_for_line(worker, "ready.")
         yield worker
     finally:
-        worker.terminate()
-        try:
-            worker.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            worker.wait()
+        stop_processes(worker)
 
 
 @pytest.fixture

@@ -1,11 +1,15 @@
-"""Helpers every app's tests import (`from tests.helpers import …`): waiting on real processes and
-jobs, and the test database's URL for the processes the tests start. Waits fail the test at their
-deadline, naming what they waited for; they never give up silently."""
+"""Helpers every app's tests import (`from tests.helpers import …`): starting and stopping real
+processes, waiting on them and on jobs, and the test database's URL for those processes. Waits
+fail the test at their deadline, naming what they waited for; they never give up silently."""
 
+import os
 import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.db import connection
 
 from tasks_logs.models import TaskLog
@@ -40,6 +44,36 @@ def wait_until_finished(task_log: TaskLog, timeout: float = 60) -> TaskLog:
 
     wait_until(finished, timeout, f"TaskLog {task_log.pk} ({task_log.kind}) to finish")
     return task_log
+
+
+def start_process(command: list[str], log_path: Path, env: dict | None = None, cwd: Path | None = None):
+    """Start a process (in the project folder unless cwd says) with its output in log_path, kept as its
+    `log_path`; env adds to this process's environment."""
+    with open(log_path, "w") as log:
+        process = subprocess.Popen(command, env={**os.environ, **(env or {})}, stdout=log, stderr=subprocess.STDOUT,
+                                   cwd=cwd or settings.BASE_DIR)
+    process.log_path = log_path
+    return process
+
+
+def stop_processes(*processes: subprocess.Popen) -> None:
+    """Terminate those still running; kill any that has not stopped 15 s later."""
+    for process in processes:
+        if process.poll() is None:
+            process.terminate()
+    for process in processes:
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def celery_worker_command(hostname: str, *options: str) -> list[str]:
+    """`celery worker` on every queue the app has, named hostname; options default to `--pool=solo`."""
+    return [sys.executable, "-m", "celery", "-A", "blacklist_admin", "worker", "--loglevel=INFO",
+            "--queues", settings.WORKER_QUEUES, "--without-gossip", "--without-mingle", "--hostname", hostname,
+            *(options or ("--pool=solo",))]
 
 
 def test_database_url() -> str:

@@ -67,7 +67,8 @@ def test_screenshots_of_the_review_tab_tasks_logs_and_activity(
     with page.expect_navigation():
         page.get_by_role("button", name="OK", exact=True).click()
     expect(page.get_by_role("alert")).to_contain_text("Approved 2 numbers.")
-    page.locator("table.blacklist-table tbody tr").first.get_by_role("checkbox").check()  # a row chosen, as for a bulk action
+    # a row chosen, as for a bulk action
+    page.locator("table.blacklist-table tbody tr").first.get_by_role("checkbox").check()
     review_tab = shoot(page, "review-tab")
 
     page.get_by_role("link", name="Activity").click()

@@ -1,9 +1,7 @@
 """API test helpers: keys made through the service, and a client that sends them and checks
 every answer against the OpenAPI document the API serves; and the app served by a real gunicorn."""
 
-import os
 import socket
-import subprocess
 import sys
 import urllib.request
 
@@ -12,7 +10,7 @@ from django.conf import settings
 
 from api import services
 from api.tests.helpers import ApiClient
-from tests.helpers import test_database_url, wait_until
+from tests.helpers import start_process, stop_processes, test_database_url, wait_until
 
 
 @pytest.fixture
@@ -39,24 +37,16 @@ def api_server(transactional_db, tmp_path):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    env = {**os.environ, "DATABASE_URL": test_database_url(), "VAR_DIR": str(settings.VAR_DIR), "DEBUG": "0",
+    env = {"DATABASE_URL": test_database_url(), "VAR_DIR": str(settings.VAR_DIR), "DEBUG": "0",
            "SECRET_KEY": "api-server-tests", "WEB_CONCURRENCY": "2", "BIND": "127.0.0.1", "PORT": str(port)}
-    log_path = tmp_path / "api_server.log"
-    with open(log_path, "w") as log:
-        server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py"], env=env, stdout=log,
-                                  stderr=subprocess.STDOUT, cwd=settings.BASE_DIR)
-    server.log_path = log_path
+    server = start_process([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py"], tmp_path / "api_server.log",
+                           env)
     base = f"http://127.0.0.1:{port}"
     try:
         wait_until(lambda: _answers(f"{base}/api/v1/openapi.json"), 30, "gunicorn to answer", server)
         yield base
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        stop_processes(server)
 
 
 def _answers(url: str) -> bool:

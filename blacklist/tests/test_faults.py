@@ -31,7 +31,8 @@ from blacklist import csv_files, services, tasks
 from blacklist.models import BlacklistedNumber, Status
 from blacklist_admin.celery import app
 from tasks_logs.models import RejectedRow, TaskLog
-from tests.helpers import test_database_url, wait_for_line, wait_until, wait_until_finished
+from tests.helpers import (celery_worker_command, start_process, stop_processes, test_database_url, wait_for_line,
+                           wait_until, wait_until_finished)
 
 pytestmark = [pytest.mark.faults, pytest.mark.worker]
 
@@ -61,11 +62,7 @@ class Processes:
         self.tmp_path, self.running = tmp_path, []
 
     def start(self, name: str, command: list[str], env: dict | None = None, ready: str | None = None):
-        log_path = self.tmp_path / f"{name}.log"
-        with open(log_path, "w") as log:
-            process = subprocess.Popen(command, env={**os.environ, **(env or {})}, stdout=log,
-                                       stderr=subprocess.STDOUT, cwd=settings.BASE_DIR)
-        process.log_path = log_path
+        process = start_process(command, self.tmp_path / f"{name}.log", env)
         self.running.append(process)
         if ready:
             wait_for_line(process, ready)
@@ -75,21 +72,11 @@ class Processes:
         """A real `celery worker` on the test database (and the run's broker unless env says)."""
         env = {"DATABASE_URL": test_database_url(), "VAR_DIR": str(settings.VAR_DIR),
                "TASK_STALE_SECONDS": str(STALE_SECONDS), **(env or {})}
-        command = [sys.executable, "-m", "celery", "-A", "blacklist_admin", "worker", "--loglevel=INFO",
-                   "--queues", settings.WORKER_QUEUES, "--without-gossip", "--without-mingle",
-                   "--hostname", f"{name}-{uuid.uuid4().hex[:6]}@%h", *(args or ("--pool=solo",))]
+        command = celery_worker_command(f"{name}-{uuid.uuid4().hex[:6]}@%h", *args)
         return self.start(name, command, env, ready="ready.")
 
     def stop_all(self):
-        for process in self.running:
-            if process.poll() is None:
-                process.terminate()
-        for process in self.running:
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        stop_processes(*self.running)
 
 
 @pytest.fixture
