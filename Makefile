@@ -4,7 +4,7 @@ PORT ?= 8000
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run serve test screenshots bench chromium
+.PHONY: run serve test screenshots lint lint-fix bench chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,19 @@ test: $(VENV)/.installed-test chromium
 # keeps them in docs/screenshots/ instead of a temp folder. Run it after changing a page; commit them.
 screenshots: $(VENV)/.installed-test chromium
 	SCREENSHOTS_DIR="$(CURDIR)/docs/screenshots" VAR_DIR="$(CURDIR)/var/test" $(BIN)/pytest tests/test_screenshots.py
+
+# Lint and types, as CI runs them first (which rules and why: pyproject.toml). ruff on everything,
+# then mypy with django-stubs on the app code; both always run, any finding fails. Settings load
+# as for the tests.
+lint: $(VENV)/.installed-test
+	@status=0; \
+	echo "--- ruff check"; $(BIN)/ruff check --output-format concise . || status=1; \
+	echo "--- mypy"; VAR_DIR="$(CURDIR)/var/test" $(BIN)/mypy || status=1; \
+	exit $$status
+
+# ruff's safe fixes only (import order, modern spellings); never reformats. Then run `make lint`.
+lint-fix: $(VENV)/.installed-test
+	$(BIN)/ruff check --fix --output-format concise . || true
 
 # Every benchmark, one table (README, Benchmarks). Needs PostgreSQL: BENCH_POSTGRES, default
 # postgres://postgres@127.0.0.1:5432; builds its 10M-number databases once (a few minutes).

@@ -1,5 +1,5 @@
-"""API test helpers: keys made through the service, and a client that sends them and checks
-every answer against the OpenAPI document the API serves; and the app served by a real gunicorn."""
+"""API test fixtures: keys made through the service, the client that sends them and checks every
+answer against the OpenAPI document (api/tests/helpers.py), and the app served by a real gunicorn."""
 
 import socket
 import sys
