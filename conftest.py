@@ -12,8 +12,14 @@ from django.db import connection
 from django.urls import reverse
 
 from blacklist.models import BlacklistedNumber, Status
-from tests.helpers import (celery_worker_command, start_process, stop_processes, test_database_url, wait_for_line,
-                           wait_until_finished)
+from tests.helpers import (
+    celery_worker_command,
+    start_process,
+    stop_processes,
+    test_database_url,
+    wait_for_line,
+    wait_until_finished,
+)
 
 guard = importlib.import_module("blacklist.migrations.0002_permanent_numbers_guard")
 audit_guard = importlib.import_module("audit.migrations.0001_initial")

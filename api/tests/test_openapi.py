@@ -9,8 +9,8 @@ from openapi_core.templating.responses.exceptions import ResponseNotFound
 from openapi_core.validation.response.exceptions import DataValidationError
 
 from api.openapi import OPENAPI
-from api.urls import urlpatterns
 from api.tests.helpers import assert_documented
+from api.urls import urlpatterns
 from blacklist.models import Status
 
 pytestmark = pytest.mark.django_db

@@ -31,8 +31,15 @@ from blacklist import csv_files, services, tasks
 from blacklist.models import BlacklistedNumber, Status
 from blacklist_admin.celery import app
 from tasks_logs.models import RejectedRow, TaskLog
-from tests.helpers import (celery_worker_command, start_process, stop_processes, test_database_url, wait_for_line,
-                           wait_until, wait_until_finished)
+from tests.helpers import (
+    celery_worker_command,
+    start_process,
+    stop_processes,
+    test_database_url,
+    wait_for_line,
+    wait_until,
+    wait_until_finished,
+)
 
 pytestmark = [pytest.mark.faults, pytest.mark.worker]
 

@@ -11,8 +11,14 @@ from django.urls import reverse
 from blacklist.models import BlacklistedNumber, Status
 from blacklist_admin.celery import app
 from tasks_logs.models import TaskLog
-from tests.helpers import (celery_worker_command, start_process, stop_processes, test_database_url, wait_for_line,
-                           wait_until)
+from tests.helpers import (
+    celery_worker_command,
+    start_process,
+    stop_processes,
+    test_database_url,
+    wait_for_line,
+    wait_until,
+)
 
 pytestmark = [
     pytest.mark.worker,
