@@ -4,7 +4,7 @@ PORT ?= 8000
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run serve test lint lint-fix bench chromium
+.PHONY: run serve test screenshots lint lint-fix bench chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,11 @@ serve: $(VENV)/.installed
 # Tests keep their SQLite file and embedded broker apart from `make run`'s, under var/test.
 test: $(VENV)/.installed-test chromium
 	VAR_DIR="$(CURDIR)/var/test" $(BIN)/pytest $(PYTEST_ARGS)
+
+# The pictures in README.md and docs/: the browser test that takes them (tests/test_screenshots.py)
+# keeps them in docs/screenshots/ instead of a temp folder. Run it after changing a page; commit them.
+screenshots: $(VENV)/.installed-test chromium
+	SCREENSHOTS_DIR="$(CURDIR)/docs/screenshots" VAR_DIR="$(CURDIR)/var/test" $(BIN)/pytest tests/test_screenshots.py
 
 # Lint and types, as CI runs them first (which rules and why: pyproject.toml). ruff on everything,
 # then mypy with django-stubs on the app code; both always run, any finding fails. Settings load

@@ -3,12 +3,7 @@ numbers made through every path users take, and the SQLite clean-up that lets tr
 tests leave permanently approved numbers behind."""
 
 import importlib
-import os
-import subprocess
-import sys
-import time
 import uuid
-from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -17,11 +12,34 @@ from django.db import connection
 from django.urls import reverse
 
 from blacklist.models import BlacklistedNumber, Status
+from tests.helpers import (
+    celery_worker_command,
+    start_process,
+    stop_processes,
+    test_database_url,
+    wait_for_line,
+    wait_until_finished,
+)
 
 guard = importlib.import_module("blacklist.migrations.0002_permanent_numbers_guard")
 audit_guard = importlib.import_module("audit.migrations.0001_initial")
 truncate_guards = [importlib.import_module("blacklist.migrations.0006_permanent_numbers_truncate_guard"),
                    importlib.import_module("audit.migrations.0002_truncate_guard")]
+
+
+# Markers say which tests start processes (pytest.ini), so `-m "not slow"` is a quick run and none
+# is forgotten: a test using one of these fixtures gets its marker, and each of these kinds is slow.
+MARKER_OF_FIXTURE = {"celery_worker_process": "worker", "page": "browser", "api_server": "slow"}
+SLOW_KINDS = ("browser", "worker", "faults", "fuzz")
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        for fixture, marker in MARKER_OF_FIXTURE.items():
+            if fixture in item.fixturenames:
+                item.add_marker(marker)
+        if any(item.get_closest_marker(kind) for kind in SLOW_KINDS):
+            item.add_marker("slow")
 
 
 @pytest.fixture(autouse=True)
@@ -87,55 +105,19 @@ def _clear_permanent_numbers_before_flush(request):
             audit_guard.create_guard(None, editor)
 
 
-def test_database_url() -> str:
-    """DATABASE_URL of the database the tests run on, for processes the tests start."""
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{db['NAME']}"
-    password = f":{db['PASSWORD']}" if db["PASSWORD"] else ""
-    return f"postgres://{db['USER']}{password}@{db['HOST'] or 'localhost'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
-test_database_url.__test__ = False  # a helper, not a test
-
-
 @pytest.fixture
 def celery_worker_process(transactional_db, tmp_path):
     """A real `celery worker` process on this run's broker and test database."""
     from blacklist_admin.celery import app
 
     app.control.purge()  # messages a previous, interrupted run left behind
-    log_path = tmp_path / "worker.log"
-    env = {**os.environ, "DATABASE_URL": test_database_url(), "VAR_DIR": str(settings.VAR_DIR)}
-    command = [
-        sys.executable, "-m", "celery", "-A", "blacklist_admin", "worker", "--pool=solo", "--loglevel=INFO",
-        "--queues", settings.WORKER_QUEUES,
-        "--without-gossip", "--without-mingle", "--hostname", f"test-{uuid.uuid4().hex[:8]}@%h",
-    ]
-    with open(log_path, "w") as log:
-        worker = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=settings.BASE_DIR)
-    worker.log_path = log_path  # its output: JSON log lines
-    try:
-        _wait_for_line(log_path, "ready.", worker)
+    worker = start_process(celery_worker_command(f"test-{uuid.uuid4().hex[:8]}@%h"), tmp_path / "worker.log",
+                           {"DATABASE_URL": test_database_url(), "VAR_DIR": str(settings.VAR_DIR)})
+    try:  # its output, in worker.log_path: JSON log lines
+        wait_for_line(worker, "ready.")
         yield worker
     finally:
-        worker.terminate()
-        try:
-            worker.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            worker.wait()
-
-
-def _wait_for_line(log_path: Path, text: str, process: subprocess.Popen, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if text in log_path.read_text():
-            return
-        if process.poll() is not None:
-            break
-        time.sleep(0.1)
-    pytest.fail(f"Celery worker did not start:\n{log_path.read_text()[-3000:]}")
+        stop_processes(worker)
 
 
 @pytest.fixture
@@ -147,11 +129,7 @@ def numbers_made_by_every_path(admin_client, admin_user, celery_worker_process):
     def upload(name, phones, **boxes):
         file = SimpleUploadedFile(name, ("phone\n" + "\n".join(phones) + "\n").encode())
         assert admin_client.post(reverse("blacklist:upload"), {"file": file, **boxes}).status_code == 302
-        task_log = TaskLog.objects.filter(file_name=name).get()
-        deadline = time.monotonic() + 60
-        while not task_log.is_finished and time.monotonic() < deadline:
-            time.sleep(0.1)
-            task_log.refresh_from_db()
+        task_log = wait_until_finished(TaskLog.objects.filter(file_name=name).get())
         assert task_log.state == TaskLog.State.SUCCEEDED, task_log.message
 
     def by_hand(phones, **boxes):

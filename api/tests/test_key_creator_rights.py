@@ -6,7 +6,6 @@ import pytest
 from django.urls import reverse
 
 from api import services
-from api.tests.conftest import ApiClient
 from blacklist.models import BlacklistedNumber, Status
 from roles.groups import assign
 
@@ -26,11 +25,6 @@ def approving_key(manager):
     _, secret = services.create_key("Five9", can_check=True, can_add=True, can_approve=True, expires_at=None,
                                     user=manager)
     return secret
-
-
-@pytest.fixture
-def api(client):
-    return ApiClient(client)
 
 
 def test_a_managers_key_approves_what_it_adds(api, approving_key):

@@ -9,10 +9,9 @@ from openapi_core.templating.responses.exceptions import ResponseNotFound
 from openapi_core.validation.response.exceptions import DataValidationError
 
 from api.openapi import OPENAPI
+from api.tests.helpers import assert_documented
 from api.urls import urlpatterns
 from blacklist.models import Status
-
-from .conftest import assert_documented
 
 pytestmark = pytest.mark.django_db
 

@@ -1,8 +1,6 @@
 """Events written by a real Celery worker process: an upload's import and a large "all
 matching" bulk action started by a Reviewer, each event naming the user and the task."""
 
-import time
-
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
@@ -10,16 +8,9 @@ from django.urls import reverse
 from audit.models import Event
 from blacklist.models import BlacklistedNumber, Status
 from tasks_logs.models import TaskLog
+from tests.helpers import wait_until_finished
 
 pytestmark = pytest.mark.worker
-
-
-def finished(task_log: TaskLog) -> TaskLog:
-    deadline = time.monotonic() + 60
-    while not task_log.is_finished and time.monotonic() < deadline:
-        time.sleep(0.2)
-        task_log.refresh_from_db()
-    return task_log
 
 
 def test_the_worker_records_an_uploads_and_a_bulk_actions_events(client, make_user, celery_worker_process):
@@ -29,11 +20,11 @@ def test_the_worker_records_an_uploads_and_a_bulk_actions_events(client, make_us
     client.force_login(make_user("Reviewer", "rita"))
     leads = SimpleUploadedFile("leads.csv", b"phone\n4155550100\n4155550101\n", content_type="text/csv")
     client.post(reverse("blacklist:upload"), {"file": leads})
-    upload = finished(TaskLog.objects.get(kind=TaskLog.Kind.IMPORT))
+    upload = wait_until_finished(TaskLog.objects.get(kind=TaskLog.Kind.IMPORT))
 
     client.post(reverse("blacklist:bulk_action", args=["review"]),
                 {"action": "approve", "scope": "all", "query": "phone=212", "confirmed": "on"})
-    bulk = finished(TaskLog.objects.get(kind=TaskLog.Kind.BULK_APPROVE))
+    bulk = wait_until_finished(TaskLog.objects.get(kind=TaskLog.Kind.BULK_APPROVE))
 
     assert (upload.state, bulk.state, bulk.changed) == (TaskLog.State.SUCCEEDED, TaskLog.State.SUCCEEDED, 10_050)
     assert sorted(Event.objects.filter(task=upload).values_list("phone", "action", "via", "actor")) == [

@@ -1,13 +1,13 @@
 """A large "all matching" bulk action runs in a real Celery worker process."""
 
 import json
-import time
 
 import pytest
 from django.urls import reverse
 
 from blacklist.models import BlacklistedNumber, Status
 from tasks_logs.models import TaskLog
+from tests.helpers import wait_until, wait_until_finished
 
 pytestmark = pytest.mark.worker
 
@@ -24,20 +24,16 @@ def test_large_bulk_remove_runs_in_the_worker_and_keeps_permanent_numbers(admin_
                                  {"action": "remove", "scope": "all", "query": "", "confirmed": "on"})
 
     assert response["Location"] == reverse("tasks_logs:list")
-    task_log = TaskLog.objects.get()
-    deadline = time.monotonic() + 60
-    while not task_log.is_finished and time.monotonic() < deadline:
-        time.sleep(0.2)
-        task_log.refresh_from_db()
+    task_log = wait_until_finished(TaskLog.objects.get())
     assert (task_log.state, task_log.changed, task_log.skipped) == (TaskLog.State.SUCCEEDED, 10_050, 3)
     assert task_log.message == "3 permanently approved numbers were skipped."
     assert sorted(BlacklistedNumber.objects.values_list("status", flat=True)) == [Status.PERMANENT] * 3
     expected = {("started", task_log.pk), ("finished", task_log.pk)}
-    deadline = time.monotonic() + 10  # the worker logs "finished" just after the row is committed
-    while True:
+
+    def logged() -> set:
         events = [json.loads(line) for line in celery_worker_process.log_path.read_text().splitlines()
                   if line.startswith("{") and '"task_log_id"' in line]
-        if {(e["event"], e["task_log_id"]) for e in events} >= expected or time.monotonic() > deadline:
-            break
-        time.sleep(0.1)
-    assert {(e["event"], e["task_log_id"]) for e in events} >= expected
+        return {(e["event"], e["task_log_id"]) for e in events}
+
+    # the worker logs "finished" just after the row is committed
+    assert wait_until(lambda: logged() >= expected, 10, f"the worker to log {expected}")

@@ -27,11 +27,12 @@ from django.db import connection, transaction
 from django.urls import reverse
 
 from api import services as api_services
-from api.tests.conftest import ApiClient
+from api.tests.helpers import ApiClient
 from audit.models import Event
 from blacklist import services
 from blacklist.models import BlacklistedNumber, Status
 from tasks_logs.models import TaskLog
+from tests.helpers import wait_until_finished
 
 postgresql_only = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="SQLite has one writer at a time, so no deadlocks to lose"
@@ -96,16 +97,6 @@ def api_add(base_url: str, key: str, numbers: list[str]) -> tuple[int, str, dict
             return response.status, response.headers["Content-Type"], json.loads(response.read())
     except urllib.error.HTTPError as error:
         return error.code, error.headers["Content-Type"], " ".join(error.read().decode().split())[:200]
-
-
-def finished(task_log_id: int) -> TaskLog:
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        task_log = TaskLog.objects.get(pk=task_log_id)
-        if task_log.is_finished:
-            return task_log
-        time.sleep(0.1)
-    pytest.fail(f"The import {task_log_id} did not finish")
 
 
 @pytest.mark.worker
@@ -193,7 +184,7 @@ def test_api_hand_entry_and_uploads_adding_overlapping_numbers_at_once_store_eac
             browser.post("/blacklist/add/upload/", fields, {"file": ("leads.csv", "phone\n" + "\n".join(rows) + "\n")})
             uploads.append((TaskLog.objects.filter(kind=TaskLog.Kind.IMPORT).latest("pk").pk, status))
         for task_log_id, status in uploads:
-            task_log = finished(task_log_id)
+            task_log = wait_until_finished(TaskLog.objects.get(pk=task_log_id), 120)
             assert (task_log.state, task_log.attempts) == (TaskLog.State.SUCCEEDED, 1), task_log.message  # no task retry
             assert task_log.new + task_log.raised + task_log.unchanged == len(numbers) == task_log.total
             record(numbers, status, task_log.new, task_log.raised, task_log.unchanged)

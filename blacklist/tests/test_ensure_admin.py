@@ -37,6 +37,7 @@ def test_a_strong_admin_password_is_taken(monkeypatch, django_user_model):
     assert admin.is_superuser and admin.check_password("violet-harbour-lantern-42")
 
 
+@pytest.mark.slow  # migrates a fresh database in a fresh process
 def test_the_command_exits_non_zero_with_the_message(tmp_path):
     """As `make run` runs it: its own process, its own empty database."""
     env = {**os.environ, "VAR_DIR": str(tmp_path), "ADMIN_PASSWORD": "qwerty"}

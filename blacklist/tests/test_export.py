@@ -80,6 +80,7 @@ def test_export_refuses_anonymous_users_and_unknown_tabs(client, admin_client):
     assert admin_client.get(reverse("blacklist:export", args=["everything"])).status_code == 404
 
 
+@pytest.mark.slow
 def test_export_streams_100000_rows_in_flat_memory(admin_client):
     BlacklistedNumber.objects.bulk_create(
         (BlacklistedNumber(phone=f"+1212{i:07d}") for i in range(100_000)), batch_size=10_000

@@ -1,8 +1,6 @@
 """Extensions: a dialer (or a person) writes `+1 415 555 0123 ext 5`; the line is what is blocked.
 Every common form is accepted and dropped, the same way on every path: upload, hand entry, API."""
 
-import time
-
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
@@ -12,6 +10,7 @@ from blacklist import phone_cache
 from blacklist.models import BlacklistedNumber, Status
 from blacklist.phones import InvalidPhone, normalize_phone
 from tasks_logs.models import TaskLog
+from tests.helpers import wait_until_finished
 
 FORMS = ["+1 415 555 0123 ext 5", "+1 415 555 0123 ext. 5", "(415) 555-0123 extension 12", "415-555-0123 x5",
          "415.555.0123 X 5", "+1 415 555 0123 #5", "+1 415 555 0123,5", "4155550123,,77", "+1 415 555 0123;ext=5",
@@ -59,11 +58,7 @@ def test_an_upload_with_extensions_imports_the_lines(admin_client, celery_worker
 
     admin_client.post(reverse("blacklist:upload"), {"file": upload})
 
-    task_log = TaskLog.objects.get()
-    deadline = time.monotonic() + 60
-    while not task_log.is_finished and time.monotonic() < deadline:
-        time.sleep(0.2)
-        task_log.refresh_from_db()
+    task_log = wait_until_finished(TaskLog.objects.get())
     assert task_log.state == TaskLog.State.SUCCEEDED, task_log.message
     assert (task_log.total, task_log.new, task_log.duplicates, task_log.invalid) == (5, 3, 1, 1)
     assert list(task_log.rejected_rows.values_list("value", "reason")) == [("1-800-FLOWERS", "contains letters")]

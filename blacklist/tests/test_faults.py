@@ -30,9 +30,17 @@ from django.urls import reverse
 from blacklist import csv_files, services, tasks
 from blacklist.models import BlacklistedNumber, Status
 from blacklist_admin.celery import app
-from conftest import _wait_for_line, test_database_url
 from tasks_logs import jobs
 from tasks_logs.models import RejectedRow, TaskLog
+from tests.helpers import (
+    celery_worker_command,
+    start_process,
+    stop_processes,
+    test_database_url,
+    wait_for_line,
+    wait_until,
+    wait_until_finished,
+)
 
 pytestmark = [pytest.mark.faults, pytest.mark.worker]
 
@@ -55,15 +63,6 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_until(condition, timeout: float = 60, what: str = "the condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if result := condition():
-            return result
-        time.sleep(0.05)
-    pytest.fail(f"Timed out after {timeout:.0f} s waiting for {what}")
-
-
 class Processes:
     """Starts processes with their output in tmp_path; stops whatever is still running at the end."""
 
@@ -71,35 +70,21 @@ class Processes:
         self.tmp_path, self.running = tmp_path, []
 
     def start(self, name: str, command: list[str], env: dict | None = None, ready: str | None = None):
-        log_path = self.tmp_path / f"{name}.log"
-        with open(log_path, "w") as log:
-            process = subprocess.Popen(command, env={**os.environ, **(env or {})}, stdout=log,
-                                       stderr=subprocess.STDOUT, cwd=settings.BASE_DIR)
-        process.log_path = log_path
+        process = start_process(command, self.tmp_path / f"{name}.log", env)
         self.running.append(process)
         if ready:
-            _wait_for_line(log_path, ready, process)
+            wait_for_line(process, ready)
         return process
 
     def worker(self, name: str, env: dict | None = None, args: tuple = ()):
         """A real `celery worker` on the test database (and the run's broker unless env says)."""
         env = {"DATABASE_URL": test_database_url(), "VAR_DIR": str(settings.VAR_DIR),
                "TASK_STALE_SECONDS": str(STALE_SECONDS), **(env or {})}
-        command = [sys.executable, "-m", "celery", "-A", "blacklist_admin", "worker", "--loglevel=INFO",
-                   "--queues", settings.WORKER_QUEUES, "--without-gossip", "--without-mingle",
-                   "--hostname", f"{name}-{uuid.uuid4().hex[:6]}@%h", *(args or ("--pool=solo",))]
+        command = celery_worker_command(f"{name}-{uuid.uuid4().hex[:6]}@%h", *args)
         return self.start(name, command, env, ready="ready.")
 
     def stop_all(self):
-        for process in self.running:
-            if process.poll() is None:
-                process.terminate()
-        for process in self.running:
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        stop_processes(*self.running)
 
 
 @pytest.fixture
@@ -204,15 +189,6 @@ def stored_upload(content: bytes, status: Status, name: str = "optouts.csv") -> 
     return services.save_upload(csv_files.read_csv(name, io.BytesIO(content)), status)
 
 
-def finished(task_log: TaskLog, timeout: float = 90) -> TaskLog:
-    def done():
-        task_log.refresh_from_db()
-        return task_log.is_finished
-
-    wait_until(done, timeout, f"TaskLog {task_log.pk} to finish")
-    return task_log
-
-
 # --- the scenarios --------------------------------------------------------------------------------
 
 def test_a_worker_killed_mid_import_is_replaced_and_the_import_ends_with_the_undisturbed_counts(processes):
@@ -238,7 +214,7 @@ def test_a_worker_killed_mid_import_is_replaced_and_the_import_ends_with_the_und
 
     time.sleep(STALE_SECONDS + 0.5)  # the row stood still: the next worker's start-up sweep sends it again
     processes.worker("second")
-    task_log = finished(task_log)
+    task_log = wait_until_finished(task_log, 90)
 
     assert task_log.state == TaskLog.State.SUCCEEDED, task_log.message
     assert (counts_of(task_log), task_log.attempts) == (expected, 2)
@@ -277,7 +253,7 @@ def test_an_upload_while_redis_is_down_is_stored_and_imported_once_redis_is_back
     private_redis.start()
     worker = processes.worker("worker", env, args=("--pool=solo", "--beat", "--schedule",
                                                    str(processes.tmp_path / "beat-schedule")))
-    task_log = finished(task_log, timeout=60)
+    task_log = wait_until_finished(task_log, 60)
 
     assert (task_log.state, task_log.new, task_log.duplicates, task_log.attempts) == (
         TaskLog.State.SUCCEEDED, 2, 1, 1)
@@ -413,7 +389,7 @@ def test_overlapping_uploads_and_a_bulk_unapprove_running_at_once_keep_the_merge
     post_upload(admin_client, "approved.csv", new_york(range(20_000)) + shared_212, approve="on")
     post_upload(admin_client, "review.csv", new_york(range(10_000, 30_000)) + shared_212)
     bulk_unapprove_all_matching(admin_client, "phone=212")
-    jobs = [finished(task_log) for task_log in TaskLog.objects.order_by("pk")]
+    jobs = [wait_until_finished(task_log, 90) for task_log in TaskLog.objects.order_by("pk")]
 
     approved, review, bulk = jobs
     assert [job.state for job in jobs] == [TaskLog.State.SUCCEEDED] * 3, [job.message for job in jobs]
@@ -441,7 +417,7 @@ def test_a_bulk_action_delivered_three_times_ends_as_if_run_once(processes, admi
     task_log = TaskLog.objects.get()
     tasks.run_bulk_action.delay(task_log.pk)  # the same job, again
     processes.worker("pool", args=("--pool=prefork", "--concurrency=2"))
-    task_log = finished(task_log)
+    task_log = wait_until_finished(task_log, 90)
     tasks.run_bulk_action.delay(task_log.pk)  # and once more after it finished
     wait_until(lambda: processes.running[0].log_path.read_text().count('"event": "finished"') >= 3, 30,
                "the third delivery")
@@ -485,7 +461,7 @@ def test_a_bulk_action_whose_worker_dies_mid_statement_is_swept_only_once_the_st
     assert BlacklistedNumber.objects.filter(status=Status.APPROVED).count() == 10_050  # nothing half-done
     tasks.run_bulk_action.delay(task_log.pk)  # what the sweep task does with it
     processes.worker("second")
-    task_log = finished(task_log)
+    task_log = wait_until_finished(task_log, 90)
 
     assert (task_log.state, task_log.changed, task_log.attempts) == (TaskLog.State.SUCCEEDED, 10_050, 2)
     assert BlacklistedNumber.objects.filter(status=Status.REVIEW).count() == 10_050

@@ -16,6 +16,8 @@ from blacklist.phone_cache import normalized
 from blacklist.phones import InvalidPhone, normalize_phone
 from tasks_logs.models import TaskLog
 
+pytestmark = pytest.mark.slow  # hypothesis generates thousands of files and numbers: ~30 s
+
 E164 = re.compile(r"^\+[1-9][0-9]{1,14}$")
 ENCODINGS = ["utf-8", "utf-8-sig", "utf-16", "utf-16-le", "utf-16-be", "cp1252", "latin-1"]
 FORMULAS = ["=1+1", "+1 415 555 0100", "-2+3", "@SUM(A1:A9)", "=HYPERLINK(\"http://x\")", "\t=1", "=cmd|' /C calc'!A0"]

@@ -9,6 +9,8 @@ from hypothesis import strategies as st
 from blacklist import phone_cache
 from blacklist.phones import InvalidPhone, normalize_phone
 
+pytestmark = pytest.mark.slow  # every region's numbers against normalize_phone: ~1 min
+
 COUNTRY_CODES = [1, 7, 20, 27, 31, 33, 34, 39, 44, 49, 52, 54, 55, 61, 64, 65, 81, 86, 91, 234, 353, 358, 852, 971, 999]
 SPACING = ["", " ", "-", ".", "(", ")", " (", ") "]
 HYPOTHESIS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

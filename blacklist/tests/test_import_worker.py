@@ -3,7 +3,6 @@ REDIS_URL is unset, on Redis when it is set (CI runs both). The worker reads the
 the database, never from the web server's disk."""
 
 import io
-import time
 from datetime import timedelta
 
 import pytest
@@ -14,16 +13,9 @@ from django.utils import timezone
 from blacklist import csv_files, services
 from blacklist.models import BlacklistedNumber, Status
 from tasks_logs.models import TaskLog
+from tests.helpers import wait_until_finished
 
 pytestmark = pytest.mark.worker
-
-
-def wait_until_finished(task_log: TaskLog, timeout: float = 60) -> TaskLog:
-    deadline = time.monotonic() + timeout
-    while not task_log.is_finished and time.monotonic() < deadline:
-        time.sleep(0.2)
-        task_log.refresh_from_db()
-    return task_log
 
 
 def test_an_upload_is_imported_by_a_worker_process(admin_client, admin_user, celery_worker_process):

@@ -2,10 +2,6 @@
 nothing shared but PostgreSQL and Redis), share uploads and a large bulk action."""
 
 import json
-import os
-import subprocess
-import sys
-import time
 
 import pytest
 from django.conf import settings
@@ -14,8 +10,15 @@ from django.urls import reverse
 
 from blacklist.models import BlacklistedNumber, Status
 from blacklist_admin.celery import app
-from conftest import _wait_for_line, test_database_url
 from tasks_logs.models import TaskLog
+from tests.helpers import (
+    celery_worker_command,
+    start_process,
+    stop_processes,
+    test_database_url,
+    wait_for_line,
+    wait_until,
+)
 
 pytestmark = [
     pytest.mark.worker,
@@ -32,27 +35,16 @@ def two_workers(transactional_db, tmp_path):
     for name in ("machine-a", "machine-b"):
         home = tmp_path / name
         home.mkdir()
-        env = {**os.environ, "DATABASE_URL": test_database_url(), "VAR_DIR": str(home / "var"),
-               "PYTHONPATH": str(settings.BASE_DIR)}
-        log_path = home / "worker.log"
-        with open(log_path, "w") as log:
-            worker = subprocess.Popen(
-                [sys.executable, "-m", "celery", "-A", "blacklist_admin", "worker", "--pool=solo", "--loglevel=INFO",
-                 "--queues", settings.WORKER_QUEUES, "--without-gossip", "--without-mingle", "--hostname",
-                 f"{name}@%h"],
-                env=env, stdout=log, stderr=subprocess.STDOUT, cwd=home,  # not the project folder
-            )
-        worker.log_path = log_path
-        workers.append(worker)
+        env = {"DATABASE_URL": test_database_url(), "VAR_DIR": str(home / "var"), "PYTHONPATH": str(settings.BASE_DIR)}
+        workers.append(start_process(celery_worker_command(f"{name}@%h"), home / "worker.log", env,
+                                     cwd=home))  # not the project folder
+
     try:
         for worker in workers:
-            _wait_for_line(worker.log_path, "ready.", worker)
+            wait_for_line(worker, "ready.")
         yield workers
     finally:
-        for worker in workers:
-            worker.terminate()
-        for worker in workers:
-            worker.wait(timeout=15)
+        stop_processes(*workers)
 
 
 def connection_vendor():
@@ -77,9 +69,8 @@ def test_two_workers_share_uploads_and_a_bulk_action(admin_client, two_workers):
     admin_client.post(reverse("blacklist:bulk_action", args=["review"]),
                       {"action": "approve", "scope": "all", "query": "phone=212", "confirmed": "on"})
 
-    deadline = time.monotonic() + 120
-    while TaskLog.objects.exclude(state__in=["succeeded", "failed"]).exists() and time.monotonic() < deadline:
-        time.sleep(0.3)
+    wait_until(lambda: not TaskLog.objects.exclude(state__in=["succeeded", "failed"]).exists(), 120,
+               "every job to finish")
 
     task_logs = list(TaskLog.objects.order_by("pk"))
     assert len(task_logs) == 6
