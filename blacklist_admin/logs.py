@@ -67,7 +67,7 @@ def _task_log_id(args) -> int | None:
 @task_prerun.connect
 def _task_started(task_id=None, task=None, args=None, **kwargs):
     task_events.info("task started %s", task.name, extra={"task": task.name, "task_id": task_id,
-                                                        "task_log_id": _task_log_id(args), "event": "started"})
+                                                           "task_log_id": _task_log_id(args), "event": "started"})
 
 
 @task_postrun.connect
