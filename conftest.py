@@ -17,11 +17,18 @@ from django.db import connection
 from django.urls import reverse
 
 from blacklist.models import BlacklistedNumber, Status
+from blacklist_admin.env import make_var_dir
 
 guard = importlib.import_module("blacklist.migrations.0002_permanent_numbers_guard")
 audit_guard = importlib.import_module("audit.migrations.0001_initial")
 truncate_guards = [importlib.import_module("blacklist.migrations.0006_permanent_numbers_truncate_guard"),
                    importlib.import_module("audit.migrations.0002_truncate_guard")]
+
+
+def pytest_configure(config):
+    """The tests' VAR_DIR (the SQLite file's folder, the embedded broker's): importing the settings
+    makes nothing, and `make run`'s `ensure_var_dir` may never have run here."""
+    make_var_dir(settings.VAR_DIR, embedded_broker=not settings.REDIS_URL)
 
 
 @pytest.fixture(autouse=True)
