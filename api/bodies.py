@@ -3,6 +3,7 @@ upload's reader (blacklist/csv_files.py, the same row rules as uploaded files). 
 read raises BadBody, which the endpoints answer as a JSON 400 (415 for another content type)."""
 
 import json
+from collections.abc import Sequence
 
 from django.core.exceptions import RequestDataTooBig
 
@@ -23,7 +24,7 @@ class BadBody(Exception):
         self.status = status
 
 
-def numbers_in_body(request) -> list[str | int]:
+def numbers_in_body(request) -> Sequence[str | int]:
     """A scrub or add request's numbers: a JSON list of strings and integers, or a CSV body's
     numbers, at most MAX_NUMBERS. Anything else raises BadBody."""
     try:
@@ -31,7 +32,7 @@ def numbers_in_body(request) -> list[str | int]:
     except RequestDataTooBig:
         raise BadBody(f"The body is too large: send at most {MAX_NUMBERS:,} numbers a request.") from None
     if request.content_type == "application/json":
-        numbers = _json_list(body)
+        numbers: Sequence[str | int] = _json_list(body)
     elif request.content_type == "text/csv":
         numbers = _csv_numbers(body)
     else:

@@ -110,7 +110,8 @@ def scrub(request):
     inputs = numbers_in_body(request)
     answers = [normalized(raw) for raw in inputs]
     listings = services.lookup({phone for phone, _ in answers if phone})
-    results = [_scrub_result(raw, phone, reason, listings) for raw, (phone, reason) in zip(inputs, answers)]
+    results = [_scrub_result(raw, phone, reason, listings)
+               for raw, (phone, reason) in zip(inputs, answers, strict=True)]
     return json_response({
         "count": len(results),
         "blocked": sum(result["blocked"] for result in results),
@@ -127,7 +128,8 @@ def add_numbers(request):
     status = Status.APPROVED if request.api_key.can_approve else Status.REVIEW
     source = Source(Event.Via.API, api_key=request.api_key)  # the key is the events' actor
     outcome = blacklist_services.add_numbers(phones, status, user=request.api_key.created_by, source=source)
-    rejected = [{"input": raw, "reason": reason} for raw, (phone, reason) in zip(inputs, answers) if not phone]
+    rejected = [{"input": raw, "reason": reason}
+                for raw, (phone, reason) in zip(inputs, answers, strict=True) if not phone]
     return json_response({
         "status": services.STATUS_NAMES[status],
         "received": len(inputs),

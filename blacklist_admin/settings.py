@@ -202,5 +202,7 @@ LOGGING = {
 # running import writes progress far more often), looked for every TASK_SWEEP_SECONDS.
 TASK_STALE_SECONDS = env_int("TASK_STALE_SECONDS", 120, minimum=1)
 TASK_SWEEP_SECONDS = env_int("TASK_SWEEP_SECONDS", 60, minimum=1)
-CELERY_BEAT_SCHEDULE = {"sweep-stale-jobs": {"task": "blacklist.tasks.sweep_stale_jobs", "schedule": TASK_SWEEP_SECONDS}}
+CELERY_BEAT_SCHEDULE = {
+    "sweep-stale-jobs": {"task": "blacklist.tasks.sweep_stale_jobs", "schedule": TASK_SWEEP_SECONDS},
+}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")

@@ -6,7 +6,8 @@ import io
 import random
 
 import pytest
-from hypothesis import HealthCheck, example, given, settings, strategies as st
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
 from blacklist import csv_files, services
 from blacklist.models import Status
