@@ -13,17 +13,16 @@ import random
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import timedelta
 from functools import wraps
 
-from django.conf import settings
-from django.db import InterfaceError, OperationalError, connection, transaction
-from django.db.models import Count, F, QuerySet
+from django.db import OperationalError, connection, transaction
+from django.db.models import Count, QuerySet
 from django.utils import timezone
 
 from audit import events
 from audit.events import Change, Source
 from audit.models import Event
+from tasks_logs import jobs
 from tasks_logs.models import RejectedRow, TaskLog, Upload
 
 from . import csv_files
@@ -48,7 +47,7 @@ class Busy(OperationalError):
     """A change the database kept cancelling for others changing the same numbers at the same
     time (or, on SQLite, whose write lock stayed taken past its timeout). Nothing was changed;
     the caller may send it again (the API answers 503, the pages say so). An OperationalError,
-    so the tasks try it again later like any transient database error."""
+    so the tasks try it again later like any transient database error (jobs.TRANSIENT_ERRORS)."""
 
 
 def retry_on_deadlock(service):
@@ -172,44 +171,28 @@ def run_bulk_action(task_log: TaskLog) -> None:
     params = task_log.params
     numbers = matching_numbers(params["tab"], params["query"])
     if numbers is None:
-        TaskLog.objects.filter(pk=task_log.pk).update(
-            state=TaskLog.State.FAILED, finished_at=timezone.now(),
-            message="The filter is not valid. Nothing was changed.",
-        )
+        jobs.fail(task_log.pk, "The filter is not valid. Nothing was changed.")
         return
     # One SQL statement does the work, so there is no progress to report until it is done;
     # counting the rows first to show a total would cost a second pass over them. While it
-    # runs, the row stays locked (select_for_update below): that, not a heartbeat, is how the
-    # stale sweep tells a long statement from a dead worker.
-    now = timezone.now()
-    if not TaskLog.objects.filter(pk=task_log.pk, state__in=[TaskLog.State.QUEUED, TaskLog.State.RUNNING]).update(
-        state=TaskLog.State.RUNNING, started_at=now, updated_at=now, attempts=F("attempts") + 1
-    ):
+    # runs, the row stays locked (jobs.locked): that, not a heartbeat, is how the stale sweep
+    # tells a long statement from a dead worker.
+    if not jobs.claim(task_log.pk):
         return  # finished already: a redelivered message
-    try:
+    with jobs.failing(task_log.pk, "Failed, nothing was changed"):
         _run_rule_once(task_log.pk, params["action"], numbers)
-    except TRANSIENT_ERRORS:
-        raise  # the database went away or chose this transaction to die: the task tries again
-    except Exception as error:
-        TaskLog.objects.filter(pk=task_log.pk).exclude(state=TaskLog.State.SUCCEEDED).update(
-            state=TaskLog.State.FAILED, finished_at=timezone.now(), message=f"Failed, nothing was changed: {error}"
-        )
-        raise
 
 
 @retry_on_deadlock
 def _run_rule_once(task_log_id: int, action: str, numbers: QuerySet[BlacklistedNumber]) -> None:
     """A bulk-action job's one transaction: the rule and the TaskLog's result, unless done already."""
-    task_log = TaskLog.objects.select_for_update().get(pk=task_log_id)
-    if task_log.is_finished:
+    if not (task_log := jobs.locked(task_log_id)):
         return
     source = Source(Event.Via.BULK_TASK, task=task_log)
     outcome = RULES[action](numbers, task_log.created_by, source)
     task_log.changed, task_log.skipped = outcome.changed, outcome.skipped_total
     task_log.processed = task_log.total = outcome.changed + outcome.skipped_total
-    task_log.state, task_log.finished_at = TaskLog.State.SUCCEEDED, timezone.now()
-    task_log.message = outcome.skipped_text()
-    task_log.save()
+    jobs.finish(task_log, outcome.skipped_text())
 
 
 @retry_on_deadlock
@@ -299,11 +282,6 @@ def _load_incoming(cursor, phones: list[str]) -> None:
 # TaskLog (save_upload), the worker or the command runs it (import_numbers).
 
 PROGRESS_EVERY = 5_000  # rows between progress commits, so the Tasks Logs page sees a job move
-MAX_ATTEMPTS = 3
-# A lost connection (the database restarted or failed over), or races lost RACE_TRIES times over
-# (Busy): worth another try a moment later, unlike a bug or a bad file. The tasks retry these
-# (blacklist/tasks.py).
-TRANSIENT_ERRORS = (OperationalError, InterfaceError)
 ADDED_AS = {Status.REVIEW: "for review", Status.APPROVED: "as approved", Status.PERMANENT: "as permanently approved"}
 
 
@@ -329,46 +307,26 @@ def import_numbers(task_log: TaskLog, on_progress: Callable[[int, int], None] | 
     rejected rows and the counts then commit together, once. So a second run (a redelivered or
     swept task) finds the job finished and changes nothing, and a run that crashed before that
     commit left nothing behind: the next one gives the same result and counts."""
-    started = TaskLog.objects.filter(pk=task_log.pk, state__in=[TaskLog.State.QUEUED, TaskLog.State.RUNNING])
-    now = timezone.now()
-    if not started.update(state=TaskLog.State.RUNNING, started_at=now, updated_at=now, processed=0,
-                          attempts=F("attempts") + 1):
-        return TaskLog.objects.get(pk=task_log.pk)
-    try:
-        checked = _check_rows(task_log, on_progress)
-        return _merge_once(task_log.pk, checked)
-    except TRANSIENT_ERRORS:
-        logger.warning("Import %s met a transient database error; it will be tried again", task_log.pk)
-        raise
-    except Exception as error:
-        logger.exception("Import %s failed", task_log.pk)
-        now = timezone.now()
-        TaskLog.objects.filter(pk=task_log.pk).exclude(state=TaskLog.State.SUCCEEDED).update(
-            state=TaskLog.State.FAILED, finished_at=now, updated_at=now,
-            message=f"The import failed and added nothing: {error}",
-        )
-        raise
+    if jobs.claim(task_log.pk, processed=0):
+        with jobs.failing(task_log.pk, "The import failed and added nothing"):
+            _merge_once(task_log.pk, _check_rows(task_log, on_progress))
+    return TaskLog.objects.get(pk=task_log.pk)
 
 
 @retry_on_deadlock
-def _merge_once(task_log_id: int, checked: "_CheckedRows") -> TaskLog:
+def _merge_once(task_log_id: int, checked: "_CheckedRows") -> None:
     """An import's one transaction: the merge, the rejected rows and the counts, unless done already."""
-    task_log = TaskLog.objects.select_for_update().get(pk=task_log_id)
-    if task_log.is_finished:  # another run of the same job got here first
-        return task_log
+    if not (task_log := jobs.locked(task_log_id)):  # another run of the same job got here first
+        return
     status = Status(task_log.params["status"])
     outcome = add_numbers(checked.phones, status, task_log.created_by, source_task=task_log)
     RejectedRow.objects.bulk_create(checked.rejected, batch_size=PROGRESS_EVERY)
     task_log.total = task_log.processed = checked.total
     task_log.new, task_log.raised, task_log.unchanged = outcome.new, outcome.raised, outcome.unchanged
     task_log.duplicates, task_log.invalid = checked.duplicates, len(checked.rejected)
-    task_log.state = TaskLog.State.SUCCEEDED
-    task_log.finished_at = task_log.updated_at = timezone.now()
-    task_log.message = f"New numbers were added {ADDED_AS[status]}." + (
+    jobs.finish(task_log, f"New numbers were added {ADDED_AS[status]}." + (
         f" {task_log.invalid:,} row(s) were not phone numbers: see below." if task_log.invalid else ""
-    )
-    task_log.save()
-    return task_log
+    ))
 
 
 @dataclass
@@ -401,50 +359,3 @@ def _check_rows(task_log: TaskLog, on_progress) -> _CheckedRows:
         if on_progress:
             on_progress(checked.total, task_log.total)
     return checked
-
-
-def stale_after() -> timedelta:
-    """How long an unfinished job's row may stand still before the sweep sends it again; a
-    running import writes progress far more often (settings.TASK_STALE_SECONDS)."""
-    return timedelta(seconds=settings.TASK_STALE_SECONDS)
-
-
-def _given_up(kind: str) -> str:
-    what = ("importing this file", "added. Upload the file again") if kind == TaskLog.Kind.IMPORT else (
-        "running this action", "changed. Run it again")
-    return (f"The worker stopped {MAX_ATTEMPTS} times while {what[0]}, so it was given up; nothing was"
-            f" {what[1]} to retry.")
-
-
-def sweep_stale_jobs() -> list[tuple[str, int]]:
-    """Jobs left queued or running with nobody working on them (the worker died, or the message
-    never reached the broker): fail those that died MAX_ATTEMPTS times, and return the others'
-    (kind, id) to send again; safe, since a job runs to the end only once.
-
-    A job is stale when its row stopped moving and no transaction holds it locked. An import's
-    merge and a bulk action's one statement hold their row locked however long they take, so
-    `skip_locked` passes them over (PostgreSQL); on SQLite the sweep's own write lock waits for
-    them to finish (or times out, and the next sweep tries again)."""
-    now = timezone.now()
-    with transaction.atomic():
-        stale = list(
-            TaskLog.objects.select_for_update(skip_locked=True)
-            .filter(state__in=[TaskLog.State.QUEUED, TaskLog.State.RUNNING], updated_at__lt=now - stale_after())
-            .values_list("kind", "pk", "state", "attempts")
-        )
-        again = []
-        for kind, pk, state, attempts in stale:
-            if state == TaskLog.State.RUNNING and attempts >= MAX_ATTEMPTS:
-                fail_job(pk, _given_up(kind))
-            else:
-                again.append((kind, pk))
-        TaskLog.objects.filter(pk__in=[pk for _, pk in again]).update(updated_at=now)  # next sweep waits again
-    return again
-
-
-def fail_job(task_log_id: int, message: str) -> None:
-    """Mark a job that cannot go on failed with a reason for people, unless it already finished."""
-    now = timezone.now()
-    TaskLog.objects.filter(pk=task_log_id, state__in=[TaskLog.State.QUEUED, TaskLog.State.RUNNING]).update(
-        state=TaskLog.State.FAILED, finished_at=now, updated_at=now, message=message
-    )

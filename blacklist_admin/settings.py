@@ -202,6 +202,9 @@ LOGGING = {
 # running import writes progress far more often), looked for every TASK_SWEEP_SECONDS.
 TASK_STALE_SECONDS = env_int("TASK_STALE_SECONDS", 120, minimum=1)
 TASK_SWEEP_SECONDS = env_int("TASK_SWEEP_SECONDS", 60, minimum=1)
+# A job that meets a transient database error (a restart, a failover) is tried again after 1, 2,
+# 4, 8, 16 ... seconds, TASK_RETRIES times, then failed with the reason (tasks_logs/jobs.py).
+TASK_RETRIES = env_int("TASK_RETRIES", 5)
 CELERY_BEAT_SCHEDULE = {
     "sweep-stale-jobs": {"task": "blacklist.tasks.sweep_stale_jobs", "schedule": TASK_SWEEP_SECONDS},
 }

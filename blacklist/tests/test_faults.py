@@ -31,6 +31,7 @@ from blacklist import csv_files, services, tasks
 from blacklist.models import BlacklistedNumber, Status
 from blacklist_admin.celery import app
 from conftest import _wait_for_line, test_database_url
+from tasks_logs import jobs
 from tasks_logs.models import RejectedRow, TaskLog
 
 pytestmark = [pytest.mark.faults, pytest.mark.worker]
@@ -473,13 +474,13 @@ def test_a_bulk_action_whose_worker_dies_mid_statement_is_swept_only_once_the_st
                "the bulk action to start")
     time.sleep(STALE_SECONDS + 0.5)  # its row has not moved for longer than the sweep allows
 
-    assert services.sweep_stale_jobs() == []  # a live statement holds the row: not stale, however long
+    assert jobs.sweep_stale_jobs() == []  # a live statement holds the row: not stale, however long
 
     first.send_signal(signal.SIGKILL)
     first.wait()
     holder.rollback()  # the dead worker's statement gets its row, then its session ends, rolled back
     holder.close()
-    again = wait_until(services.sweep_stale_jobs, 30, "the sweep to find the orphaned job")
+    again = wait_until(jobs.sweep_stale_jobs, 30, "the sweep to find the orphaned job")
     assert again == [(TaskLog.Kind.BULK_UNAPPROVE, task_log.pk)]
     assert BlacklistedNumber.objects.filter(status=Status.APPROVED).count() == 10_050  # nothing half-done
     tasks.run_bulk_action.delay(task_log.pk)  # what the sweep task does with it

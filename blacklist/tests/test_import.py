@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from blacklist import csv_files, phone_cache, services
 from blacklist.models import BlacklistedNumber, Status
 from blacklist.phones import InvalidPhone, normalize_phone
+from tasks_logs import jobs
 from tasks_logs.models import RejectedRow, TaskLog, Upload
 
 pytestmark = pytest.mark.django_db
@@ -305,7 +306,7 @@ def test_sweep_sends_again_the_imports_whose_worker_died_and_gives_up_after_thre
     alive = make_task(TaskLog.State.RUNNING, minutes_ago=0.5)
     done = make_task(TaskLog.State.SUCCEEDED, minutes_ago=60)
 
-    again = [pk for _, pk in services.sweep_stale_jobs()]
+    again = [pk for _, pk in jobs.sweep_stale_jobs()]
 
     assert sorted(again) == sorted([dead.pk, lost.pk])
     hopeless.refresh_from_db()
@@ -314,7 +315,7 @@ def test_sweep_sends_again_the_imports_whose_worker_died_and_gives_up_after_thre
     for untouched, state in ((alive, TaskLog.State.RUNNING), (done, TaskLog.State.SUCCEEDED)):
         untouched.refresh_from_db()
         assert untouched.state == state
-    assert services.sweep_stale_jobs() == []  # re-sent ones wait TASK_STALE_SECONDS before the next try
+    assert jobs.sweep_stale_jobs() == []  # re-sent ones wait TASK_STALE_SECONDS before the next try
 
 
 # The same code path from the command line.
