@@ -20,6 +20,7 @@ $(VENV)/.installed-test: requirements.txt requirements-test.txt | $(BIN)/python
 	touch $@
 
 run: $(VENV)/.installed
+	$(BIN)/python manage.py ensure_var_dir
 	$(BIN)/python manage.py ensure_database
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py ensure_admin
@@ -29,6 +30,7 @@ run: $(VENV)/.installed
 # Production-style, on this machine: gunicorn (DEBUG off, whitenoise) + import and bulk workers
 # + beat (Procfile). Without SECRET_KEY set, it uses the key `make run` keeps in var/.
 serve: $(VENV)/.installed
+	$(BIN)/python manage.py ensure_var_dir
 	$(BIN)/python manage.py ensure_database
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py ensure_admin

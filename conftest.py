@@ -12,6 +12,7 @@ from django.db import connection
 from django.urls import reverse
 
 from blacklist.models import BlacklistedNumber, Status
+from blacklist_admin.env import make_var_dir
 from tests.helpers import (
     celery_worker_command,
     start_process,
@@ -40,6 +41,12 @@ def pytest_collection_modifyitems(items):
                 item.add_marker(marker)
         if any(item.get_closest_marker(kind) for kind in SLOW_KINDS):
             item.add_marker("slow")
+
+
+def pytest_configure(config):
+    """The tests' VAR_DIR (the SQLite file's folder, the embedded broker's): importing the settings
+    makes nothing, and `make run`'s `ensure_var_dir` may never have run here."""
+    make_var_dir(settings.VAR_DIR, embedded_broker=not settings.REDIS_URL)
 
 
 @pytest.fixture(autouse=True)

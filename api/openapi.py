@@ -1,6 +1,8 @@
 """The OpenAPI 3.1 document served at /api/v1/openapi.json, written by hand. The tests check
 every response the API gives them against it (api/tests/test_openapi.py)."""
 
+from blacklist.phones import E164
+
 from .services import MAX_NUMBERS
 
 _STATUS = {
@@ -194,7 +196,7 @@ OPENAPI = {
                 "required": ["phone", "blocked", "status", "since"],
                 "additionalProperties": False,
                 "properties": {
-                    "phone": {"type": "string", "pattern": r"^\+[1-9][0-9]{1,14}$", "description": "E.164"},
+                    "phone": {"type": "string", "pattern": E164.pattern, "description": "E.164"},
                     "blocked": _BLOCKED,
                     "status": _STATUS,
                     "since": _SINCE,
@@ -211,7 +213,7 @@ OPENAPI = {
                     "input": {"description": "The input as sent."},
                     "valid": {"type": "boolean"},
                     "reason": {"type": ["string", "null"], "description": "Why it is no phone number; null if valid."},
-                    "phone": {"type": ["string", "null"], "pattern": r"^\+[1-9][0-9]{1,14}$", "description": "E.164"},
+                    "phone": {"type": ["string", "null"], "pattern": E164.pattern, "description": "E.164"},
                     "blocked": _BLOCKED,
                     "status": _STATUS,
                     "since": _SINCE,

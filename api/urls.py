@@ -1,12 +1,12 @@
 from django.urls import path, re_path
 
-from . import views
+from . import key_views, views
 
 app_name = "api"
 urlpatterns = [
-    path("", views.keys, name="keys"),
-    path("keys/new", views.create_key, name="create_key"),
-    path("keys/<int:pk>/revoke", views.revoke_key, name="revoke_key"),
+    path("", key_views.keys, name="keys"),
+    path("keys/new", key_views.create_key, name="create_key"),
+    path("keys/<int:pk>/revoke", key_views.revoke_key, name="revoke_key"),
     path("v1/blacklist/check", views.check, name="check"),
     path("v1/blacklist/scrub", views.scrub, name="scrub"),
     path("v1/blacklist/numbers", views.add_numbers, name="add_numbers"),

@@ -1,16 +1,14 @@
-import re
 from datetime import timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
-from django.http import StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from blacklist.exports import csv_lines, spreadsheet_safe
+from blacklist.exports import csv_download
 from blacklist.models import BlacklistedNumber
-from blacklist.phones import InvalidPhone, normalize_phone
+from blacklist.phones import E164, normalized
 from blacklist_admin.params import paginate
 
 from . import chart
@@ -20,7 +18,6 @@ from .tables import EventTable, change_text, source_html
 
 can_view = permission_required("audit.view_event", raise_exception=True)
 CHART_DAYS = 30  # the chart's range when the filter names none
-_E164 = re.compile(r"^\+[1-9][0-9]{1,14}$")
 
 
 def _events():
@@ -58,9 +55,7 @@ def activity(request):
 def export(request):
     """The events the Activity filter shows, all pages, newest first, as a streamed CSV file."""
     filterset = EventFilter(request.GET, queryset=_events())
-    response = StreamingHttpResponse(csv_lines(_event_rows(filterset.qs)), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="activity-{timezone.localtime():%Y%m%d-%H%M}.csv"'
-    return response
+    return csv_download(_event_rows(filterset.qs), f"activity-{timezone.localtime():%Y%m%d-%H%M}.csv")
 
 
 def _event_rows(events):
@@ -68,13 +63,13 @@ def _event_rows(events):
     for event in events.iterator(5_000):
         yield [
             timezone.localtime(event.at).isoformat(timespec="seconds"),
-            event.phone,  # validated E.164: "+" and digits, a quoted text cell
+            event.phone,
             event.get_action_display(),
             event.get_from_status_display() if event.from_status else "",
             event.get_to_status_display() if event.to_status else "",
-            spreadsheet_safe(event.actor),
+            event.actor,
             event.get_via_display(),
-            spreadsheet_safe(event.task.file_name if event.task else event.task_id or ""),
+            event.task.file_name if event.task else event.task_id or "",
             event.api_key_id or "",
         ]
 
@@ -86,10 +81,10 @@ def history(request):
     typed = request.GET.get("phone", "").strip()
     context = {"typed": typed, "phone": "", "listing": None, "events": []}
     if typed:
-        try:  # as stored (the rows' links), even if today's phone metadata would no longer accept it
-            phone = typed if _E164.match(typed) else normalize_phone(typed)
-        except InvalidPhone as error:
-            messages.warning(request, f"“{typed[:40]}” is not a phone number: {error.reason}.")
+        # As stored (the rows' links), even if today's phone metadata would no longer accept it.
+        phone, reason = (typed, "") if E164.match(typed) else normalized(typed)
+        if reason:
+            messages.warning(request, f"“{typed[:40]}” is not a phone number: {reason}.")
             return redirect("audit:history")
         events = list(Event.objects.filter(phone=phone).select_related("task").order_by("-at", "-id"))
         for event in events:

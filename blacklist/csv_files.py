@@ -1,10 +1,15 @@
-"""Reading uploaded CSV files of phone numbers: the file rules, checked once in the request.
+"""Reading CSV of phone numbers, the one reader: uploaded files, and the API's text/csv bodies.
 
 Generous with what spreadsheets produce (UTF-8 with or without BOM, UTF-16, Windows-1252,
 CRLF, quotes, a header row, blank lines, a trailing delimiter), strict about what is not a
 list of numbers (empty, binary, several columns, too many rows, too large): such a file is
 refused whole with a `BadFile` that names the problem and the line. The worker reads the
 stored text again with `data_rows`, so both sides see exactly the same rows.
+
+The row rules, in `data_rows`, are the same for files and API bodies: one column of numbers
+(a second value on a line, or numbers in two columns, refuses the whole text); blank lines
+skipped; the first value is a header, and skipped, when it has no digits and a header word
+(`phone`, `Phone Number`, `Téléphone`, `DNC list`…), else it is a number like the others.
 """
 
 import csv
@@ -173,13 +178,13 @@ def data_rows(text: str) -> Iterator[tuple[int, str]]:
         yield line, value
 
 
-def first_column(text: str) -> list[str]:
-    """The first cell of each row that has one, for the API's text/csv bodies: read and checked as
-    files are (check_text first), other columns ignored; a first row without digits is a header."""
-    values = [cells[0].strip() for _line, cells in _rows(text) if cells and cells[0].strip()]
-    if values and not any(character.isdigit() for character in values[0]):
-        values = values[1:]
-    if not values:  # as an empty file is refused: most likely the wrong body, not an empty list
+def read_text(text: str) -> list[str]:
+    """The numbers of CSV text that arrived as text (the API's text/csv bodies), by the file rules:
+    check_text, then data_rows. BadFile when broken or when it holds no number (as an empty file
+    is refused: most likely the wrong body, not an empty list)."""
+    check_text(text)
+    values = [value for _line, value in data_rows(text)]
+    if not values:
         raise BadFile("No phone numbers in it: only blank lines or a header.")
     return values
 

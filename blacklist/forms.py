@@ -5,7 +5,7 @@ from blacklist_admin.params import DatabaseIdListField
 from . import csv_files
 from .actions import ACTIONS, Action, on_tab
 from .models import Status
-from .phones import InvalidPhone, normalize_phone
+from .phones import normalized
 
 MAX_HAND_ENTRIES = 1000
 CONFIRM_ABOVE = 1_000  # any action over this many numbers asks first
@@ -91,10 +91,11 @@ class AddNumbersForm(ApprovalChoiceMixin):
             )
         phones, errors = [], []
         for line_number, line in lines:
-            try:
-                phones.append(normalize_phone(line))
-            except InvalidPhone as error:
-                errors.append(f"Line {line_number} ({line[:40]}): {error.reason}.")
+            phone, reason = normalized(line)
+            if reason:
+                errors.append(f"Line {line_number} ({line[:40]}): {reason}.")
+            else:
+                phones.append(phone)
         if errors:
             raise forms.ValidationError(["Nothing was added. Fix these lines and submit again.", *errors[:20]])
         return phones

@@ -1,4 +1,6 @@
-"""`normalize_phone` for the many numbers of an uploaded file: exactly its answers, faster.
+"""`normalize_phone` for the many numbers of an upload or an API call: exactly its answers, faster.
+
+Callers ask `phones.normalized`, which answers through this cache.
 
 Full `phonenumbers` parsing and validation costs 25–70 µs a number, most of an import's time.
 Two caches, kept per worker process, give the same answers without paying that for every row:

@@ -1,8 +1,11 @@
 """Phone numbers in, E.164 out: the one place that decides what a valid number is.
 
-Every path that takes a number from a person or a file (uploads, the hand-entry form, filters,
-the API) goes through `normalize_phone`, so `415.555.0123` and `+1 (415) 555-0123` are the
-same row, and junk never reaches the blacklist.
+Every path that takes a number from a person, a file or a dialer (uploads, the hand-entry form,
+the API, a number's history) asks `normalized`, the one entry point: `("+14155550123", "")` or
+`("", the reason for people)`. It gives exactly `normalize_phone`'s answers (which define the
+rules, raising InvalidPhone), remembered per process by `phone_cache`. So `415.555.0123` and
+`+1 (415) 555-0123` are the same row, and junk never reaches the blacklist. Stored numbers are
+E.164 (`E164`, the one pattern for it).
 
 Extensions: a dialer may send `+1 415 555 0123 ext 5`; what is blocked or checked is the line.
 Any common extension form (`ext 5`, `ext. 5`, `extension 5`, `x5`, `#5`, `,5`, `;ext=5`) is
@@ -16,6 +19,7 @@ import phonenumbers
 from django.conf import settings
 from phonenumbers import NumberParseException, PhoneNumberFormat, ValidationResult
 
+E164 = re.compile(r"^\+[1-9][0-9]{1,14}$")  # what every stored number looks like
 MAX_INPUT_LENGTH = 64  # longer than any written phone number, with room for spaces and punctuation
 MAX_EXTENSION_DIGITS = 7  # longer "extensions" are more likely a second number (`4155550123,2125550100`)
 
@@ -49,6 +53,17 @@ class InvalidPhone(ValueError):
     def __init__(self, reason: str):
         super().__init__(reason)
         self.reason = reason
+
+
+def normalized(raw: str | int) -> tuple[str, str]:
+    """("+14155550123", "") for a phone number, ("", the reason for people) for anything else:
+    normalize_phone's answers, through the per-process cache (phone_cache). The API's JSON may
+    send integers."""
+    if isinstance(raw, int):
+        if raw < 0:
+            return "", "a negative number"  # str() would read the minus sign as a dash
+        raw = str(raw)
+    return phone_cache.normalized(raw)
 
 
 def normalize_phone(raw: str, region: str | None = None) -> str:
@@ -119,3 +134,7 @@ def _format_phone(e164: str, home_region: str) -> str:
     if phonenumbers.region_code_for_number(number) == home_region:
         return phonenumbers.format_number(number, PhoneNumberFormat.NATIONAL)
     return phonenumbers.format_number(number, PhoneNumberFormat.INTERNATIONAL)
+
+
+# Last: the cache builds on normalize_phone above (and imports this module for it).
+from . import phone_cache  # noqa: E402

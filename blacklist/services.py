@@ -10,7 +10,6 @@ import io
 import itertools
 import logging
 import random
-import re
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -30,10 +29,9 @@ from . import csv_files
 from .actions import ACTIONS
 from .filters import matching_numbers
 from .models import BlacklistedNumber, NumberQuerySet, Status
-from .phone_cache import normalized
+from .phones import E164, normalized
 
 TABLE = BlacklistedNumber._meta.db_table
-_E164 = re.compile(r"^\+[1-9][0-9]{1,14}$")
 logger = logging.getLogger(__name__)
 
 
@@ -205,7 +203,7 @@ def add_numbers(
     it, never lowered. Set-based: the batch goes into a temporary table, then one INSERT and
     one UPDATE join it to the blacklist, each writing its events (`added`, `raised`)."""
     unique = list(dict.fromkeys(phones))
-    if malformed := next((phone for phone in unique if not _E164.match(phone)), None):
+    if malformed := next((phone for phone in unique if not E164.match(phone)), None):
         raise ValueError(f"add_numbers() takes normalized E.164 numbers, not {malformed!r}")
     if not unique:
         return MergeOutcome(0, 0, 0)

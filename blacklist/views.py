@@ -5,7 +5,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import Http404, StreamingHttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -18,7 +18,7 @@ from tasks_logs.models import TaskLog
 
 from . import services, tasks
 from .actions import ACTIONS, allowed, on_tab
-from .exports import csv_lines, number_rows
+from .exports import csv_download, number_rows
 from .filters import BlacklistFilter, matching_numbers
 from .forms import CONFIRM_ABOVE, AddNumbersForm, BulkActionForm, UploadForm, numbers_text
 from .models import TABS, BlacklistedNumber, Status
@@ -156,10 +156,7 @@ def export(request, tab):
         messages.warning(request, "The filter is not valid, so there is nothing to export.")
         return redirect(reverse(f"blacklist:{tab}") + "?" + request.GET.urlencode())
     ordered = numbers.order_by(clean_sort(request.GET.get("sort")), "-id")
-    response = StreamingHttpResponse(csv_lines(number_rows(ordered)), content_type="text/csv; charset=utf-8")
-    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    response["Content-Disposition"] = f'attachment; filename="blacklist-{tab}-{stamp}.csv"'
-    return response
+    return csv_download(number_rows(ordered), f"blacklist-{tab}-{timezone.localtime():%Y%m%d-%H%M}.csv")
 
 
 @require_POST

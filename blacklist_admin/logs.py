@@ -9,7 +9,7 @@ from celery.signals import task_failure, task_postrun, task_prerun, task_retry
 
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
 request_log = logging.getLogger("blacklist_admin.request")
-task_log = logging.getLogger("blacklist_admin.task")
+task_events = logging.getLogger("blacklist_admin.task")  # not `task_log`: that is a TaskLog row
 
 
 class JsonFormatter(logging.Formatter):
@@ -66,26 +66,26 @@ def _task_log_id(args) -> int | None:
 
 @task_prerun.connect
 def _task_started(task_id=None, task=None, args=None, **kwargs):
-    task_log.info("task started %s", task.name, extra={"task": task.name, "task_id": task_id,
-                                                        "task_log_id": _task_log_id(args), "event": "started"})
+    task_events.info("task started %s", task.name, extra={"task": task.name, "task_id": task_id,
+                                                           "task_log_id": _task_log_id(args), "event": "started"})
 
 
 @task_postrun.connect
 def _task_finished(task_id=None, task=None, args=None, state=None, **kwargs):
-    task_log.info("task %s %s", task.name, (state or "").lower(),
+    task_events.info("task %s %s", task.name, (state or "").lower(),
                   extra={"task": task.name, "task_id": task_id, "task_log_id": _task_log_id(args),
                          "event": "finished", "state": state})
 
 
 @task_failure.connect
 def _task_failed(task_id=None, exception=None, args=None, sender=None, **kwargs):
-    task_log.error("task %s failed: %s", sender.name, exception,
+    task_events.error("task %s failed: %s", sender.name, exception,
                    extra={"task": sender.name, "task_id": task_id, "task_log_id": _task_log_id(args),
                           "event": "failed"})
 
 
 @task_retry.connect
 def _task_retried(request=None, reason=None, sender=None, **kwargs):
-    task_log.warning("task %s retried: %s", sender.name, reason,
+    task_events.warning("task %s retried: %s", sender.name, reason,
                      extra={"task": sender.name, "task_id": request.id, "task_log_id": _task_log_id(request.args),
                             "event": "retried"})

@@ -3,11 +3,10 @@ import re
 from pathlib import PurePath
 
 from django.contrib.auth.decorators import permission_required
-from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
-from blacklist.exports import csv_lines, spreadsheet_safe
+from blacklist.exports import csv_download
 from blacklist.models import Status
 from blacklist_admin.params import int_list_param, paginate
 
@@ -59,10 +58,5 @@ def rejected_csv(request, pk):
     """The task's rejected rows as CSV, streamed: up to 50,000 rows never sit in memory."""
     task_log = get_object_or_404(TaskLog, pk=pk)
     rows = RejectedRow.objects.filter(task_log=task_log).values_list("line", "value", "reason").iterator(2000)
-    cells = ([line, spreadsheet_safe(value), spreadsheet_safe(reason)] for line, value, reason in rows)
-    lines = csv_lines(itertools.chain([["line", "value", "reason"]], cells))
-    # The BOM makes Excel read UTF-8.
-    response = StreamingHttpResponse(itertools.chain(["\ufeff"], lines), content_type="text/csv; charset=utf-8")
     name = re.sub(r"[^A-Za-z0-9_.-]+", "_", PurePath(task_log.file_name or "upload").stem)[:60]
-    response["Content-Disposition"] = f'attachment; filename="rejected-rows-{task_log.pk}-{name}.csv"'
-    return response
+    return csv_download(itertools.chain([["line", "value", "reason"]], rows), f"rejected-rows-{task_log.pk}-{name}.csv")

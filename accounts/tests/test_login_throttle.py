@@ -131,7 +131,7 @@ def test_behind_a_trusted_proxy_the_address_it_appended_is_counted_not_what_the_
 def test_trusted_proxies_is_read_from_the_environment_and_junk_stops_the_app(monkeypatch):
     from django.core.exceptions import ImproperlyConfigured
 
-    from blacklist_admin.settings import env_networks
+    from blacklist_admin.env import env_networks
 
     monkeypatch.setenv("TRUSTED_PROXIES", "10.0.0.5, 10.1.0.0/16,::1")
     assert env_networks("TRUSTED_PROXIES") == [ipaddress.ip_network(n) for n in ["10.0.0.5/32", "10.1.0.0/16", "::1"]]

@@ -129,6 +129,8 @@ def test_an_integer_too_long_for_any_phone_number_is_refused(api, make_key):
         (b'["4155550100", "4155550101"]', "Line 1 starts with “[”: this is JSON, not one phone number a line."),
         (b'\n  {"phones": ["4155550100"]}', "Line 2 starts with “{”: this is JSON, not one phone number a line."),
         (b"phone\n", "No phone numbers in it: only blank lines or a header."),
+        (b"4155550100,2125550100\n", "Line 1 has 2 values (4155550100, 2125550100): the file must have one column"
+                                     " of phone numbers."),
     ],
 )
 @pytest.mark.parametrize("path", [SCRUB, ADD])

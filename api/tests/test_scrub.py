@@ -61,9 +61,9 @@ def test_with_the_setting_off_numbers_for_review_are_reported_but_not_blocked(ap
     assert data["blocked"] == 1
 
 
-def test_a_csv_body_is_read_from_its_first_column_skipping_a_header(api, make_key, make_numbers):
+def test_a_csv_body_is_read_as_an_uploaded_file_skipping_a_header(api, make_key, make_numbers):
     make_numbers(Status.APPROVED)
-    body = '\ufeffPhone Number,name\r\n"(415) 555-0100",Ann\r\n\r\n212 555 1234,Bob\r\n,no number\r\nnope\r\n'
+    body = '\ufeffPhone Number\r\n"(415) 555-0100"\r\n\r\n212 555 1234;\r\nnope\r\n'
 
     response = api.post(SCRUB, body.encode(), make_key(), content_type="text/csv; charset=utf-8")
 
@@ -78,6 +78,26 @@ def test_a_csv_body_is_read_from_its_first_column_skipping_a_header(api, make_ke
 def test_a_csv_body_without_a_header_keeps_its_first_row(api, make_key):
     response = api.post(SCRUB, "4155550100\n2125551234\n", make_key(), content_type="text/csv")
     assert [result["phone"] for result in response.json()["results"]] == ["+14155550100", "+12125551234"]
+
+
+def test_a_first_row_without_digits_or_a_header_word_is_a_number_as_in_uploads(api, make_key):
+    response = api.post(SCRUB, "nope\n4155550100\n", make_key(), content_type="text/csv")
+
+    assert response.status_code == 200
+    assert without_since(response.json()["results"]) == [line("nope", reason="contains letters"), line("4155550100", "+14155550100")]
+
+
+@pytest.mark.parametrize("body, error", [
+    ("Phone Number,name\r\n4155550100,Ann\r\n", "Line 1 has 2 values (Phone Number, name)"),
+    ("phone\n4155550100\n4155550101,2125550100\n", "Line 3 has 2 values (4155550101, 2125550100)"),
+    ("4155550100,\n,2125550100\n", "Line 2 has its number in column 2, the lines before in column 1"),
+])
+def test_a_csv_body_with_a_second_column_is_refused_whole_as_an_upload_is(api, make_key, body, error):
+    response = api.post(SCRUB, body, make_key(), content_type="text/csv")
+
+    assert response.status_code == 400
+    assert response.json()["error"].startswith(f"CSV body refused. {error}")
+    assert "the file must have one column of phone numbers." in response.json()["error"]
 
 
 def test_control_characters_in_a_csv_body_refuse_it_naming_the_line(api, make_key):

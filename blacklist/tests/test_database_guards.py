@@ -9,7 +9,7 @@ from django.db import IntegrityError, connection, transaction
 from audit.models import Event
 from blacklist import services
 from blacklist.models import BlacklistedNumber, Status
-from blacklist_admin.settings import database_from_url
+from blacklist_admin.env import database_from_url
 
 pytestmark = pytest.mark.django_db
 NUMBERS = BlacklistedNumber._meta.db_table

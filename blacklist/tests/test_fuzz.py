@@ -4,7 +4,6 @@ and every data row it reads ends accepted or rejected, never lost."""
 
 import io
 import random
-import re
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings
@@ -12,13 +11,11 @@ from hypothesis import strategies as st
 
 from blacklist import csv_files, services
 from blacklist.models import Status
-from blacklist.phone_cache import normalized
-from blacklist.phones import InvalidPhone, normalize_phone
+from blacklist.phones import E164, InvalidPhone, normalize_phone, normalized
 from tasks_logs.models import TaskLog
 
 pytestmark = pytest.mark.slow  # hypothesis generates thousands of files and numbers: ~30 s
 
-E164 = re.compile(r"^\+[1-9][0-9]{1,14}$")
 ENCODINGS = ["utf-8", "utf-8-sig", "utf-16", "utf-16-le", "utf-16-be", "cp1252", "latin-1"]
 FORMULAS = ["=1+1", "+1 415 555 0100", "-2+3", "@SUM(A1:A9)", "=HYPERLINK(\"http://x\")", "\t=1", "=cmd|' /C calc'!A0"]
 cell = st.one_of(

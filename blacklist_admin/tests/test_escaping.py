@@ -3,16 +3,15 @@
 
 import csv
 import io
-import re
 
 import pytest
 from django.urls import reverse
 
 from blacklist import csv_files, services
 from blacklist.models import Status
+from blacklist.phones import E164
 
 HOSTILE_NAME = '=1+2 "<img src=x onerror=alert(1)>.csv'
-E164 = re.compile(r"^\+[1-9][0-9]{1,14}$")
 ESCAPED_NAME = "&lt;img src=x onerror=alert(1)&gt;"
 CONTENT = b"phone\n4155550100\n<b>bold</b>\n=HYPERLINK(\"http://evil.example\")\n@SUM(A1)\n"
 

@@ -8,7 +8,16 @@ import pytest
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from blacklist_admin.settings import celery_broker, database_from_url, env_bool, env_int, env_list, secret_key
+from blacklist_admin.env import (
+    celery_broker,
+    database_from_url,
+    env_bool,
+    env_int,
+    env_list,
+    make_var_dir,
+    secret_key,
+    write_secret_key,
+)
 
 
 def load_settings(tmp_path, **env) -> subprocess.CompletedProcess:
@@ -94,6 +103,8 @@ def test_no_redis_url_means_the_embedded_filesystem_broker(tmp_path):
     broker, options, results = celery_broker(None, tmp_path)
     assert broker == "filesystem://"
     assert options["data_folder_in"] == options["data_folder_out"] == str(tmp_path / "broker" / "queue")
+    assert not (tmp_path / "broker").exists()  # made when Celery starts, not when the settings are read
+    make_var_dir(tmp_path, embedded_broker=True)
     assert (tmp_path / "broker" / "queue").is_dir()
     assert results == f"file://{tmp_path / 'results'}"
 
@@ -106,10 +117,19 @@ def test_redis_url_is_broker_and_result_backend(tmp_path):
 
 def test_secret_key_is_generated_once_in_debug(tmp_path, monkeypatch):
     monkeypatch.delenv("SECRET_KEY", raising=False)
+    write_secret_key(tmp_path)  # what `make run` does first (manage.py ensure_var_dir)
     first = secret_key(True, tmp_path)
     assert len(first) >= 50
+    write_secret_key(tmp_path)
     assert secret_key(True, tmp_path) == first
     assert oct((tmp_path / "secret_key").stat().st_mode & 0o777) == "0o600"
+
+
+def test_before_the_key_file_exists_debug_uses_a_key_of_its_own_and_writes_none(tmp_path, monkeypatch):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    key = secret_key(True, tmp_path)
+    assert len(key) >= 50 and secret_key(True, tmp_path) == key
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_secret_key_is_required_without_debug(tmp_path, monkeypatch):
@@ -122,6 +142,25 @@ def test_the_app_starts_with_nothing_set(tmp_path):
     result = load_settings(tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "django.db.backends.sqlite3"
+
+
+def test_reading_the_settings_writes_nothing_to_disk(tmp_path):
+    result = load_settings(tmp_path / "var")
+    assert result.returncode == 0, result.stderr
+    assert not (tmp_path / "var").exists()
+
+
+def test_ensure_var_dir_makes_the_folders_and_the_debug_key_once(tmp_path):
+    var = tmp_path / "var"
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DEBUG"}}
+    ensure = [sys.executable, "manage.py", "ensure_var_dir"]
+    subprocess.run(ensure, env={**env, "VAR_DIR": str(var)}, cwd=settings.BASE_DIR, check=True)
+    key = (var / "secret_key").read_text()
+    subprocess.run(ensure, env={**env, "VAR_DIR": str(var)}, cwd=settings.BASE_DIR, check=True)
+
+    assert (var / "secret_key").read_text() == key and len(key) >= 50
+    assert oct((var / "secret_key").stat().st_mode & 0o777) == "0o600"
+    assert all((var / folder).is_dir() for folder in ("static", "broker/queue", "broker/processed", "results"))
 
 
 @pytest.mark.parametrize("env, message", [
