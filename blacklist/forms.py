@@ -57,18 +57,23 @@ def numbers_text(count: int) -> str:
 class BulkActionForm(forms.Form):
     """The page-bottom bulk actions: an action, which records, and (for "all") the filter."""
 
-    SCOPES = {"selected": "Selected records", "page": "All records on this page", "all": "All records matching the filter"}
+    SCOPES = {"selected": "Selected records", "page": "All records on this page",
+              "all": "All {matching} records matching the filter"}
 
     action = forms.ChoiceField(choices=[])
-    scope = forms.ChoiceField(choices=list(SCOPES.items()))
+    scope = forms.ChoiceField(choices=[], widget=forms.Select(
+        attrs={"class": "form-select form-select-sm w-auto", "aria-label": "Which records"}))
     ids = DatabaseIdListField(required=False)  # the ticked checkboxes
     page_ids = DatabaseIdListField(required=False)  # every row on the page
     query = forms.CharField(required=False)  # the page's query string: its filter
     confirmed = forms.BooleanField(required=False)
 
-    def __init__(self, *args, tab: str, **kwargs):
+    def __init__(self, *args, tab: str, matching: str = "", **kwargs):
+        """`matching`: how many records the page's filter matches ("1,234"), for the scope's label."""
         super().__init__(*args, **kwargs)
         self.fields["action"].choices = [(name, ACTIONS[name].bulk_label) for name in TAB_ACTIONS[tab]]
+        self.fields["scope"].choices = [(name, " ".join(label.format(matching=matching).split()))
+                                        for name, label in self.SCOPES.items()]
 
     def clean(self):
         data = super().clean()
