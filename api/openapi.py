@@ -148,6 +148,14 @@ OPENAPI = {
                         "content": _json("#/components/schemas/AddResult"),
                     },
                     **_BODY_REFUSALS,
+                    "503": {
+                        **_error_response(
+                            "Other changes to the same numbers at the same moment kept this one from going through"
+                            " (after several tries on the server). Nothing was added: send the same request again"
+                            " after Retry-After seconds. Adding is idempotent, so a repeat is always safe."
+                        ),
+                        "headers": {"Retry-After": {"schema": {"type": "string"}, "required": True}},
+                    },
                 },
             }
         },

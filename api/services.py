@@ -5,6 +5,7 @@ ORM's query building costs several times the indexed lookup itself, on every dia
 """
 
 import hashlib
+import logging
 import secrets
 import weakref
 from collections.abc import Collection
@@ -15,14 +16,16 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
-from django.db import connection
+from django.db import OperationalError, connection
 from django.db.models import Q
 from django.utils import timezone
 
 from blacklist.models import BlacklistedNumber, Status
+from blacklist.services import write_lock_timed_out
 
 from .models import SCOPE_PERMISSIONS, ApiKey
 
+logger = logging.getLogger(__name__)
 KEY_START = "dnc_"
 MAX_NUMBERS = 10_000  # a scrub or add request; well under Django's 2.5 MB body limit
 # How stale a key's "last used" may be. Recording every request would add a committed write to
@@ -158,7 +161,15 @@ def _key_and_number(phone: str | None, key_hash: str) -> tuple | None:
 
 def _record_use(key: ApiKey, now: datetime) -> None:
     stale = Q(last_used_at=None) | Q(last_used_at__lte=now - LAST_USED_PRECISION)
-    ApiKey.objects.filter(stale, pk=key.pk).update(last_used_at=now)  # the condition: one write a minute
+    try:
+        ApiKey.objects.filter(stale, pk=key.pk).update(last_used_at=now)  # the condition: one write a minute
+    except OperationalError as error:
+        if not write_lock_timed_out(error):
+            raise
+        # SQLite: a long write (an import's merge) held the one write lock past the timeout. "Last
+        # used" is a minute-coarse hint that a later request records; the call itself goes on.
+        logger.warning("API key %s: last use not recorded, the database stayed locked", key.pk)
+        return
     key.last_used_at = now
 
 

@@ -40,10 +40,14 @@ class BadBody(Exception):
         self.status = status
 
 
+BUSY_RETRY_AFTER = 1  # seconds; a race lasts as long as the other request's transaction
+
+
 def api_view(methods: list[str], scope: str | None = None):
     """What every API endpoint accepts: these methods (GET brings HEAD; OPTIONS says which, others
     get a JSON 405), no session and no CSRF token, and, given a scope, an active API key holding it
-    (see _refusal). A body or query it cannot read (BadBody) is a JSON 400/415."""
+    (see _refusal). A body or query it cannot read (BadBody) is a JSON 400/415; a change the
+    database kept failing for others changing the same numbers (Busy) a JSON 503."""
     allowed = [*methods, "HEAD"] if "GET" in methods else methods
     allow = ", ".join([*allowed, "OPTIONS"])
 
@@ -61,6 +65,10 @@ def api_view(methods: list[str], scope: str | None = None):
                 return view(request, *args, **kwargs)
             except BadBody as bad:
                 return _error(bad.status, str(bad))
+            except blacklist_services.Busy:
+                return _error(503, "Other changes to the same numbers kept this request from going through."
+                                   " Nothing was added: send it again.",
+                              headers={"Retry-After": str(BUSY_RETRY_AFTER)})
 
         return csrf_exempt(login_not_required(wrapper))
 

@@ -13,7 +13,7 @@ from datetime import datetime
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import QuerySet
-from django.db.models.sql import DeleteQuery, UpdateQuery
+from django.db.models.sql import UpdateQuery
 
 from .models import Event
 
@@ -59,21 +59,22 @@ class Change:
         ]
 
 
-def update(rows: QuerySet, values: dict, change: Change, from_status: int) -> int:
-    """`rows.update(**values)` for rows all at `from_status`, with one event per changed row."""
+def update(rows: QuerySet, values: dict, change: Change) -> int:
+    """`rows.update(**values)`, with one event per changed row recording the status it had."""
     rows = rows.order_by()
     if _matches_nothing(rows):
         return 0
     columns, column_params = change.select_list()
     if connection.vendor == "postgresql":
-        query = rows.query.chain(UpdateQuery)
-        query.add_update_values(values)
-        query.annotations = {}
-        sql, params = query.get_compiler(rows.db).as_sql()
         table = rows.model._meta.db_table
+        query = rows.model._base_manager.all().query.chain(UpdateQuery)  # `UPDATE table SET …`, no WHERE
+        query.add_update_values(values)
+        sql, params = query.get_compiler(rows.db).as_sql()
+        before, before_params = _locked_in_phone_order(rows, "id", "status")
         return _rowcount(
-            f"WITH changed AS ({sql} RETURNING {table}.phone) {INSERT_EVENTS} SELECT phone, %s, {columns} FROM changed",
-            [*params, from_status, *column_params],
+            f"WITH changed AS ({sql} FROM ({before}) AS before WHERE {table}.id = before.id"
+            f" RETURNING {table}.phone, before.status) {INSERT_EVENTS} SELECT phone, status, {columns} FROM changed",
+            [*params, *before_params, *column_params],
         )
     _insert_events_for(rows, columns, column_params)
     return rows.update(**values)
@@ -86,17 +87,26 @@ def delete(rows: QuerySet, change: Change) -> int:
         return 0
     columns, column_params = change.select_list()
     if connection.vendor == "postgresql":
-        query = rows.query.clone()
-        query.__class__ = DeleteQuery
-        query.select_related = False
-        sql, params = query.get_compiler(rows.db).as_sql()
+        table = rows.model._meta.db_table
+        locked, locked_params = _locked_in_phone_order(rows, "id")
         return _rowcount(
-            f"WITH gone AS ({sql} RETURNING phone, status) {INSERT_EVENTS} SELECT phone, status, {columns} FROM gone",
-            [*params, *column_params],
+            f"WITH gone AS (DELETE FROM {table} USING ({locked}) AS locked WHERE {table}.id = locked.id"
+            f" RETURNING {table}.phone, {table}.status) {INSERT_EVENTS} SELECT phone, status, {columns} FROM gone",
+            [*locked_params, *column_params],
         )
     _insert_events_for(rows, columns, column_params)
     deleted, _ = rows.delete()
     return deleted
+
+
+def _locked_in_phone_order(rows: QuerySet, *fields: str) -> tuple[str, list]:
+    """SELECT `fields` of `rows` FOR UPDATE, in phone order: the order every writer of several
+    numbers takes its row locks in (blacklist.services.add_numbers too), so two writers racing
+    for the same numbers cannot deadlock (PostgreSQL). The statement built on it changes only
+    rows it has locked this way; a row changed meanwhile is read again (and dropped if it no
+    longer matches), so `status` is the one it had just before this change."""
+    locked = rows.order_by("phone").select_for_update(of=("self",)).values(*fields)
+    return locked.query.sql_with_params()
 
 
 def _matches_nothing(rows: QuerySet) -> bool:

@@ -9,10 +9,13 @@ callers say where the change came from with a `source` (default: Event.Via.OTHER
 import io
 import itertools
 import logging
+import random
 import re
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import wraps
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection, transaction
@@ -31,6 +34,57 @@ from .phone_cache import normalized
 
 TABLE = BlacklistedNumber._meta.db_table
 _E164 = re.compile(r"^\+[1-9][0-9]{1,14}$")
+logger = logging.getLogger(__name__)
+
+
+# Writers racing for the same numbers (dialers, people, uploads, bulk actions): every statement
+# that locks several numbers locks them in phone order (ORDER BY phone, here and in
+# audit.events), so two of them cannot wait on each other in a circle. Should PostgreSQL still
+# pick a transaction as a deadlock victim (or fail it for serialization), it runs again here.
+RACE_TRIES = 5  # in all; a victim waited deadlock_timeout (1 s) already, so this stays short
+_RACE_CODES = {"40P01", "40001"}  # PostgreSQL: deadlock_detected, serialization_failure
+
+
+class Busy(OperationalError):
+    """A change the database kept cancelling for others changing the same numbers at the same
+    time (or, on SQLite, whose write lock stayed taken past its timeout). Nothing was changed;
+    the caller may send it again (the API answers 503, the pages say so). An OperationalError,
+    so the tasks try it again later like any transient database error."""
+
+
+def retry_on_deadlock(service):
+    """Run `service` in a transaction of its own, and again, up to RACE_TRIES in all, when the
+    database cancels it for a race it lost (a deadlock victim, a serialization failure): losing
+    a race is never the caller's error. Raises Busy when the tries run out. Inside a caller's
+    transaction it runs once: only the outermost transaction can start over."""
+
+    @wraps(service)
+    def run(*args, **kwargs):
+        if connection.in_atomic_block:
+            return service(*args, **kwargs)
+        for attempt in range(1, RACE_TRIES + 1):
+            try:
+                with transaction.atomic():
+                    return service(*args, **kwargs)
+            except Busy:
+                raise
+            except OperationalError as error:
+                if write_lock_timed_out(error):  # SQLite waited its whole timeout already
+                    raise Busy(f"The database stayed locked by other changes: {error}") from error
+                if getattr(error.__cause__, "pgcode", None) not in _RACE_CODES:
+                    raise
+                if attempt == RACE_TRIES:
+                    raise Busy(f"Lost {RACE_TRIES} races for the same rows in a row: {error}") from error
+                logger.info("%s lost a race for the same rows (try %s of %s); running it again",
+                            service.__name__, attempt, RACE_TRIES)
+                time.sleep(random.uniform(0, 0.05 * 2**attempt))  # apart from the winner, and from each other
+
+    return run
+
+
+def write_lock_timed_out(error: OperationalError) -> bool:
+    """SQLite's one write lock stayed taken by another transaction past the connection's timeout."""
+    return "database is locked" in str(error)
 
 
 @dataclass(frozen=True)
@@ -84,18 +138,15 @@ _EVENT_ACTIONS = {
 }
 
 
+@retry_on_deadlock
 def _change_status(numbers, rule: str, from_statuses: list[Status], to: Status, user, source) -> Outcome:
     now = timezone.now()
     change = Change(_EVENT_ACTIONS[rule], to, now, user, source or Source())
     values = {"status": to, "status_changed_at": now, "status_changed_by": user}
-    with transaction.atomic():
-        skipped = skipped_by_reason(numbers, rule)
-        # One statement per previous status (one, or two for approve_permanently), so each
-        # event knows the status its number came from.
-        changed = sum(
-            events.update(numbers.changeable().filter(status=from_status), values, change, from_status)
-            for from_status in from_statuses
-        )
+    skipped = skipped_by_reason(numbers, rule)
+    # One statement for every previous status, so its rows are locked in one (phone) order;
+    # each event records the status its number came from.
+    changed = events.update(numbers.changeable().filter(status__in=from_statuses), values, change)
     return Outcome(changed, skipped)
 
 
@@ -116,12 +167,12 @@ def unapprove(numbers: QuerySet[BlacklistedNumber], user=None, source: Source | 
     return _change_status(numbers, "unapprove", [Status.APPROVED], Status.REVIEW, user, source)
 
 
+@retry_on_deadlock
 def remove(numbers: QuerySet[BlacklistedNumber], user=None, source: Source | None = None) -> Outcome:
     """Delete from the blacklist, so the numbers can be called again; never permanent ones."""
     change = Change(Event.Action.REMOVED, None, timezone.now(), user, source or Source())
-    with transaction.atomic():
-        skipped = skipped_by_reason(numbers, "remove")
-        deleted = events.delete(numbers.changeable(), change)
+    skipped = skipped_by_reason(numbers, "remove")
+    deleted = events.delete(numbers.changeable(), change)
     return Outcome(deleted, skipped)
 
 
@@ -150,17 +201,7 @@ def run_bulk_action(task_log: TaskLog) -> None:
     ):
         return  # finished already: a redelivered message
     try:
-        with transaction.atomic():
-            task_log = TaskLog.objects.select_for_update().get(pk=task_log.pk)
-            if task_log.is_finished:
-                return
-            source = Source(Event.Via.BULK_TASK, task=task_log)
-            outcome = RULES[params["action"]](numbers, task_log.created_by, source)
-            task_log.changed, task_log.skipped = outcome.changed, outcome.skipped_total
-            task_log.processed = task_log.total = outcome.changed + outcome.skipped_total
-            task_log.state, task_log.finished_at = TaskLog.State.SUCCEEDED, timezone.now()
-            task_log.message = outcome.skipped_text()
-            task_log.save()
+        _run_rule_once(task_log.pk, params["action"], numbers)
     except TRANSIENT_ERRORS:
         raise  # the database went away or chose this transaction to die: the task tries again
     except Exception as error:
@@ -170,6 +211,22 @@ def run_bulk_action(task_log: TaskLog) -> None:
         raise
 
 
+@retry_on_deadlock
+def _run_rule_once(task_log_id: int, action: str, numbers: QuerySet[BlacklistedNumber]) -> None:
+    """A bulk-action job's one transaction: the rule and the TaskLog's result, unless done already."""
+    task_log = TaskLog.objects.select_for_update().get(pk=task_log_id)
+    if task_log.is_finished:
+        return
+    source = Source(Event.Via.BULK_TASK, task=task_log)
+    outcome = RULES[action](numbers, task_log.created_by, source)
+    task_log.changed, task_log.skipped = outcome.changed, outcome.skipped_total
+    task_log.processed = task_log.total = outcome.changed + outcome.skipped_total
+    task_log.state, task_log.finished_at = TaskLog.State.SUCCEEDED, timezone.now()
+    task_log.message = outcome.skipped_text()
+    task_log.save()
+
+
+@retry_on_deadlock
 def add_numbers(
     phones: Iterable[str], status: Status, user=None, source_task=None, source: Source | None = None
 ) -> MergeOutcome:
@@ -197,8 +254,8 @@ def add_numbers(
         insert = (
             f"INSERT INTO {TABLE} (phone, status, added_at, added_by_id, status_changed_at,"
             " status_changed_by_id, source_task_id)"
-            " SELECT phone, %s, %s, %s, %s, %s, %s FROM incoming_phones WHERE true"
-            " ON CONFLICT (phone) DO NOTHING"
+            " SELECT phone, %s, %s, %s, %s, %s, %s FROM incoming_phones WHERE true ORDER BY phone"
+            " ON CONFLICT (phone) DO NOTHING"  # in phone order, as every writer takes its rows
         )
         insert_params = [status, at, user_id, at, user_id, task_id]
         if postgresql:  # the events from the INSERT's RETURNING, in the same statement
@@ -222,7 +279,7 @@ def add_numbers(
                 cursor.execute(
                     f"WITH raised AS ({update} FROM (SELECT listed.id, listed.status FROM {TABLE} listed"
                     "  JOIN incoming_phones ON incoming_phones.phone = listed.phone"
-                    "  WHERE listed.status < %s FOR UPDATE OF listed) AS before"
+                    "  WHERE listed.status < %s ORDER BY listed.phone FOR UPDATE OF listed) AS before"
                     f" WHERE {TABLE}.id = before.id RETURNING {TABLE}.phone, before.status)"
                     f" {events.INSERT_EVENTS} SELECT phone, status, {raise_to} FROM raised",
                     [status, at, user_id, status, *raise_params],
@@ -256,11 +313,11 @@ def _load_incoming(cursor, phones: list[str]) -> None:
 
 PROGRESS_EVERY = 5_000  # rows between progress commits, so the Tasks Logs page sees a job move
 MAX_ATTEMPTS = 3
-# A lost connection (the database restarted or failed over) or a deadlock victim: worth another
-# try a moment later, unlike a bug or a bad file. The tasks retry these (blacklist/tasks.py).
+# A lost connection (the database restarted or failed over), or races lost RACE_TRIES times over
+# (Busy): worth another try a moment later, unlike a bug or a bad file. The tasks retry these
+# (blacklist/tasks.py).
 TRANSIENT_ERRORS = (OperationalError, InterfaceError)
 ADDED_AS = {Status.REVIEW: "for review", Status.APPROVED: "as approved", Status.PERMANENT: "as permanently approved"}
-logger = logging.getLogger(__name__)
 
 
 def save_upload(csv_file: csv_files.CsvFile, status: Status, user=None) -> TaskLog:
@@ -292,25 +349,9 @@ def import_numbers(task_log: TaskLog, on_progress: Callable[[int, int], None] | 
         return TaskLog.objects.get(pk=task_log.pk)
     try:
         checked = _check_rows(task_log, on_progress)
-        with transaction.atomic():
-            task_log = TaskLog.objects.select_for_update().get(pk=task_log.pk)
-            if task_log.is_finished:  # another run of the same job got here first
-                return task_log
-            status = Status(task_log.params["status"])
-            outcome = add_numbers(checked.phones, status, task_log.created_by, source_task=task_log)
-            RejectedRow.objects.bulk_create(checked.rejected, batch_size=PROGRESS_EVERY)
-            task_log.total = task_log.processed = checked.total
-            task_log.new, task_log.raised, task_log.unchanged = outcome.new, outcome.raised, outcome.unchanged
-            task_log.duplicates, task_log.invalid = checked.duplicates, len(checked.rejected)
-            task_log.state = TaskLog.State.SUCCEEDED
-            task_log.finished_at = task_log.updated_at = timezone.now()
-            task_log.message = f"New numbers were added {ADDED_AS[status]}." + (
-                f" {task_log.invalid:,} row(s) were not phone numbers: see below." if task_log.invalid else ""
-            )
-            task_log.save()
-        return task_log
+        return _merge_once(task_log.pk, checked)
     except TRANSIENT_ERRORS:
-        logger.warning("Import %s lost its database connection; it will be tried again", task_log.pk)
+        logger.warning("Import %s met a transient database error; it will be tried again", task_log.pk)
         raise
     except Exception as error:
         logger.exception("Import %s failed", task_log.pk)
@@ -320,6 +361,27 @@ def import_numbers(task_log: TaskLog, on_progress: Callable[[int, int], None] | 
             message=f"The import failed and added nothing: {error}",
         )
         raise
+
+
+@retry_on_deadlock
+def _merge_once(task_log_id: int, checked: "_CheckedRows") -> TaskLog:
+    """An import's one transaction: the merge, the rejected rows and the counts, unless done already."""
+    task_log = TaskLog.objects.select_for_update().get(pk=task_log_id)
+    if task_log.is_finished:  # another run of the same job got here first
+        return task_log
+    status = Status(task_log.params["status"])
+    outcome = add_numbers(checked.phones, status, task_log.created_by, source_task=task_log)
+    RejectedRow.objects.bulk_create(checked.rejected, batch_size=PROGRESS_EVERY)
+    task_log.total = task_log.processed = checked.total
+    task_log.new, task_log.raised, task_log.unchanged = outcome.new, outcome.raised, outcome.unchanged
+    task_log.duplicates, task_log.invalid = checked.duplicates, len(checked.rejected)
+    task_log.state = TaskLog.State.SUCCEEDED
+    task_log.finished_at = task_log.updated_at = timezone.now()
+    task_log.message = f"New numbers were added {ADDED_AS[status]}." + (
+        f" {task_log.invalid:,} row(s) were not phone numbers: see below." if task_log.invalid else ""
+    )
+    task_log.save()
+    return task_log
 
 
 @dataclass

@@ -1,3 +1,5 @@
+from functools import wraps
+
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
@@ -29,6 +31,22 @@ _QUEUE_DOWN = (" The queue is unreachable right now, so it will start by itself 
                " it is stored, nothing is lost.")
 can_view = permission_required("blacklist.view_blacklistednumber", raise_exception=True)
 can_add = permission_required("blacklist.add_blacklistednumber", raise_exception=True)
+
+
+def _busy_says_try_again(view):
+    """A change the database kept failing for others changing the same numbers at that moment
+    (services.Busy, after its retries): nothing was changed; say so and go back, never a 500."""
+
+    @wraps(view)
+    def wrapper(request, **kwargs):  # the URL's named parts: `tab` for the list tabs' actions
+        try:
+            return view(request, **kwargs)
+        except services.Busy:
+            messages.error(request, "Others were changing the same numbers at that moment, so nothing was changed."
+                                    " Please try again.")
+            return redirect(_back(request, kwargs["tab"]) if "tab" in kwargs else reverse("blacklist:add"))
+
+    return wrapper
 
 
 def _check_action_allowed(request, action: str) -> None:
@@ -93,6 +111,7 @@ def _tab_page(request, tab):
 
 @require_http_methods(["GET", "POST"])
 @can_add
+@_busy_says_try_again
 def add(request):
     form = AddNumbersForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -145,6 +164,7 @@ def export(request, tab):
 
 
 @require_POST
+@_busy_says_try_again
 def row_action(request, tab, action):
     pk = int_param(request.POST, "pk", not_found=True)
     if action not in TAB_ACTIONS.get(tab, ()) or pk is None:
@@ -160,6 +180,7 @@ def row_action(request, tab, action):
 
 
 @require_POST
+@_busy_says_try_again
 def bulk_action(request, tab):
     if tab not in TABS:
         raise Http404("No such tab.")

@@ -62,9 +62,11 @@ def env_networks(name: str) -> list:
     return networks
 
 
-# Every SQLite connection: WAL, so the worker writes while pages read; recursive triggers, so
-# `INSERT OR REPLACE` / `UPDATE OR REPLACE` fire the delete triggers that guard permanent numbers
-# and audit events (blacklist/migrations/0005) instead of silently replacing the row.
+# Every SQLite connection (web, worker, tests' worker processes): WAL, so the worker writes while
+# pages read; IMMEDIATE, so a writer takes the one write lock when its transaction starts and waits
+# its turn (up to `timeout` seconds) instead of failing at once to upgrade a read lock; recursive
+# triggers, so `INSERT OR REPLACE` / `UPDATE OR REPLACE` fire the delete triggers that guard
+# permanent numbers and audit events (blacklist 0002, audit 0001) instead of silently replacing the row.
 SQLITE_OPTIONS = {
     "timeout": 20,
     "transaction_mode": "IMMEDIATE",

@@ -65,7 +65,9 @@ def test_every_documented_answer_is_given_and_matches_the_document(api, make_key
         for method, operation in operations.items()
         for status in operation["responses"]
     }
-    assert set(calls) == documented
+    # Losing races to other transactions again and again (503) takes real concurrent ones:
+    # blacklist/tests/test_concurrent_adds.py makes it happen and checks the answer against the document.
+    assert set(calls) == documented - {(ADD, "post", "503")}
 
     for (path, method, status), call in calls.items():
         response = call()  # `api` checks it against the document

@@ -66,6 +66,14 @@ def test_no_database_url_means_a_sqlite_file_in_wal_mode(tmp_path):
     assert "journal_mode=WAL" in database["OPTIONS"]["init_command"]
 
 
+def test_a_sqlite_url_gets_the_same_connection_options_as_the_default(tmp_path):
+    """The tests hand their SQLite file to worker processes as sqlite:///…: the worker must wait
+    its turn for the write lock like the web process, not fail at once."""
+    database = database_from_url(f"sqlite:///{tmp_path}/shared.sqlite3", tmp_path)
+    assert database["OPTIONS"] == database_from_url(None, tmp_path)["OPTIONS"]
+    assert database["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
+
+
 def test_postgres_url_means_postgresql(tmp_path):
     database = database_from_url("postgres://app:secret@db.internal:6432/dnc", tmp_path)
     assert (database["ENGINE"], database["HOST"], database["PORT"], database["NAME"]) == (
