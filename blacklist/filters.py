@@ -2,6 +2,7 @@ import django_filters
 from django import forms
 from django.contrib.auth import get_user_model
 from django.http import QueryDict
+from django.utils import timezone
 
 from blacklist_admin.filtering import DateRangeWidget, NewestChoiceFilter, PageFilterSet
 from blacklist_admin.params import DatabaseIdChoiceFilter, DateRangeFilter
@@ -15,7 +16,7 @@ MENU_UPLOADS = 100  # the Source upload menu's newest uploads (an older one chos
 
 
 def upload_label(upload: TaskLog) -> str:
-    return f"{upload.file_name or 'upload'} (#{upload.pk}, {upload.created_at:%Y-%m-%d})"
+    return f"{upload.file_name or 'upload'} (#{upload.pk}, {timezone.localtime(upload.created_at):%Y-%m-%d})"
 
 
 class BlacklistFilter(PageFilterSet):
