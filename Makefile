@@ -4,7 +4,7 @@ PORT ?= 8000
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run serve test bench chromium
+.PHONY: run serve test lint lint-fix bench chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,19 @@ serve: $(VENV)/.installed
 # Tests keep their SQLite file and embedded broker apart from `make run`'s, under var/test.
 test: $(VENV)/.installed-test chromium
 	VAR_DIR="$(CURDIR)/var/test" $(BIN)/pytest $(PYTEST_ARGS)
+
+# Lint and types, as CI runs them first (which rules and why: pyproject.toml). ruff on everything,
+# then mypy with django-stubs on the app code; both always run, any finding fails. Settings load
+# as for the tests.
+lint: $(VENV)/.installed-test
+	@status=0; \
+	echo "--- ruff check"; $(BIN)/ruff check --output-format concise . || status=1; \
+	echo "--- mypy"; VAR_DIR="$(CURDIR)/var/test" $(BIN)/mypy || status=1; \
+	exit $$status
+
+# ruff's safe fixes only (import order, modern spellings); never reformats. Then run `make lint`.
+lint-fix: $(VENV)/.installed-test
+	$(BIN)/ruff check --fix --output-format concise . || true
 
 # Every benchmark, one table (README, Benchmarks). Needs PostgreSQL: BENCH_POSTGRES, default
 # postgres://postgres@127.0.0.1:5432; builds its 10M-number databases once (a few minutes).

@@ -26,7 +26,8 @@ class ApiKeyForm(forms.Form):
         return day
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data  # what clean() returns, typed without the None
         if not data.get("can_check") and not data.get("can_add"):
             raise forms.ValidationError("Give the key something to do: check and scrub, add, or both.")
         if data.get("can_approve") and not data.get("can_add"):

@@ -38,6 +38,8 @@ class ApiKey(models.Model):
     )
     # Written at most once a minute per key (services.LAST_USED_PRECISION), not on every request.
     last_used_at = models.DateTimeField("last used", null=True, blank=True)
+    # Not a column: the scopes its creator no longer holds, set by services.authenticate.
+    withheld: set[str]
 
     class Meta:
         ordering = ["-created_at", "-id"]  # the API page: a handful of rows, no index needed

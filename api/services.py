@@ -38,7 +38,7 @@ _NUMBERS = BlacklistedNumber._meta.db_table
 _KEYS = ApiKey._meta.db_table
 _KEY_COLUMNS = ["id", "name", "can_check", "can_add", "can_approve", "expires_at", "revoked_at", "last_used_at",
                 "created_by_id"]
-_PREPARED_ON = weakref.WeakSet()  # the psycopg2 connections on which api_check is PREPAREd
+_PREPARED_ON: weakref.WeakSet = weakref.WeakSet()  # the psycopg2 connections on which api_check is PREPAREd
 
 
 def _creator_scopes() -> str:
@@ -52,7 +52,7 @@ def _creator_scopes() -> str:
     which = " OR ".join(f"(ct.app_label = '{app}' AND p.codename = '{code}')" for app, code in wanted)
     user = get_user_model()
     return (
-        f"CASE WHEN u.is_superuser THEN {(1 << len(wanted)) - 1} ELSE (SELECT COALESCE(SUM(CASE {bits} END), 0)"
+        f"CASE WHEN u.is_superuser THEN {(1 << len(wanted)) - 1} ELSE (SELECT COALESCE(SUM(CASE {bits} END), 0)"  # noqa: S608 — our own constants (SCOPE_PERMISSIONS, model metadata); no input in it
         f" FROM {Permission._meta.db_table} p JOIN {ContentType._meta.db_table} ct ON ct.id = p.content_type_id"
         f" WHERE ({which}) AND (EXISTS (SELECT 1 FROM {user.user_permissions.through._meta.db_table} up"
         f" WHERE up.user_id = u.id AND up.permission_id = p.id) OR EXISTS (SELECT 1"
@@ -63,7 +63,7 @@ def _creator_scopes() -> str:
 
 # The key, its creator's state and permissions for each scope, and the number: one round trip.
 _KEY_AND_NUMBER = (
-    f"SELECT {', '.join('k.' + column for column in _KEY_COLUMNS)}, u.is_active, {_creator_scopes()},"
+    f"SELECT {', '.join('k.' + column for column in _KEY_COLUMNS)}, u.is_active, {_creator_scopes()},"  # noqa: S608 — names ours (model metadata); phone and key hash bound
     f" n.status, n.status_changed_at"
     f" FROM {_KEYS} k LEFT JOIN {get_user_model()._meta.db_table} u ON u.id = k.created_by_id"
     f" LEFT JOIN {_NUMBERS} n ON n.phone = %s WHERE k.key_hash = %s"
@@ -125,7 +125,7 @@ def authenticate(authorization: str, phone: str | None = None) -> tuple[ApiKey, 
     if row is None:
         raise KeyRefused("Unknown API key.")
     *key_values, creator_active, creator_scopes, status, since = row
-    key = ApiKey(**dict(zip(_KEY_COLUMNS, key_values)))
+    key = ApiKey(**dict(zip(_KEY_COLUMNS, key_values, strict=True)))
     key.expires_at, key.revoked_at, key.last_used_at = map(_aware, [key.expires_at, key.revoked_at, key.last_used_at])
     now = timezone.now()
     if (state := key.state(now)) != "active":
@@ -140,7 +140,7 @@ def authenticate(authorization: str, phone: str | None = None) -> tuple[ApiKey, 
         setattr(key, field, False)
     if key.last_used_at is None or now - key.last_used_at >= LAST_USED_PRECISION:
         _record_use(key, now)
-    return key, Listing(Status(status), _aware(since)) if status is not None else None
+    return key, Listing(Status(status), _aware(since)) if status is not None else None  # type: ignore[arg-type]  # since: set with status
 
 
 def _key_and_number(phone: str | None, key_hash: str) -> tuple | None:
@@ -178,13 +178,14 @@ def lookup(phones: Collection[str]) -> dict[str, Listing]:
     unique index on phone."""
     if not phones:
         return {}
-    columns = f"SELECT phone, status, status_changed_at FROM {_NUMBERS}"
+    columns = f"SELECT phone, status, status_changed_at FROM {_NUMBERS}"  # noqa: S608 — table name from model metadata; the phones bound
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":  # one array parameter, not thousands of literals to parse
             cursor.execute(f"{columns} WHERE phone = ANY(%s)", [list(phones)])
         else:
             cursor.execute(f"{columns} WHERE phone IN ({', '.join(['%s'] * len(phones))})", list(phones))
-        return {phone: Listing(Status(status), _aware(since)) for phone, status, since in cursor.fetchall()}
+        return {phone: Listing(Status(status), _aware(since))  # type: ignore[arg-type]  # since: NOT NULL
+                for phone, status, since in cursor.fetchall()}
 
 
 def verdict(phone: str, listing: Listing | None) -> dict:

@@ -9,6 +9,7 @@ those rows in between. Never a Python loop over rows.
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
@@ -16,6 +17,12 @@ from django.db.models import QuerySet
 from django.db.models.sql import UpdateQuery
 
 from .models import Event
+
+if TYPE_CHECKING:  # imported for the annotations only: they import this module
+    from django.contrib.auth.models import AbstractBaseUser
+
+    from api.models import ApiKey
+    from tasks_logs.models import TaskLog
 
 EVENTS = Event._meta.db_table
 INSERT_EVENTS = (
@@ -29,8 +36,8 @@ class Source:
     the upload's or background job's TaskLog, or the API key, when there is one."""
 
     via: str = Event.Via.OTHER
-    task: object = None  # tasks_logs.TaskLog
-    api_key: object = None  # api.ApiKey: then the key, not a user, is the actor
+    task: "TaskLog | None" = None
+    api_key: "ApiKey | None" = None  # then the key, not a user, is the actor
 
 
 def actor_label(user, source: Source) -> str:
@@ -46,7 +53,7 @@ class Change:
     action: str
     to_status: int | None
     at: datetime
-    user: object = None
+    user: "AbstractBaseUser | None" = None
     source: Source = Source()
 
     def select_list(self) -> tuple[str, list]:
@@ -72,7 +79,7 @@ def update(rows: QuerySet, values: dict, change: Change) -> int:
         sql, params = query.get_compiler(rows.db).as_sql()
         before, before_params = _locked_in_phone_order(rows, "id", "status")
         return _rowcount(
-            f"WITH changed AS ({sql} FROM ({before}) AS before WHERE {table}.id = before.id"
+            f"WITH changed AS ({sql} FROM ({before}) AS before WHERE {table}.id = before.id"  # noqa: S608 — ORM-compiled, params bound
             f" RETURNING {table}.phone, before.status) {INSERT_EVENTS} SELECT phone, status, {columns} FROM changed",
             [*params, *before_params, *column_params],
         )
@@ -90,7 +97,7 @@ def delete(rows: QuerySet, change: Change) -> int:
         table = rows.model._meta.db_table
         locked, locked_params = _locked_in_phone_order(rows, "id")
         return _rowcount(
-            f"WITH gone AS (DELETE FROM {table} USING ({locked}) AS locked WHERE {table}.id = locked.id"
+            f"WITH gone AS (DELETE FROM {table} USING ({locked}) AS locked WHERE {table}.id = locked.id"  # noqa: S608 — ORM-compiled, params bound
             f" RETURNING {table}.phone, {table}.status) {INSERT_EVENTS} SELECT phone, status, {columns} FROM gone",
             [*locked_params, *column_params],
         )
@@ -99,7 +106,7 @@ def delete(rows: QuerySet, change: Change) -> int:
     return deleted
 
 
-def _locked_in_phone_order(rows: QuerySet, *fields: str) -> tuple[str, list]:
+def _locked_in_phone_order(rows: QuerySet, *fields: str) -> tuple[str, tuple]:
     """SELECT `fields` of `rows` FOR UPDATE, in phone order: the order every writer of several
     numbers takes its row locks in (blacklist.services.add_numbers too), so two writers racing
     for the same numbers cannot deadlock (PostgreSQL). The statement built on it changes only
@@ -122,7 +129,7 @@ def _insert_events_for(rows: QuerySet, columns: str, column_params: list) -> Non
     sql, params = rows.values("phone", "status").query.sql_with_params()
     with connection.cursor() as cursor:
         cursor.execute(
-            f"{INSERT_EVENTS} SELECT chosen.phone, chosen.status, {columns} FROM ({sql}) AS chosen",
+            f"{INSERT_EVENTS} SELECT chosen.phone, chosen.status, {columns} FROM ({sql}) AS chosen",  # noqa: S608 — SQL compiled by the ORM, its params bound; names ours
             [*column_params, *params],
         )
 

@@ -12,8 +12,10 @@ from .models import Event
 
 def actor_choices():
     """Users, then API keys: `user:<id>` and `key:<id>`, for the Activity page's actor filter."""
-    users = [(f"user:{pk}", name) for pk, name in get_user_model().objects.order_by("username").values_list("pk", "username")]
-    keys = [(f"key:{pk}", f"API key “{name}”") for pk, name in ApiKey.objects.order_by("name").values_list("pk", "name")]
+    users = [(f"user:{pk}", name)
+             for pk, name in get_user_model().objects.order_by("username").values_list("pk", "username")]
+    keys = [(f"key:{pk}", f"API key “{name}”")
+            for pk, name in ApiKey.objects.order_by("name").values_list("pk", "name")]
     return users + keys
 
 

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from blacklist.actions import enum_members
 from blacklist.models import Status
 
 
@@ -16,13 +17,14 @@ class Event(models.Model):
     user must not try to update events).
     """
 
-    class Action(models.TextChoices):
-        ADDED = "added", "Added"
-        RAISED = "raised", "Status raised by adding again"
-        APPROVED = "approved", "Approved"
-        APPROVED_PERMANENTLY = "approved_permanently", "Approved permanently"
-        UNAPPROVED = "unapproved", "Unapproved"
-        REMOVED = "removed", "Removed"
+    # Adding numbers writes ADDED or RAISED; each action on numbers then writes its own event
+    # (APPROVED, …, REMOVED), declared with the action in blacklist/actions.py. Stored values.
+    Action = models.TextChoices(  # type: ignore[call-overload]  # django-stubs types the one-string form only
+        "Action",
+        [("ADDED", ("added", "Added")), ("RAISED", ("raised", "Status raised by adding again")),
+         *enum_members("event")],
+        module=__name__, qualname="Event.Action",
+    )
 
     class Via(models.TextChoices):
         HAND = "hand", "Added by hand"

@@ -93,6 +93,6 @@ def history(request):
             return redirect("audit:history")
         events = list(Event.objects.filter(phone=phone).select_related("task").order_by("-at", "-id"))
         for event in events:
-            event.change, event.source = change_text(event), source_html(event)
+            event.change, event.source = change_text(event), source_html(event)  # type: ignore[attr-defined]  # for the template
         context.update(phone=phone, listing=BlacklistedNumber.objects.filter(phone=phone).first(), events=events)
     return render(request, "audit/history.html", context)

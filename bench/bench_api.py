@@ -422,7 +422,7 @@ def report(args, results: dict) -> None:
     row("last-use UPDATE + commit, were it written every request", results["write"])
     print(f"\nThroughput: {args.clients} client processes × {args.seconds:g} s; {len(rounds)} rounds, each"
           f" measuring both side by side")
-    for number, ((noop, check), share) in enumerate(zip(rounds, ratios), 1):
+    for number, ((noop, check), share) in enumerate(zip(rounds, ratios, strict=True), 1):
         print(f"  round {number}: do-nothing view {noop:6,.0f} req/s, check {check:6,.0f} req/s: {share:.0%}")
     if results["failed"]:
         print(f"  ({results['failed']} requests failed, e.g. reset while gunicorn recycled a worker; not counted)")

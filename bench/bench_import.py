@@ -27,11 +27,11 @@ import sys
 import time
 from pathlib import Path
 
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.database import ensure_database  # noqa: E402
+
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/blacklist_bench_import"
 
 
@@ -98,7 +98,8 @@ def make_file(rows: int, seed: int, area_codes: list[str]) -> bytes:
         elif roll < 0.02 and written:
             lines.append(rng.choice(written))
         else:
-            number = rng.choice(forms)(rng.choice(area_codes), f"{rng.randint(200, 999)}", f"{rng.randrange(1, 10_000, 2):04d}")
+            number = rng.choice(forms)(rng.choice(area_codes), f"{rng.randint(200, 999)}",
+                                       f"{rng.randrange(1, 10_000, 2):04d}")
             written.append(number)
             lines.append(number)
     return ("\r\n".join(lines) + "\r\n").encode()
@@ -215,7 +216,7 @@ def main() -> None:
         TaskLog.objects.filter(pk__in=[task_log.pk, again_log.pk]).delete()
 
     best = min(results, key=lambda result: result[1])
-    median = [statistics.median(values) for values in zip(*results)]
+    median = [statistics.median(values) for values in zip(*results, strict=True)]
     print(f"\nbest    floor {best[0]:.2f}s  import {best[1]:.2f}s  ratio {best[2]:.1f}×  again {best[3]:.2f}s"
           f" (database {best[4]:.2f}s)")
     print(f"median  floor {median[0]:.2f}s  import {median[1]:.2f}s  ratio {median[2]:.1f}×  again {median[3]:.2f}s"

@@ -2,38 +2,27 @@
 so permanently approved numbers stay untouched here too."""
 
 from django.contrib import admin, messages
+from django.contrib.admin.options import IS_POPUP_VAR
 
 from audit.events import Source
 from audit.models import Event
 
 from . import services
+from .actions import ACTIONS, Action
 from .models import BlacklistedNumber
 
 ADMIN = Source(Event.Via.ADMIN)
 
 
-def _report(modeladmin, request, verb, outcome):
-    modeladmin.message_user(request, f"{verb} {outcome.changed:,} number(s). {outcome.skipped_text()}".strip())
+def _admin_action(action: Action):
+    """The admin's action for a declared one: its rule, reported as "Approved 3 number(s)."."""
 
+    def run(modeladmin, request, queryset):
+        outcome = services.RULES[action.name](queryset, request.user, ADMIN)
+        report = f"{action.past} {outcome.changed:,} number(s). {outcome.skipped_text()}"
+        modeladmin.message_user(request, report.strip())
 
-@admin.action(description="Approve selected numbers", permissions=["change"])
-def approve(modeladmin, request, queryset):
-    _report(modeladmin, request, "Approved", services.approve(queryset, request.user, ADMIN))
-
-
-@admin.action(description="Approve selected numbers permanently", permissions=["approve_permanently"])
-def approve_permanently(modeladmin, request, queryset):
-    _report(modeladmin, request, "Permanently approved", services.approve_permanently(queryset, request.user, ADMIN))
-
-
-@admin.action(description="Unapprove selected numbers", permissions=["change"])
-def unapprove(modeladmin, request, queryset):
-    _report(modeladmin, request, "Unapproved", services.unapprove(queryset, request.user, ADMIN))
-
-
-@admin.action(description="Remove selected numbers from the blacklist", permissions=["delete"])
-def remove(modeladmin, request, queryset):
-    _report(modeladmin, request, "Removed", services.remove(queryset, request.user, ADMIN))
+    return run
 
 
 @admin.register(BlacklistedNumber)
@@ -43,19 +32,20 @@ class BlacklistedNumberAdmin(admin.ModelAdmin):
     search_fields = ("=phone",)  # exact match: served by the unique index
     show_full_result_count = False  # no COUNT(*) over millions of rows
     list_select_related = ("added_by", "source_task")
-    actions = [approve, approve_permanently, unapprove, remove]
     readonly_fields = [f.name for f in BlacklistedNumber._meta.fields]
 
     def has_add_permission(self, request):
         return False  # numbers come in through the app, where they are normalized
 
     def get_actions(self, request):
-        actions = super().get_actions(request)
-        actions.pop("delete_selected", None)  # `remove` above reports what it skipped
-        return actions
-
-    def has_approve_permanently_permission(self, request):
-        return request.user.has_perm("blacklist.approve_permanently")
+        """Each declared action the user may run (blacklist/actions.py), and not Django's own
+        delete_selected: `remove` reports what it skipped. None in a popup, as Django does."""
+        if IS_POPUP_VAR in request.GET:
+            return {}
+        return {
+            action.name: (_admin_action(action), action.name, action.admin_label)
+            for action in ACTIONS.values() if request.user.has_perm(action.permission)
+        }
 
     def has_delete_permission(self, request, obj=None):
         return super().has_delete_permission(request, obj) and not (obj and obj.is_permanent)

@@ -196,7 +196,9 @@ def _rows(text: str) -> Iterator[tuple[int, list[str]]]:
             yield line, cells
     except csv.Error as error:
         if "field larger than field limit" in str(error):
-            raise BadFile(f"Line {reader.line_num:,}: a value runs on for over 100 KB; is a quote (\") never closed?") from None
+            raise BadFile(
+                f"Line {reader.line_num:,}: a value runs on for over 100 KB; is a quote (\") never closed?"
+            ) from None
         raise BadFile(f"Line {reader.line_num:,} cannot be read as CSV ({error}).") from None
 
 
@@ -205,7 +207,7 @@ def _delimiter(text: str) -> str:
     lines = text[:65536].splitlines()[:200]
     lines = [_RFC_EXTENSION.sub("", line) for line in lines]  # `…0123;ext=5` is one value, not two
     counts = {delimiter: sum(delimiter in line for line in lines) for delimiter in _DELIMITERS}
-    best = max(_DELIMITERS, key=counts.get)
+    best = max(_DELIMITERS, key=counts.__getitem__)
     return best if counts[best] else ","
 
 

@@ -1,53 +1,14 @@
-from dataclasses import dataclass
-
 from django import forms
 
 from blacklist_admin.params import DatabaseIdListField
-from tasks_logs.models import TaskLog
 
 from . import csv_files
+from .actions import ACTIONS, Action, on_tab
 from .models import Status
 from .phones import InvalidPhone, normalize_phone
 
 MAX_HAND_ENTRIES = 1000
-
-
-@dataclass(frozen=True)
-class Action:
-    """How the pages name a rule of services.RULES, and when they ask before running it."""
-
-    row_label: str  # the per-row button
-    bulk_label: str  # the page-bottom dropdown
-    done: str  # "Approved 120 numbers."
-    question: str  # "Delete 12,345 numbers from the blacklist?"
-    irreversible: bool  # always asks for confirmation
-    task_kind: TaskLog.Kind  # when it runs in the background
-    permission: str  # who may run it, in any scope (roles/groups.py)
-
-
-ACTIONS = {
-    "approve": Action("Approve Blacklist number", "Approve", "Approved {}.", "Approve {}?", False,
-                      TaskLog.Kind.BULK_APPROVE, "blacklist.change_blacklistednumber"),
-    "approve_permanently": Action(
-        "Approve permanently", "Approve permanently", "Permanently approved {}.",
-        "Approve {} permanently? Permanently approved numbers can never be unapproved or removed.", True,
-        TaskLog.Kind.BULK_APPROVE_PERMANENTLY, "blacklist.approve_permanently"),
-    "unapprove": Action("Unapprove", "Unapprove", "Unapproved {}: they are back for review.",
-                        "Unapprove {}?", False, TaskLog.Kind.BULK_UNAPPROVE, "blacklist.change_blacklistednumber"),
-    "remove": Action("Remove from Blacklist", "Delete from Blacklist", "Removed {} from the blacklist.",
-                     "Delete {} from the blacklist? They can be called again.", True, TaskLog.Kind.BULK_REMOVE,
-                     "blacklist.delete_blacklistednumber"),
-}
-TAB_ACTIONS = {  # what each list tab offers, in menu order
-    "review": ("approve", "approve_permanently", "remove"),
-    "approved": ("unapprove", "approve_permanently", "remove"),
-}
 CONFIRM_ABOVE = 1_000  # any action over this many numbers asks first
-
-
-def allowed_actions(user, tab: str) -> list[str]:
-    """The tab's actions this user may run, in menu order: the only buttons the page shows."""
-    return [name for name in TAB_ACTIONS[tab] if user.has_perm(ACTIONS[name].permission)]
 
 
 def numbers_text(count: int) -> str:
@@ -71,12 +32,14 @@ class BulkActionForm(forms.Form):
     def __init__(self, *args, tab: str, matching: str = "", **kwargs):
         """`matching`: how many records the page's filter matches ("1,234"), for the scope's label."""
         super().__init__(*args, **kwargs)
-        self.fields["action"].choices = [(name, ACTIONS[name].bulk_label) for name in TAB_ACTIONS[tab]]
-        self.fields["scope"].choices = [(name, " ".join(label.format(matching=matching).split()))
-                                        for name, label in self.SCOPES.items()]
+        choices = [(action.name, action.bulk_label) for action in on_tab(tab)]
+        self.fields["action"].choices = choices  # type: ignore[attr-defined]  # a ChoiceField
+        scopes = [(name, " ".join(label.format(matching=matching).split())) for name, label in self.SCOPES.items()]
+        self.fields["scope"].choices = scopes  # type: ignore[attr-defined]  # a ChoiceField
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data  # what clean() returns, typed without the None
         # "ids" is missing from data when a posted id was refused: that error says it already.
         if data.get("scope") == "selected" and "ids" in data and not data["ids"]:
             raise forms.ValidationError("Tick the numbers to act on, or choose another set of records.")

@@ -59,7 +59,9 @@ class NumberQuerySet(models.QuerySet):
             return estimate, False
         try:
             with transaction.atomic(using=self.db), connections[self.db].cursor() as cursor:
-                cursor.execute("SELECT current_setting('statement_timeout'), set_config('statement_timeout', '25', true)")
+                cursor.execute(
+                    "SELECT current_setting('statement_timeout'), set_config('statement_timeout', '25', true)"
+                )
                 previous, _ = cursor.fetchone()
                 count = queryset.count()
                 # Restore it: inside an outer transaction, SET LOCAL would outlive this block.

@@ -79,7 +79,7 @@ def _by_prefix(plus: bool, digits: str, region: str) -> tuple[str, str] | None:
         if shared is _UNCACHEABLE:
             return None
         if shared is not _UNDECIDED:
-            return ("+" + country_code + national, "") if shared == "" else ("", shared)
+            return ("+" + country_code + national, "") if shared == "" else ("", shared)  # type: ignore[return-value]  # a reason here: the sentinels are ruled out
     return None
 
 
@@ -109,14 +109,14 @@ def _template(plus: bool, length: int, head: str, region: str) -> tuple[str, int
             return None
         skip, prefixes_of = len(str(code)), []
     else:  # national (415…), or the default country's code then national (1 415…)
-        code, prefixes_of = default.country_code, [default]
+        code, prefixes_of = default.country_code, [default]  # type: ignore[union-attr]  # a known region's metadata has it
         skip = len(str(code)) if head.startswith(str(code)) else 0
-        if _may_match(default.international_prefix, head, tail):
+        if _may_match(default.international_prefix, head, tail):  # type: ignore[union-attr]  # a known region's metadata has it
             return None
-        general = default.general_desc.national_number_pattern
-        if skip and (_may_match(default.national_prefix_for_parsing, head[skip:], tail)
+        general = default.general_desc.national_number_pattern  # type: ignore[union-attr]  # a known region's metadata has it
+        if skip and (_may_match(default.national_prefix_for_parsing, head[skip:], tail)  # type: ignore[union-attr]  # a known region's metadata has it
                      or _may_match(general, head, tail, whole=True)
-                     or not _always_matches(general, head[skip:], tail)):
+                     or not _always_matches(general, head[skip:], tail)):  # type: ignore[arg-type]  # every region has a general pattern
             return None  # phonenumbers keeps or strips that code depending on the digits after it
     regions = _metadata(code)
     if regions is None or not 2 <= length - skip <= _MAX_NATIONAL:
@@ -126,7 +126,7 @@ def _template(plus: bool, length: int, head: str, region: str) -> tuple[str, int
     return str(code), skip
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _metadata(country_code: int) -> list | None:
     regions = COUNTRY_CODE_TO_REGION_CODE.get(country_code, ())
     if not regions or "001" in regions:  # non-geographic codes: left to normalize_phone
@@ -138,7 +138,7 @@ def _decided(country_code: int, prefix: str, tail: int) -> bool:
     """Whether every pattern validation consults gives one answer for all `tail` digits after
     `prefix`: each region's leading digits (matched at the start) and number types (matched whole)."""
     some_tail, every_tail = prefix + "Y" * tail, prefix + "X" * tail
-    for region in _metadata(country_code):
+    for region in _metadata(country_code):  # type: ignore[union-attr]  # only codes _template found metadata for
         patterns = _patterns(region.id)
         if patterns is None:
             return False
@@ -153,13 +153,13 @@ def _decided(country_code: int, prefix: str, tail: int) -> bool:
     return True
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _patterns(region: str):
     """A region's leading digits (matched at the start) and number types (matched whole), widened
     as (some digit, every digit, whole?) triples, with one pattern that matches where any of them
     can; None if one cannot be read (none, in today's metadata)."""
     metadata = PhoneMetadata.metadata_for_region(region)
-    found = [(metadata.leading_digits, False)] + [
+    found = [(metadata.leading_digits, False)] + [  # type: ignore[union-attr]  # a known region's metadata has it
         (getattr(metadata, name).national_number_pattern, True) for name in _TYPES if getattr(metadata, name)
     ]
     found = [(pattern, whole) for pattern, whole in found if pattern]
@@ -190,7 +190,7 @@ def _always_matches(pattern: str, prefix: str, tail: int) -> bool:
     return every.fullmatch(prefix + "X" * tail) is not None
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _compiled(pattern: str, marker: str) -> re.Pattern:
     return re.compile(_widen(pattern, marker))
 

@@ -74,7 +74,7 @@ def normalize_phone(raw: str, region: str | None = None) -> str:
     if possible != ValidationResult.IS_POSSIBLE:
         raise InvalidPhone(_POSSIBLE_REASONS.get(possible, "not a phone number"))
     if not phonenumbers.is_valid_number(number):
-        number_region = phonenumbers.region_code_for_country_code(number.country_code)
+        number_region = phonenumbers.region_code_for_country_code(number.country_code)  # type: ignore[arg-type]  # set by parse()
         raise InvalidPhone(f"invalid for region {number_region if number_region != 'ZZ' else region}")
     return phonenumbers.format_number(number, PhoneNumberFormat.E164)
 
@@ -99,7 +99,7 @@ def phone_prefix(raw: str, region: str | None = None) -> str:
     country_code = phonenumbers.country_code_for_region(region)
     if country_code == 1 and digits.startswith("1"):
         return "+" + digits  # NANP area codes never start with 1: a leading 1 is the country code
-    national_prefix = phonenumbers.PhoneMetadata.metadata_for_region(region).national_prefix
+    national_prefix = phonenumbers.PhoneMetadata.metadata_for_region(region).national_prefix  # type: ignore[union-attr]  # a checked region (settings)
     if country_code != 1 and national_prefix and digits.startswith(national_prefix):
         digits = digits[len(national_prefix):]  # 020 7946 in GB → +44 20 7946
     return f"+{country_code}{digits}"

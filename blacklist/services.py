@@ -28,8 +28,9 @@ from audit.models import Event
 from tasks_logs.models import RejectedRow, TaskLog, Upload
 
 from . import csv_files
+from .actions import ACTIONS
 from .filters import matching_numbers
-from .models import BlacklistedNumber, Status
+from .models import BlacklistedNumber, NumberQuerySet, Status
 from .phone_cache import normalized
 
 TABLE = BlacklistedNumber._meta.db_table
@@ -77,7 +78,7 @@ def retry_on_deadlock(service):
                     raise Busy(f"Lost {RACE_TRIES} races for the same rows in a row: {error}") from error
                 logger.info("%s lost a race for the same rows (try %s of %s); running it again",
                             service.__name__, attempt, RACE_TRIES)
-                time.sleep(random.uniform(0, 0.05 * 2**attempt))  # apart from the winner, and from each other
+                time.sleep(random.uniform(0, 0.05 * 2**attempt))  # noqa: S311 — jitter, not a secret: apart from the winner, and from each other
 
     return run
 
@@ -115,33 +116,17 @@ class MergeOutcome:
     unchanged: int
 
 
-# status a number may have → the word for it when a rule skips it
-_SKIP_REASONS = {
-    "approve": {Status.APPROVED: "already approved", Status.PERMANENT: "permanently approved"},
-    "approve_permanently": {Status.PERMANENT: "already permanently approved"},
-    "unapprove": {Status.REVIEW: "already for review", Status.PERMANENT: "permanently approved"},
-    "remove": {Status.PERMANENT: "permanently approved"},
-}
-
-
 def skipped_by_reason(numbers: QuerySet[BlacklistedNumber], rule: str) -> dict[str, int]:
     """Count, by reason, the numbers in the selection that `rule` will leave alone."""
-    reasons = _SKIP_REASONS[rule]
+    reasons = ACTIONS[rule].skips
     counts = numbers.order_by().filter(status__in=reasons).values_list("status").annotate(n=Count("pk"))
     return {reasons[status]: n for status, n in sorted(counts) if n}
-
-
-_EVENT_ACTIONS = {
-    "approve": Event.Action.APPROVED,
-    "approve_permanently": Event.Action.APPROVED_PERMANENTLY,
-    "unapprove": Event.Action.UNAPPROVED,
-}
 
 
 @retry_on_deadlock
 def _change_status(numbers, rule: str, from_statuses: list[Status], to: Status, user, source) -> Outcome:
     now = timezone.now()
-    change = Change(_EVENT_ACTIONS[rule], to, now, user, source or Source())
+    change = Change(ACTIONS[rule].event.value, to, now, user, source or Source())
     values = {"status": to, "status_changed_at": now, "status_changed_by": user}
     skipped = skipped_by_reason(numbers, rule)
     # One statement for every previous status, so its rows are locked in one (phone) order;
@@ -168,15 +153,17 @@ def unapprove(numbers: QuerySet[BlacklistedNumber], user=None, source: Source | 
 
 
 @retry_on_deadlock
-def remove(numbers: QuerySet[BlacklistedNumber], user=None, source: Source | None = None) -> Outcome:
+def remove(numbers: NumberQuerySet, user=None, source: Source | None = None) -> Outcome:
     """Delete from the blacklist, so the numbers can be called again; never permanent ones."""
-    change = Change(Event.Action.REMOVED, None, timezone.now(), user, source or Source())
+    change = Change(ACTIONS["remove"].event.value, None, timezone.now(), user, source or Source())
     skipped = skipped_by_reason(numbers, "remove")
     deleted = events.delete(numbers.changeable(), change)
     return Outcome(deleted, skipped)
 
 
-RULES = {"approve": approve, "approve_permanently": approve_permanently, "unapprove": unapprove, "remove": remove}
+# Each declared action's rule: the function above of the same name (a KeyError here names a
+# declaration in blacklist/actions.py that has no rule yet).
+RULES = {name: globals()[name] for name in ACTIONS}
 
 
 def run_bulk_action(task_log: TaskLog) -> None:
@@ -188,7 +175,8 @@ def run_bulk_action(task_log: TaskLog) -> None:
     numbers = matching_numbers(params["tab"], params["query"])
     if numbers is None:
         TaskLog.objects.filter(pk=task_log.pk).update(
-            state=TaskLog.State.FAILED, finished_at=timezone.now(), message="The filter is not valid. Nothing was changed."
+            state=TaskLog.State.FAILED, finished_at=timezone.now(),
+            message="The filter is not valid. Nothing was changed.",
         )
         return
     # One SQL statement does the work, so there is no progress to report until it is done;
@@ -252,7 +240,7 @@ def add_numbers(
         _load_incoming(cursor, unique)
         # Insert first: a row another transaction adds meanwhile is then raised by the UPDATE.
         insert = (
-            f"INSERT INTO {TABLE} (phone, status, added_at, added_by_id, status_changed_at,"
+            f"INSERT INTO {TABLE} (phone, status, added_at, added_by_id, status_changed_at,"  # noqa: S608 — table name ours, every value bound
             " status_changed_by_id, source_task_id)"
             " SELECT phone, %s, %s, %s, %s, %s, %s FROM incoming_phones WHERE true ORDER BY phone"
             " ON CONFLICT (phone) DO NOTHING"  # in phone order, as every writer takes its rows
@@ -260,13 +248,13 @@ def add_numbers(
         insert_params = [status, at, user_id, at, user_id, task_id]
         if postgresql:  # the events from the INSERT's RETURNING, in the same statement
             cursor.execute(
-                f"WITH new AS ({insert} RETURNING phone)"
+                f"WITH new AS ({insert} RETURNING phone)"  # noqa: S608 — table name ours, every value bound
                 f" {events.INSERT_EVENTS} SELECT phone, NULL, {added} FROM new",
                 [*insert_params, *added_params],
             )
         else:  # the events first, in the same write-locked transaction
             cursor.execute(
-                f"{events.INSERT_EVENTS} SELECT phone, NULL, {added} FROM incoming_phones"
+                f"{events.INSERT_EVENTS} SELECT phone, NULL, {added} FROM incoming_phones"  # noqa: S608 — table name ours, every value bound
                 f" WHERE NOT EXISTS (SELECT 1 FROM {TABLE} listed WHERE listed.phone = incoming_phones.phone)",
                 added_params,
             )
@@ -274,10 +262,10 @@ def add_numbers(
         new = cursor.rowcount
         raised = 0
         if status > Status.REVIEW:  # nothing is below "for review": skip a join that finds nothing
-            update = f"UPDATE {TABLE} SET status = %s, status_changed_at = %s, status_changed_by_id = %s"
+            update = f"UPDATE {TABLE} SET status = %s, status_changed_at = %s, status_changed_by_id = %s"  # noqa: S608 — table name ours, every value bound
             if postgresql:  # the previous status read (and locked) by the sub-select, for the events
                 cursor.execute(
-                    f"WITH raised AS ({update} FROM (SELECT listed.id, listed.status FROM {TABLE} listed"
+                    f"WITH raised AS ({update} FROM (SELECT listed.id, listed.status FROM {TABLE} listed"  # noqa: S608 — table name ours, every value bound
                     "  JOIN incoming_phones ON incoming_phones.phone = listed.phone"
                     "  WHERE listed.status < %s ORDER BY listed.phone FOR UPDATE OF listed) AS before"
                     f" WHERE {TABLE}.id = before.id RETURNING {TABLE}.phone, before.status)"
@@ -286,12 +274,13 @@ def add_numbers(
                 )
             else:
                 cursor.execute(
-                    f"{events.INSERT_EVENTS} SELECT listed.phone, listed.status, {raise_to} FROM {TABLE} listed"
+                    f"{events.INSERT_EVENTS} SELECT listed.phone, listed.status, {raise_to} FROM {TABLE} listed"  # noqa: S608 — table name ours, every value bound
                     " JOIN incoming_phones ON incoming_phones.phone = listed.phone WHERE listed.status < %s",
                     [*raise_params, status],
                 )
                 cursor.execute(
-                    f"{update} FROM incoming_phones WHERE {TABLE}.phone = incoming_phones.phone AND {TABLE}.status < %s",
+                    f"{update} FROM incoming_phones"
+                    f" WHERE {TABLE}.phone = incoming_phones.phone AND {TABLE}.status < %s",
                     [status, at, user_id, status],
                 )
             raised = cursor.rowcount

@@ -6,7 +6,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
-from .forms import ACTIONS, TAB_ACTIONS
+from .actions import Action
 from .models import BlacklistedNumber, Status
 
 LOCK_ICON = (  # inline, so it shows whatever fonts the browser has
@@ -14,11 +14,6 @@ LOCK_ICON = (  # inline, so it shows whatever fonts the browser has
     '<path d="M2 5V3.5a3 3 0 0 1 6 0V5h.5A1.5 1.5 0 0 1 10 6.5v3A1.5 1.5 0 0 1 8.5 11h-7A1.5 1.5 0 0 1 0 9.5v-3'
     'A1.5 1.5 0 0 1 1.5 5H2zm1.5 0h3V3.5a1.5 1.5 0 0 0-3 0V5z"/></svg>'
 )
-_BUTTON_STYLE = {"approve": "primary", "unapprove": "primary", "approve_permanently": "dark", "remove": "danger"}
-ROW_CONFIRMATIONS = {  # irreversible row actions ask in the browser first (static/js/blacklist.js)
-    "approve_permanently": "Approve {} permanently? It can never be unapproved or removed.",
-    "remove": "Remove {} from the blacklist? It can be called again.",
-}
 
 
 class BlacklistTable(tables.Table):
@@ -26,9 +21,9 @@ class BlacklistTable(tables.Table):
     phone = tables.Column(verbose_name="Number")
     status = tables.Column(orderable=False)
     added_at = tables.Column(verbose_name="Added")
-    source_task = tables.Column(verbose_name="Source", orderable=False, default="manual")
+    source_task = tables.Column(verbose_name="Source", orderable=False)
     status_changed_at = tables.Column(verbose_name="Last status change")
-    actions = tables.Column(verbose_name="Actions", empty_values=(), orderable=False)
+    actions = tables.Column(verbose_name="Actions", orderable=False)
 
     class Meta:
         model = BlacklistedNumber
@@ -38,13 +33,13 @@ class BlacklistTable(tables.Table):
         empty_text = "No numbers match."
         template_name = "blacklist/_table.html"  # the body comes from body_html() below
 
-    def __init__(self, rows, *, tab: str, actions=None, **kwargs):
-        """`actions`: the names of the tab's actions to offer (those the user may run); all by default."""
+    def __init__(self, rows, *, tab: str, actions: list[Action], **kwargs):
+        """`actions`: the tab's actions to offer a button for, those the user may run (actions.allowed)."""
         super().__init__(rows, **kwargs)
-        self.buttons = [  # (style, url, row label, confirmation) for each of the tab's actions
-            (_BUTTON_STYLE[name], reverse("blacklist:row_action", args=[tab, name]), ACTIONS[name].row_label,
-             ROW_CONFIRMATIONS.get(name, ""))
-            for name in (TAB_ACTIONS[tab] if actions is None else actions)
+        self.buttons = [  # (style, url, row label, confirmation) for each of them
+            (action.style, reverse("blacklist:row_action", args=[tab, action.name]), action.row_label,
+             action.row_question)
+            for action in actions
         ]
         self.history_url = reverse("audit:history") + "?phone="  # once, not per row
         if not self.buttons:  # a Viewer: no checkboxes, no buttons (body_html leaves their cells out too)
@@ -72,9 +67,8 @@ class BlacklistTable(tables.Table):
         return format_html_join("", "<td>{}</td>", ((cell,) for cell in cells))
 
     def render_actions(self, record):
-        """The tab's per-row buttons; they submit the page's hidden `row-action` form."""
-        if not self.buttons:
-            return ""
+        """The tab's per-row buttons; they submit the page's hidden `row-action` form. Irreversible
+        ones carry their question, which static/js/blacklist.js asks before submitting."""
         if record.is_permanent:
             return mark_safe('<span class="text-body-secondary small" '
                              'title="Permanently approved numbers can never be unapproved or removed">locked</span>')
@@ -94,7 +88,7 @@ class BlacklistTable(tables.Table):
 
     def render_status(self, record):
         if record.status == Status.PERMANENT:
-            return mark_safe(f'<span class="badge text-bg-dark">{LOCK_ICON} Permanently approved</span>')
+            return mark_safe(f'<span class="badge text-bg-dark">{LOCK_ICON} Permanently approved</span>')  # noqa: S308 — constant markup, no data in it
         return record.get_status_display()
 
     def render_added_at(self, record):
@@ -110,4 +104,5 @@ class BlacklistTable(tables.Table):
 
 def _when_and_who(when, user):
     who = user.get_username() if user else "system"
-    return format_html('{} <span class="text-body-secondary">· {}</span>', timezone.localtime(when).strftime("%Y-%m-%d %H:%M"), who)
+    return format_html('{} <span class="text-body-secondary">· {}</span>',
+                       timezone.localtime(when).strftime("%Y-%m-%d %H:%M"), who)

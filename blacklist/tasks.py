@@ -1,6 +1,6 @@
 import logging
 
-from celery import shared_task
+from celery import Task, shared_task
 from celery.signals import worker_ready
 from django.db import transaction
 from kombu.exceptions import OperationalError as BrokerDown
@@ -10,15 +10,15 @@ from tasks_logs.models import TaskLog
 from . import services
 
 RETRIES = 5  # transient database errors: tried again after 1, 2, 4, 8 and 16 seconds
-# No return value of ours is read (the TaskLog row is the result), so none is stored: with results
-# on, sending a task also subscribes to the Redis result store, and in a Redis outage that retries
-# for 20 s, then breaks the web process's Celery app for good; off, a send fails within a second
-# and the job waits, queued in the database, for the sweep (send_on_commit).
-NO_RESULT = {"ignore_result": True}
+# ignore_result: no return value of ours is read (the TaskLog row is the result), so none is
+# stored: with results on, sending a task also subscribes to the Redis result store, and in a
+# Redis outage that retries for 20 s, then breaks the web process's Celery app for good; off, a
+# send fails within a second and the job waits, queued in the database, for the sweep
+# (send_on_commit).
 logger = logging.getLogger(__name__)
 
 
-@shared_task(bind=True, max_retries=RETRIES, **NO_RESULT)
+@shared_task(bind=True, max_retries=RETRIES, ignore_result=True)
 def run_bulk_action(self, task_log_id: int) -> None:
     """Run the large "all matching" bulk action recorded on this TaskLog."""
     try:
@@ -27,7 +27,7 @@ def run_bulk_action(self, task_log_id: int) -> None:
         _retry(self, task_log_id, error)
 
 
-@shared_task(bind=True, max_retries=RETRIES, **NO_RESULT)
+@shared_task(bind=True, max_retries=RETRIES, ignore_result=True)
 def import_upload(self, task_log_id: int) -> None:
     """Import the CSV saved on this TaskLog, recording progress on the same row."""
     try:
@@ -47,7 +47,7 @@ def _retry(task, task_log_id: int, error: Exception) -> None:
     raise task.retry(exc=error, countdown=2 ** task.request.retries)
 
 
-JOBS = {TaskLog.Kind.IMPORT: import_upload}  # every other kind is a bulk action
+JOBS: dict[str, Task] = {TaskLog.Kind.IMPORT: import_upload}  # every other kind is a bulk action
 
 
 def send_on_commit(task, task_log_id: int) -> "Sending":
@@ -77,7 +77,7 @@ class Sending:
         return self.sent is False
 
 
-@shared_task(**NO_RESULT)
+@shared_task(ignore_result=True)
 def sweep_stale_jobs() -> None:
     """Send again the jobs a dead worker (or an unreachable broker) left behind; give up on
     those that keep dying."""

@@ -30,5 +30,5 @@ class SizeLimitHandler(FileUploadHandler):
         return None  # the next handler makes the file
 
     def _refuse(self, size: str):
-        self.request.upload_refused = f"{size} the limit is {csv_files.max_bytes() // 1024 // 1024} MB."
+        self.request.upload_refused = f"{size} the limit is {csv_files.max_bytes() // 1024 // 1024} MB."  # type: ignore[union-attr]  # handlers get the request; the view reads this
         raise StopUpload(connection_reset=True)  # the rest of the body is never read

@@ -16,11 +16,10 @@ from blacklist_admin.params import choice_param, int_param, page_number
 from tasks_logs.models import TaskLog
 
 from . import services, tasks
+from .actions import ACTIONS, allowed, on_tab
 from .exports import csv_lines, number_rows
 from .filters import BlacklistFilter, matching_numbers
-from .forms import (
-    ACTIONS, CONFIRM_ABOVE, TAB_ACTIONS, AddNumbersForm, BulkActionForm, UploadForm, allowed_actions, numbers_text,
-)
+from .forms import CONFIRM_ABOVE, AddNumbersForm, BulkActionForm, UploadForm, numbers_text
 from .models import TABS, BlacklistedNumber, Status
 from .paging import PAGE_SIZES, clean_sort, keyset_page
 from .tables import BlacklistTable
@@ -92,7 +91,7 @@ def _tab_page(request, tab):
         number=page_number(request.GET),
     )
     tab_counts = _tab_counts()
-    actions = allowed_actions(request.user, tab)
+    actions = allowed(request.user, tab)
     matching = filterset.qs.count_estimate() if filterset.narrows() else tab_counts[tab]
     context = {
         "tab": tab,
@@ -103,7 +102,7 @@ def _tab_page(request, tab):
         "per_page": per_page,
         "page_sizes": PAGE_SIZES,
         "matching": matching,
-        "actions": [(name, ACTIONS[name]) for name in actions],
+        "actions": [(action.name, action) for action in actions],
         "bulk_form": BulkActionForm(tab=tab, matching=count_label(matching), auto_id="bulk-%s"),
     }
     return render(request, "blacklist/tab_table.html", context)
@@ -167,7 +166,7 @@ def export(request, tab):
 @_busy_says_try_again
 def row_action(request, tab, action):
     pk = int_param(request.POST, "pk", not_found=True)
-    if action not in TAB_ACTIONS.get(tab, ()) or pk is None:
+    if action not in [offered.name for offered in on_tab(tab)] or pk is None:
         raise Http404("No such action on this tab.")
     _check_action_allowed(request, action)
     numbers = BlacklistedNumber.objects.for_tab(tab).filter(pk=pk)
@@ -235,7 +234,7 @@ def _start_in_background(request, tab, form):
     action_name = form.cleaned_data["action"]
     with transaction.atomic():
         task_log = TaskLog.objects.create(
-            kind=ACTIONS[action_name].task_kind,
+            kind=ACTIONS[action_name].task_kind.value,
             created_by=request.user,
             params={"tab": tab, "action": action_name, "query": form.cleaned_data["query"]},
         )
@@ -255,7 +254,7 @@ def upload(request):
         messages.error(request, f"The file was not uploaded. {refused} Nothing was stored.")
         return redirect("blacklist:add")
     if not form.is_valid():
-        problems = " ".join(error for errors in form.errors.values() for error in errors)
+        problems = " ".join(str(error) for errors in form.errors.values() for error in errors)
         messages.error(request, f"The file was not uploaded. {problems} Nothing was stored.")
         return redirect("blacklist:add")
     _check_status_allowed(request, form.requested_status())
@@ -265,5 +264,6 @@ def upload(request):
     if sending.failed:
         messages.warning(request, f"{task_log.file_name}: {task_log.total:,} rows queued for import.{_QUEUE_DOWN}")
     else:
-        messages.success(request, f"{task_log.file_name}: {task_log.total:,} rows queued for import. Its progress is below.")
+        messages.success(request,
+                         f"{task_log.file_name}: {task_log.total:,} rows queued for import. Its progress is below.")
     return redirect("tasks_logs:list")

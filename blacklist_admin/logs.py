@@ -27,7 +27,7 @@ class JsonFormatter(logging.Formatter):
             line["exception"] = self.formatException(record.exc_info)
         return json.dumps(line, default=str)
 
-    converter = time.gmtime
+    converter = time.gmtime  # type: ignore[assignment]  # typeshed's overloads hide gmtime(secs=None)
 
 
 class RequestLogMiddleware:

@@ -68,7 +68,7 @@ def choice_param(params: QueryDict, name: str, choices: tuple[int, ...], default
 
 def page_number(params: QueryDict, name: str = "page") -> int:
     """The 1-based page number of `?page=`: 1 when absent, a 400 when malformed or over MAX_PAGE."""
-    return int_param(params, name, 1, maximum=MAX_PAGE)
+    return int_param(params, name, 1, maximum=MAX_PAGE)  # type: ignore[return-value]  # a default: never None
 
 
 def paginate(request, table, per_page: int) -> None:

@@ -98,7 +98,7 @@ def database_from_url(url: str | None, var_dir: Path) -> dict:
         raise ImproperlyConfigured(f"DATABASE_URL could not be read: {error}") from None
     if database["ENGINE"] == "django.db.backends.postgresql" and not database.get("NAME"):
         raise ImproperlyConfigured("DATABASE_URL names no database (postgres://user@host:5432/NAME).")
-    return database
+    return database  # type: ignore[return-value]  # a DBConfig is that dict
 
 
 def secret_key(debug: bool, var_dir: Path) -> str:
@@ -332,5 +332,7 @@ LOGGING = {
 # running import writes progress far more often), looked for every TASK_SWEEP_SECONDS.
 TASK_STALE_SECONDS = env_int("TASK_STALE_SECONDS", 120, minimum=1)
 TASK_SWEEP_SECONDS = env_int("TASK_SWEEP_SECONDS", 60, minimum=1)
-CELERY_BEAT_SCHEDULE = {"sweep-stale-jobs": {"task": "blacklist.tasks.sweep_stale_jobs", "schedule": TASK_SWEEP_SECONDS}}
+CELERY_BEAT_SCHEDULE = {
+    "sweep-stale-jobs": {"task": "blacklist.tasks.sweep_stale_jobs", "schedule": TASK_SWEEP_SECONDS},
+}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")

@@ -1,7 +1,7 @@
 from django.db import models
 
 
-class Role(models.Model):
+class Role(models.Model):  # noqa: DJ008 — no table, never a row to name
     """No table: only the owner of the Roles page's own permission. Giving roles is not Django's
     `auth.change_user`, which the admin reads as the right to edit anyone, `is_superuser` included."""
 

@@ -3,16 +3,18 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from blacklist.actions import enum_members
+
 
 class TaskLog(models.Model):
     """One progress row per background job: what it is, who asked, how far it got, what it did."""
 
-    class Kind(models.TextChoices):
-        IMPORT = "import", "Import blacklist"
-        BULK_APPROVE = "bulk_approve", "Bulk approve"
-        BULK_APPROVE_PERMANENTLY = "bulk_approve_permanently", "Bulk approve permanently"
-        BULK_UNAPPROVE = "bulk_unapprove", "Bulk unapprove"
-        BULK_REMOVE = "bulk_remove", "Bulk remove"
+    # An upload's import, then one kind per action's background job (BULK_APPROVE, …), each
+    # declared with its action in blacklist/actions.py. Stored values: see that module.
+    Kind = models.TextChoices(  # type: ignore[call-overload]  # django-stubs types the one-string form only
+        "Kind", [("IMPORT", ("import", "Import blacklist")), *enum_members("task_kind")],
+        module=__name__, qualname="TaskLog.Kind",
+    )
 
     class State(models.TextChoices):
         QUEUED = "queued", "Queued"
@@ -97,6 +99,9 @@ class Upload(models.Model):
     content = models.TextField()
     encoding = models.CharField(max_length=32, help_text="the encoding the file was read in")
     size = models.PositiveIntegerField(help_text="bytes as uploaded")
+
+    def __str__(self):
+        return f"the file of task {self.task_log_id}"
 
 
 class RejectedRow(models.Model):

@@ -7,11 +7,11 @@ from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
-from .filters import TaskLogFilter
 from blacklist.exports import csv_lines, spreadsheet_safe
 from blacklist.models import Status
 from blacklist_admin.params import int_list_param, paginate
 
+from .filters import TaskLogFilter
 from .models import RejectedRow, TaskLog, Upload
 from .tables import RejectedRowTable, TaskLogTable
 

@@ -9,10 +9,9 @@ import time
 import urllib.request
 
 import pytest
+from django.conf import settings
 from openapi_core import OpenAPI
 from openapi_core.contrib.django import DjangoOpenAPIRequest, DjangoOpenAPIResponse
-
-from django.conf import settings
 
 from api import services
 from api.openapi import OPENAPI

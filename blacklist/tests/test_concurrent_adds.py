@@ -8,6 +8,7 @@ in phone order (no deadlock at all: the race tests check that not even the retry
 a transaction that still loses a race runs again, then answers 503 (API) or says to try again
 (pages): the deadlock tests below lose one on purpose. SQLite serializes writers (IMMEDIATE
 transactions), so there the race tests check that writers waiting their turn never see a 500."""
+# ruff: noqa: B023 — each round's threads are joined before the next round rebinds what they read
 
 import http.cookiejar
 import json
@@ -185,7 +186,7 @@ def test_api_hand_entry_and_uploads_adding_overlapping_numbers_at_once_store_eac
         # Posted while the clients add, so each import's merge meets them: the worker inserts and
         # raises the round's numbers as the clients insert and raise the same ones.
         uploads = []
-        for (browser, status), rows in zip(uploaders, (numbers, numbers[::-1])):
+        for (browser, status), rows in zip(uploaders, (numbers, numbers[::-1]), strict=True):
             fields = {"csrfmiddlewaretoken": browser.token(browser.get("/blacklist/add/"))}
             if status == Status.APPROVED:
                 fields["approve"] = "on"
@@ -294,8 +295,8 @@ def test_bulk_actions_racing_api_adds_over_the_same_numbers_keep_the_table_and_i
 
 
 # A deadlock made on purpose: another transaction holds one number and asks for a second one the
-# request has locked. The request started waiting first, so PostgreSQL's detector (after its
-# deadlock_timeout, 1 s) finds the cycle in the request and cancels it: the request loses.
+# request has locked. The other transaction's deadlock_timeout is 10 s, the request's 1 s, so
+# PostgreSQL's detector finds the cycle in the request and cancels it: the request always loses.
 
 A, B, C = "+12125550101", "+12125550102", "+12125550103"  # A and B listed for review, C new
 
@@ -309,6 +310,8 @@ def deadlocking():
     def other():
         try:
             with transaction.atomic():
+                with connection.cursor() as cursor:  # so the request's detector (1 s) always fires first,
+                    cursor.execute("SET LOCAL deadlock_timeout = '10s'")  # even on a loaded machine
                 BlacklistedNumber.objects.select_for_update().get(phone=B)
                 holding.set()
                 while not waited_for():

@@ -7,7 +7,8 @@ import random
 import re
 
 import pytest
-from hypothesis import HealthCheck, example, given, settings, strategies as st
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
 from blacklist import csv_files, services
 from blacklist.models import Status

@@ -267,7 +267,7 @@ def test_the_accounting_always_closes_and_matches_row_by_row_reading(values, lis
     spacing=st.lists(st.sampled_from(["", " ", "-", ".", "(", ")", " (", ") ", "--"]), min_size=17, max_size=17),
 )
 def test_cached_normalization_agrees_with_normalize_phone(plus, digits, spacing):
-    value = ("+" if plus else "") + "".join(s + d for s, d in zip(spacing, digits)) + spacing[-1]
+    value = ("+" if plus else "") + "".join(s + d for s, d in zip(spacing, digits, strict=False)) + spacing[-1]
     value = value.strip()
     if not value:
         return

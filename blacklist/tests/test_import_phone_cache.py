@@ -22,7 +22,7 @@ def expected(value: str) -> tuple[str, str]:
 
 
 def written(digits: str, spacing: list[str]) -> str:
-    return "".join(space + digit for space, digit in zip(spacing, digits)).strip() or digits
+    return "".join(space + digit for space, digit in zip(spacing, digits, strict=False)).strip() or digits
 
 
 numbers_under_one_prefix = st.tuples(

@@ -46,4 +46,4 @@ def test_no_installed_package_has_a_known_vulnerability():
     audited = [d for d in dependencies if "skip_reason" not in d]
     if not audited:
         warnings.warn(f"pip-audit could not reach its vulnerability database (offline?): none of the"
-                      f" {len(dependencies)} installed packages was checked; pins and pip check only.")
+                      f" {len(dependencies)} installed packages was checked; pins and pip check only.", stacklevel=1)

@@ -149,7 +149,7 @@ def test_check_deploy_is_clean_with_production_settings(tmp_path):
 def test_production_settings_are_https_only_behind_the_proxy(tmp_path):
     shown = ("SECURE_SSL_REDIRECT SESSION_COOKIE_SECURE CSRF_COOKIE_SECURE SECURE_HSTS_SECONDS"
              " SECURE_PROXY_SSL_HEADER SESSION_COOKIE_HTTPONLY").split()
-    code = "from django.conf import settings; print([getattr(settings, n) for n in %r])" % shown
+    code = f"from django.conf import settings; print([getattr(settings, n) for n in {shown!r}])"
 
     production = run_settings(tmp_path, "shell", "-v0", "-c", code, **PRODUCTION)
     local = run_settings(tmp_path, "shell", "-v0", "-c", code, DEBUG="0", SECRET_KEY=PRODUCTION["SECRET_KEY"])

@@ -33,7 +33,9 @@ class Command(BaseCommand):
             raise CommandError(f"{file}: {error.message} Nothing was stored.") from None
         status = Status.PERMANENT if permanent else Status.APPROVED if approve else Status.REVIEW
         task_log = services.save_upload(csv_file, status, account)
-        self.stdout.write(f"{csv_file.name}: {csv_file.rows:,} rows, adding them {services.ADDED_AS[status]} (task {task_log.pk})")
+        self.stdout.write(
+            f"{csv_file.name}: {csv_file.rows:,} rows, adding them {services.ADDED_AS[status]} (task {task_log.pk})"
+        )
         try:
             task_log = services.import_numbers(task_log, on_progress=self._progress_bar())
         except Exception as error:
