@@ -11,7 +11,6 @@ from tasks_logs.models import TaskLog
 from .models import BlacklistedNumber, Status
 from .phones import phone_prefix
 
-
 MENU_UPLOADS = 100  # the Source upload menu's newest uploads (an older one chosen by link is added)
 
 

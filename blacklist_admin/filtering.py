@@ -3,9 +3,11 @@ renders (each field's label, widget and errors, in the pages' Bootstrap look), a
 fields that form needs beyond django-filter's. The FilterSets declare the fields; the pages write none.
 """
 
+from typing import cast
+
 import django_filters
 from django import forms
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.forms.models import ModelChoiceIterator
 
 from .params import DatabaseIdChoiceField, DatabaseIdChoiceFilter, parse_id
@@ -18,7 +20,8 @@ class FilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         for field in self.fields.values():  # copies made for this form: changing them changes no other
             menu = isinstance(field.widget, forms.Select)
-            field.widget.attrs.setdefault("class", "form-select form-select-sm" if menu else "form-control form-control-sm")
+            look = "form-select form-select-sm" if menu else "form-control form-control-sm"
+            field.widget.attrs.setdefault("class", look)
 
 
 class PageFilterSet(django_filters.FilterSet):
@@ -46,7 +49,7 @@ class DateRangeWidget(django_filters.widgets.DateRangeWidget):
     def get_context(self, name, value, attrs):
         context = super().get_context(name, value, attrs)
         id_ = context["widget"]["attrs"].get("id")
-        for part, suffix, label in zip(context["widget"]["subwidgets"], self.suffixes, self.labels):
+        for part, suffix, label in zip(context["widget"]["subwidgets"], self.suffixes, self.labels, strict=True):
             part["label"] = label
             if id_:
                 part["attrs"]["id"] = self.suffixed(id_, suffix)
@@ -58,6 +61,8 @@ class DateRangeWidget(django_filters.widgets.DateRangeWidget):
 
 
 class _MenuIterator(ModelChoiceIterator):
+    field: "NewestChoiceField"
+
     def __iter__(self):
         self.queryset = self.field.menu()  # at rendering: the chosen row is known by then
         yield from super().__iter__()
@@ -71,7 +76,8 @@ class NewestChoiceField(DatabaseIdChoiceField):
     iterator = _MenuIterator
 
     def __init__(self, *args, offered: int, describe=str, **kwargs):
-        self.offered, self.describe, self.chosen = offered, describe, None
+        self.offered, self.describe = offered, describe
+        self.chosen: int | None = None
         super().__init__(*args, **kwargs)
 
     def get_bound_field(self, form, field_name):
@@ -79,10 +85,11 @@ class NewestChoiceField(DatabaseIdChoiceField):
         self.chosen = parse_id(bound.data) if form.is_bound else None  # this form's own copy of the field
         return bound
 
-    def menu(self):
+    def menu(self) -> QuerySet:
         """The rows the menu offers: the first `offered`, and the chosen one."""
-        offered = Q(pk__in=self.queryset.values("pk")[: self.offered])
-        return self.queryset.filter(offered | Q(pk=self.chosen) if self.chosen else offered)
+        queryset = cast(QuerySet, self.queryset)  # the filter always gives one
+        offered = Q(pk__in=queryset.values("pk")[: self.offered])
+        return queryset.filter(offered | Q(pk=self.chosen) if self.chosen else offered)
 
     def label_from_instance(self, obj) -> str:
         return self.describe(obj)
@@ -91,4 +98,4 @@ class NewestChoiceField(DatabaseIdChoiceField):
 class NewestChoiceFilter(DatabaseIdChoiceFilter):
     """A DatabaseIdChoiceFilter whose menu is bounded (NewestChoiceField): `?source=<upload id>`."""
 
-    field_class = NewestChoiceField
+    field_class = NewestChoiceField  # type: ignore[assignment]  # a DatabaseIdChoiceField too

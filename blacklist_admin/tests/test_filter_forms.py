@@ -87,7 +87,7 @@ def expected_controls(filterset) -> dict[str, str]:
         widget = field.field.widget
         if hasattr(widget, "suffixes"):
             controls.update({widget.suffixed(field.html_name, suffix): label
-                             for suffix, label in zip(widget.suffixes, widget.labels)})
+                             for suffix, label in zip(widget.suffixes, widget.labels, strict=True)})
         else:
             controls[field.html_name] = field.label
     return controls
