@@ -4,6 +4,7 @@ from django.contrib.auth import get_user_model
 
 from api.models import ApiKey
 from blacklist.phones import InvalidPhone, normalize_phone, phone_prefix
+from blacklist_admin.filtering import DateRangeWidget, PageFilterSet
 from blacklist_admin.params import DateRangeFilter
 
 from .models import Event
@@ -18,19 +19,17 @@ def actor_choices():
     return users + keys
 
 
-class EventFilter(django_filters.FilterSet):
+class EventFilter(PageFilterSet):
     """The Activity page's filters; its list, its chart and its CSV export all build this one."""
 
     action = django_filters.ChoiceFilter(choices=Event.Action.choices, empty_label="Any action")
-    actor = django_filters.ChoiceFilter(choices=[], empty_label="Anyone", method="filter_actor")
-    date = DateRangeFilter(
-        field_name="at", label="Between", widget=django_filters.widgets.DateRangeWidget(attrs={"type": "date"})
-    )
+    actor = django_filters.ChoiceFilter(choices=[], label="By", empty_label="Anyone", method="filter_actor")
+    date = DateRangeFilter(field_name="at", label="Between", widget=DateRangeWidget(labels=("From", "to")))
     phone = django_filters.CharFilter(
-        label="Number", method="filter_phone", widget=forms.TextInput(attrs={"placeholder": "415 555…"})
+        label="Number", method="filter_phone", widget=forms.SearchInput(attrs={"placeholder": "415 555…"})
     )
 
-    class Meta:
+    class Meta(PageFilterSet.Meta):
         model = Event
         fields = ["action", "actor", "date", "phone"]
 
@@ -49,8 +48,3 @@ class EventFilter(django_filters.FilterSet):
         except InvalidPhone:
             prefix = phone_prefix(value)
             return queryset.filter(phone__startswith=prefix) if prefix else queryset.none()
-
-    def filter_queryset(self, queryset):
-        if self.is_bound and not self.is_valid():  # a broken filter shows nothing, never everything
-            return queryset.none()
-        return super().filter_queryset(queryset)

@@ -2,41 +2,50 @@ import django_filters
 from django import forms
 from django.contrib.auth import get_user_model
 from django.http import QueryDict
+from django.utils import timezone
 
+from blacklist_admin.filtering import DateRangeWidget, NewestChoiceFilter, PageFilterSet
 from blacklist_admin.params import DatabaseIdChoiceFilter, DateRangeFilter
 from tasks_logs.models import TaskLog
 
 from .models import BlacklistedNumber, Status
 from .phones import phone_prefix
 
+MENU_UPLOADS = 100  # the Source upload menu's newest uploads (an older one chosen by link is added)
 
-class BlacklistFilter(django_filters.FilterSet):
+
+def upload_label(upload: TaskLog) -> str:
+    return f"{upload.file_name or 'upload'} (#{upload.pk}, {timezone.localtime(upload.created_at):%Y-%m-%d})"
+
+
+class BlacklistFilter(PageFilterSet):
     """The one definition of "matching": the list tabs, "all matching" bulk actions and the
     CSV export all build this same FilterSet over the tab's numbers."""
 
     phone = django_filters.CharFilter(
-        label="Number", method="filter_phone", widget=forms.TextInput(attrs={"placeholder": "415 555…"})
+        label="Number", method="filter_phone", widget=forms.SearchInput(attrs={"placeholder": "415 555…"})
     )
     status = django_filters.ChoiceFilter(
         choices=[(Status.APPROVED.value, "Approved"), (Status.PERMANENT.value, "Permanently approved")],
         empty_label="Any status",
     )
     added = DateRangeFilter(
-        field_name="added_at", label="Added between", widget=django_filters.widgets.DateRangeWidget(
-            attrs={"type": "date"}
-        )
+        field_name="added_at", label="Added between", widget=DateRangeWidget(labels=("Added from", "to"))
     )
     added_by = DatabaseIdChoiceFilter(
-        queryset=get_user_model().objects.order_by("username"), empty_label="Anyone"
+        queryset=get_user_model().objects.order_by("username").only("username"), empty_label="Anyone"
     )
-    source = DatabaseIdChoiceFilter(
+    source = NewestChoiceFilter(  # any upload's numbers; the menu lists the newest MENU_UPLOADS
         field_name="source_task",
         label="Source upload",
-        queryset=TaskLog.objects.filter(kind=TaskLog.Kind.IMPORT),
+        queryset=TaskLog.objects.filter(kind=TaskLog.Kind.IMPORT).order_by("-created_at", "-id")
+        .only("file_name", "created_at"),
+        offered=MENU_UPLOADS,
+        describe=upload_label,
         empty_label="Any source",
     )
 
-    class Meta:
+    class Meta(PageFilterSet.Meta):
         model = BlacklistedNumber
         fields = ["phone", "status", "added", "added_by", "source"]
 
@@ -58,13 +67,6 @@ class BlacklistFilter(django_filters.FilterSet):
         if not self.is_valid():
             return True
         return any(value not in (None, "", [], ()) for value in self.form.cleaned_data.values())
-
-    def filter_queryset(self, queryset):
-        # django-filter drops an invalid field and filters on the rest: that would widen "all
-        # matching". A filter that does not validate matches nothing instead.
-        if self.is_bound and not self.is_valid():
-            return queryset.none()
-        return super().filter_queryset(queryset)
 
 
 def matching_numbers(tab: str, query: str):

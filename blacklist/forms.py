@@ -19,19 +19,23 @@ class BulkActionForm(forms.Form):
     """The page-bottom bulk actions: an action, which records, and (for "all") the filter."""
 
     SCOPES = {"selected": "Selected records", "page": "All records on this page",
-              "all": "All records matching the filter"}
+              "all": "All {matching} records matching the filter"}
 
     action = forms.ChoiceField(choices=[])
-    scope = forms.ChoiceField(choices=list(SCOPES.items()))
+    scope = forms.ChoiceField(choices=[], widget=forms.Select(
+        attrs={"class": "form-select form-select-sm w-auto", "aria-label": "Which records"}))
     ids = DatabaseIdListField(required=False)  # the ticked checkboxes
     page_ids = DatabaseIdListField(required=False)  # every row on the page
     query = forms.CharField(required=False)  # the page's query string: its filter
     confirmed = forms.BooleanField(required=False)
 
-    def __init__(self, *args, tab: str, **kwargs):
+    def __init__(self, *args, tab: str, matching: str = "", **kwargs):
+        """`matching`: how many records the page's filter matches ("1,234"), for the scope's label."""
         super().__init__(*args, **kwargs)
         choices = [(action.name, action.bulk_label) for action in on_tab(tab)]
         self.fields["action"].choices = choices  # type: ignore[attr-defined]  # a ChoiceField
+        scopes = [(name, " ".join(label.format(matching=matching).split())) for name, label in self.SCOPES.items()]
+        self.fields["scope"].choices = scopes  # type: ignore[attr-defined]  # a ChoiceField
 
     def clean(self):
         super().clean()

@@ -1,7 +1,6 @@
 from functools import wraps
 
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -24,6 +23,7 @@ from .forms import CONFIRM_ABOVE, AddNumbersForm, BulkActionForm, UploadForm, nu
 from .models import TABS, BlacklistedNumber, Status
 from .paging import PAGE_SIZES, clean_sort, keyset_page
 from .tables import BlacklistTable
+from .templatetags.blacklist_tags import count_label
 
 BACKGROUND_ABOVE = 10_000  # "all matching" over this many numbers runs as a Celery task
 _QUEUE_DOWN = (" The queue is unreachable right now, so it will start by itself once the queue is back;"
@@ -92,6 +92,7 @@ def _tab_page(request, tab):
     )
     tab_counts = _tab_counts()
     actions = allowed(request.user, tab)
+    matching = filterset.qs.count_estimate() if filterset.narrows() else tab_counts[tab]
     context = {
         "tab": tab,
         "tab_counts": tab_counts,
@@ -100,10 +101,9 @@ def _tab_page(request, tab):
         "page": page,
         "per_page": per_page,
         "page_sizes": PAGE_SIZES,
-        "matching": filterset.qs.count_estimate() if filterset.narrows() else tab_counts[tab],
+        "matching": matching,
         "actions": [(action.name, action) for action in actions],
-        "users": get_user_model().objects.order_by("username").only("username"),
-        "uploads": TaskLog.objects.filter(kind=TaskLog.Kind.IMPORT).only("file_name", "created_at")[:100],
+        "bulk_form": BulkActionForm(tab=tab, matching=count_label(matching), auto_id="bulk-%s"),
     }
     return render(request, "blacklist/tab_table.html", context)
 

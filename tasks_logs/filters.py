@@ -1,23 +1,19 @@
 import django_filters
 from django.contrib.auth import get_user_model
 
+from blacklist_admin.filtering import PageFilterSet
 from blacklist_admin.params import DatabaseIdChoiceFilter
 
 from .models import TaskLog
 
 
-class TaskLogFilter(django_filters.FilterSet):
+class TaskLogFilter(PageFilterSet):
     kind = django_filters.ChoiceFilter(choices=TaskLog.Kind.choices, empty_label="Any kind")
     state = django_filters.ChoiceFilter(choices=TaskLog.State.choices, empty_label="Any state")
     created_by = DatabaseIdChoiceFilter(
         label="User", queryset=get_user_model().objects.order_by("username"), empty_label="Any user"
     )
 
-    class Meta:
+    class Meta(PageFilterSet.Meta):
         model = TaskLog
         fields = ("kind", "state", "created_by")
-
-    def filter_queryset(self, queryset):
-        if self.is_bound and not self.is_valid():  # a broken filter shows nothing, never everything
-            return queryset.none()
-        return super().filter_queryset(queryset)

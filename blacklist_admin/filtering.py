@@ -1,0 +1,101 @@
+"""What every list page's filter has in common: one base FilterSet, whose form templates/_filter_form.html
+renders (each field's label, widget and errors, in the pages' Bootstrap look), and the widgets and
+fields that form needs beyond django-filter's. The FilterSets declare the fields; the pages write none.
+"""
+
+from typing import cast
+
+import django_filters
+from django import forms
+from django.db.models import Q, QuerySet
+from django.forms.models import ModelChoiceIterator
+
+from .params import DatabaseIdChoiceField, DatabaseIdChoiceFilter, parse_id
+
+
+class FilterForm(forms.Form):
+    """A FilterSet's form with Bootstrap's small controls on every widget (set here, not per field)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():  # copies made for this form: changing them changes no other
+            menu = isinstance(field.widget, forms.Select)
+            look = "form-select form-select-sm" if menu else "form-control form-control-sm"
+            field.widget.attrs.setdefault("class", look)
+
+
+class PageFilterSet(django_filters.FilterSet):
+    """A list page's filter: rendered by templates/_filter_form.html, and matching nothing when it
+    does not validate. django-filter drops an invalid field and filters on the rest: that would show
+    (or export, or act on) more than the user asked for, "everything" for a typo."""
+
+    class Meta:
+        form = FilterForm
+
+    def filter_queryset(self, queryset):
+        if self.is_bound and not self.is_valid():
+            return queryset.none()
+        return super().filter_queryset(queryset)
+
+
+class DateRangeWidget(django_filters.widgets.DateRangeWidget):
+    """`<name>_after` and `<name>_before` as two date inputs, each with its own label and id
+    (`id_<name>_after`), which the page shows as two fields ("Added from", "to")."""
+
+    def __init__(self, labels: tuple[str, str], attrs=None):
+        super().__init__(attrs={"type": "date", **(attrs or {})})
+        self.labels = labels
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        id_ = context["widget"]["attrs"].get("id")
+        for part, suffix, label in zip(context["widget"]["subwidgets"], self.suffixes, self.labels, strict=True):
+            part["label"] = label
+            if id_:
+                part["attrs"]["id"] = self.suffixed(id_, suffix)
+        return context
+
+    def subwidgets(self, name, value, attrs=None):
+        """Each date input on its own (BoundField.subwidgets): the page lays them out as two fields."""
+        yield from self.get_context(name, value, attrs)["widget"]["subwidgets"]
+
+
+class _MenuIterator(ModelChoiceIterator):
+    field: "NewestChoiceField"
+
+    def __iter__(self):
+        self.queryset = self.field.menu()  # at rendering: the chosen row is known by then
+        yield from super().__iter__()
+
+
+class NewestChoiceField(DatabaseIdChoiceField):
+    """Takes the id of any row of its queryset; its menu offers the first `offered` rows in the
+    queryset's order, and the chosen row wherever it is, so the menu always shows what the page is
+    filtered by (a bookmarked link to an older row included) and the page stays small."""
+
+    iterator = _MenuIterator
+
+    def __init__(self, *args, offered: int, describe=str, **kwargs):
+        self.offered, self.describe = offered, describe
+        self.chosen: int | None = None
+        super().__init__(*args, **kwargs)
+
+    def get_bound_field(self, form, field_name):
+        bound = super().get_bound_field(form, field_name)
+        self.chosen = parse_id(bound.data) if form.is_bound else None  # this form's own copy of the field
+        return bound
+
+    def menu(self) -> QuerySet:
+        """The rows the menu offers: the first `offered`, and the chosen one."""
+        queryset = cast(QuerySet, self.queryset)  # the filter always gives one
+        offered = Q(pk__in=queryset.values("pk")[: self.offered])
+        return queryset.filter(offered | Q(pk=self.chosen) if self.chosen else offered)
+
+    def label_from_instance(self, obj) -> str:
+        return self.describe(obj)
+
+
+class NewestChoiceFilter(DatabaseIdChoiceFilter):
+    """A DatabaseIdChoiceFilter whose menu is bounded (NewestChoiceField): `?source=<upload id>`."""
+
+    field_class = NewestChoiceField  # type: ignore[assignment]  # a DatabaseIdChoiceField too
