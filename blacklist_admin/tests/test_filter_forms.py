@@ -113,10 +113,10 @@ def data(admin_user, make_user):
     return {"uploads": uploads, "bulk": bulk, "agent": agent}
 
 
-@pytest.mark.parametrize("page", FILTERSETS)
-def test_each_list_pages_filter_form_is_its_filtersets_form(admin_client, data, page):
-    filterset = FILTERSETS[page]()
-    controls = Controls(admin_client.get(reverse(page)).content.decode())
+@pytest.mark.parametrize("url_name", FILTERSETS)
+def test_each_list_pages_filter_form_is_its_filtersets_form(admin_client, data, url_name):
+    filterset = FILTERSETS[url_name]()
+    controls = Controls(admin_client.get(reverse(url_name)).content.decode())
 
     expected = expected_controls(filterset)
     assert list(controls.filter) == list(expected)  # the same query-string names, in the same order
@@ -131,35 +131,35 @@ def test_each_list_pages_filter_form_is_its_filtersets_form(admin_client, data, 
         assert offered[0][0] == "" and len(offered) > 1
 
 
-@pytest.mark.parametrize("page", FILTERSETS)
-def test_every_choice_a_filter_menu_offers_is_accepted_and_shown_chosen(admin_client, data, page):
+@pytest.mark.parametrize("url_name", FILTERSETS)
+def test_every_choice_a_filter_menu_offers_is_accepted_and_shown_chosen(admin_client, data, url_name):
     menus = {name: control["options"] for name, control in Controls(
-        admin_client.get(reverse(page)).content.decode()).filter.items() if control["options"]}
+        admin_client.get(reverse(url_name)).content.decode()).filter.items() if control["options"]}
     assert menus
     for name, options in menus.items():
         for value, label, _ in options[1:]:
-            response = admin_client.get(reverse(page), {name: value})
+            response = admin_client.get(reverse(url_name), {name: value})
             assert response.context["filterset"].is_valid(), (name, value)
             assert "The filter is not valid" not in response.content.decode()
             chosen = [option for option in Controls(response.content.decode()).filter[name]["options"] if option[2]]
             assert chosen == [(value, label, True)]
 
 
-@pytest.mark.parametrize("page, name, refused", [
+@pytest.mark.parametrize("url_name, name, refused", [
     ("blacklist:review", "source", lambda data: data["bulk"].pk),  # a task, but no upload
     ("blacklist:approved", "added_by", lambda data: 999_999),
     ("audit:activity", "actor", lambda data: f"user:{data['agent'].pk + 1000}"),
     ("tasks_logs:list", "kind", lambda data: "export"),
 ])
-def test_a_choice_no_menu_offers_is_refused_by_the_filter_and_shows_nothing(admin_client, data, page, name, refused):
+def test_a_choice_no_menu_offers_is_refused_by_the_filter_and_shows_nothing(admin_client, data, url_name, name, refused):
     value = str(refused(data))
-    offered = Controls(admin_client.get(reverse(page)).content.decode()).filter[name]["options"]
+    offered = Controls(admin_client.get(reverse(url_name)).content.decode()).filter[name]["options"]
     assert value not in [option[0] for option in offered]
 
-    response = admin_client.get(reverse(page), {name: value})
+    response = admin_client.get(reverse(url_name), {name: value})
 
     assert not response.context["filterset"].is_valid()
-    assert not FILTERSETS[page]({name: value}).is_valid()
+    assert not FILTERSETS[url_name]({name: value}).is_valid()
     assert not response.context["filterset"].qs.exists()
     assert "The filter is not valid, so nothing is shown" in response.content.decode()
 
