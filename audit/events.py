@@ -16,6 +16,8 @@ from django.db import connection
 from django.db.models import QuerySet
 from django.db.models.sql import UpdateQuery
 
+from blacklist.models import Reason
+
 from .models import Event
 
 if TYPE_CHECKING:  # imported for the annotations only: they import this module
@@ -25,9 +27,20 @@ if TYPE_CHECKING:  # imported for the annotations only: they import this module
     from tasks_logs.models import TaskLog
 
 EVENTS = Event._meta.db_table
+REASONS = Reason._meta.db_table
+# The number's columns first (per row), then the change's (Change.select_list(), shared by all).
 INSERT_EVENTS = (
-    f"INSERT INTO {EVENTS} (phone, from_status, to_status, action, at, actor, user_id, api_key_id, via, task_id)"
+    f"INSERT INTO {EVENTS} (phone, from_status, reason, channel, received_at, deadline, note, line,"
+    " to_status, action, at, actor, user_id, api_key_id, via, task_id)"
 )
+def number_facts(from_status: str = "n.status", note: str = "%s", line: str = "NULL") -> str:
+    """SQL for the columns of INSERT_EVENTS before the change's, read from numbers (or the rows a
+    change to them returned) as `n`. The note is a bound parameter (the change's) unless given.
+    The reason's name is a sub-select, not a join, so the events keep the rows' (locking) order."""
+    return (
+        f"n.phone, {from_status}, (SELECT reason.name FROM {REASONS} reason WHERE reason.id = n.reason_id),"  # noqa: S608 — names ours
+        f" n.channel, n.received_at, n.deadline, {note}, {line}"
+    )
 
 
 @dataclass(frozen=True)
@@ -55,12 +68,15 @@ class Change:
     at: datetime
     user: "AbstractBaseUser | None" = None
     source: Source = Source()
+    note: str = ""  # the actor's: a justification; each event of the change records it
 
-    def select_list(self) -> tuple[str, list]:
-        """SQL for the columns after phone and from_status in INSERT_EVENTS, and its parameters."""
+    def select_list(self, to_status: str = "%s") -> tuple[str, list]:
+        """SQL for the columns after the number's in INSERT_EVENTS (to_status on), and its
+        parameters; `to_status` may be a column instead (each number's own, for `repeated`)."""
         user_id = None if self.source.api_key is not None or self.user is None else self.user.pk
-        return "%s, %s, %s, %s, %s, %s, %s, %s", [
-            self.to_status, self.action, connection.ops.adapt_datetimefield_value(self.at),
+        return f"{to_status}, %s, %s, %s, %s, %s, %s, %s", [
+            *([self.to_status] if to_status == "%s" else []), self.action,
+            connection.ops.adapt_datetimefield_value(self.at),
             actor_label(self.user, self.source), user_id,
             getattr(self.source.api_key, "pk", None), self.source.via, getattr(self.source.task, "pk", None),
         ]
@@ -79,11 +95,12 @@ def update(rows: QuerySet, values: dict, change: Change) -> int:
         sql, params = query.get_compiler(rows.db).as_sql()
         before, before_params = _locked_in_phone_order(rows, "id", "status")
         return _rowcount(
-            f"WITH changed AS ({sql} FROM ({before}) AS before WHERE {table}.id = before.id"  # noqa: S608 — ORM-compiled, params bound
-            f" RETURNING {table}.phone, before.status) {INSERT_EVENTS} SELECT phone, status, {columns} FROM changed",
-            [*params, *before_params, *column_params],
+            f"WITH n AS ({sql} FROM ({before}) AS before WHERE {table}.id = before.id"  # noqa: S608 — ORM-compiled, params bound
+            f" RETURNING {table}.phone, before.status, {_RETURNED_FACTS.format(table=table)})"
+            f" {INSERT_EVENTS} SELECT {number_facts()}, {columns} FROM n",
+            [*params, *before_params, change.note, *column_params],
         )
-    _insert_events_for(rows, columns, column_params)
+    _insert_events_for(rows, change, columns, column_params)
     return rows.update(**values)
 
 
@@ -97,11 +114,12 @@ def delete(rows: QuerySet, change: Change) -> int:
         table = rows.model._meta.db_table
         locked, locked_params = _locked_in_phone_order(rows, "id")
         return _rowcount(
-            f"WITH gone AS (DELETE FROM {table} USING ({locked}) AS locked WHERE {table}.id = locked.id"  # noqa: S608 — ORM-compiled, params bound
-            f" RETURNING {table}.phone, {table}.status) {INSERT_EVENTS} SELECT phone, status, {columns} FROM gone",
-            [*locked_params, *column_params],
+            f"WITH n AS (DELETE FROM {table} USING ({locked}) AS locked WHERE {table}.id = locked.id"  # noqa: S608 — ORM-compiled, params bound
+            f" RETURNING {table}.phone, {table}.status, {_RETURNED_FACTS.format(table=table)})"
+            f" {INSERT_EVENTS} SELECT {number_facts()}, {columns} FROM n",
+            [*locked_params, change.note, *column_params],
         )
-    _insert_events_for(rows, columns, column_params)
+    _insert_events_for(rows, change, columns, column_params)
     deleted, _ = rows.delete()
     return deleted
 
@@ -125,12 +143,16 @@ def _matches_nothing(rows: QuerySet) -> bool:
     return False
 
 
-def _insert_events_for(rows: QuerySet, columns: str, column_params: list) -> None:
-    sql, params = rows.values("phone", "status").query.sql_with_params()
+_RETURNED_FACTS = "{table}.reason_id, {table}.channel, {table}.received_at, {table}.deadline"
+
+
+def _insert_events_for(rows: QuerySet, change: Change, columns: str, column_params: list) -> None:
+    fields = ("phone", "status", "reason_id", "channel", "received_at", "deadline")
+    sql, params = rows.values(*fields).query.sql_with_params()
     with connection.cursor() as cursor:
         cursor.execute(
-            f"{INSERT_EVENTS} SELECT chosen.phone, chosen.status, {columns} FROM ({sql}) AS chosen",  # noqa: S608 — SQL compiled by the ORM, its params bound; names ours
-            [*column_params, *params],
+            f"{INSERT_EVENTS} SELECT {number_facts()}, {columns} FROM ({sql}) AS n",  # noqa: S608 — SQL compiled by the ORM, its params bound; names ours
+            [change.note, *column_params, *params],
         )
 
 

@@ -3,7 +3,7 @@ from django.db import models
 from django.utils import timezone
 
 from blacklist.actions import enum_members
-from blacklist.models import Status
+from blacklist.models import Channel, Status
 
 
 class Event(models.Model):
@@ -22,7 +22,7 @@ class Event(models.Model):
     Action = models.TextChoices(  # type: ignore[call-overload]  # django-stubs types the one-string form only
         "Action",
         [("ADDED", ("added", "Added")), ("RAISED", ("raised", "Status raised by adding again")),
-         *enum_members("event")],
+         ("REPEATED", ("repeated", "Requested again")), *enum_members("event"), ("EXPIRED", ("expired", "Expired"))],
         module=__name__, qualname="Event.Action",
     )
 
@@ -55,6 +55,17 @@ class Event(models.Model):
         "tasks_logs.TaskLog", null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False,
         db_index=False, related_name="+",
     )
+    # The request the event is about, as it was then (docs/compliance.md): on added, raised and
+    # repeated, the incoming request's reason, channel, received date and note; on every other
+    # action the number's own, and the note is the actor's (a justification). The deadline is
+    # always the number's after the change, so "honoured late" is `at` past it. Text, not ids:
+    # the record outlives a renamed or deleted reason.
+    reason = models.CharField(max_length=60, blank=True, default="")
+    channel = models.CharField(max_length=8, choices=Channel, blank=True, default="")
+    received_at = models.DateTimeField("request received", null=True, blank=True)
+    deadline = models.DateField("honour by", null=True, blank=True)
+    note = models.CharField(max_length=500, blank=True, default="")
+    line = models.PositiveIntegerField("line in the upload", null=True, blank=True)
 
     class Meta:
         indexes = [

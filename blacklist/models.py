@@ -5,6 +5,7 @@ from django.db import DatabaseError, connections, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from . import deadlines
 from .phones import format_phone
 
 
@@ -14,6 +15,71 @@ class Status(models.IntegerChoices):
     REVIEW = 1, "For review"
     APPROVED = 2, "Approved"
     PERMANENT = 3, "Permanently approved"
+
+
+class Channel(models.TextChoices):
+    """How a request to be listed reached us."""
+
+    PHONE = "phone", "Phone call"
+    SMS = "sms", "SMS"
+    EMAIL = "email", "E-mail"
+    WEB = "web", "Web form"
+    LETTER = "letter", "Letter"
+    API = "api", "API"
+    UPLOAD = "upload", "Upload"
+    OTHER = "other", "Other"
+
+
+class Reason(models.Model):
+    """Why a number is listed: a category Managers keep (add, rename; not delete while in use).
+
+    `slug` is what the API takes and never changes when the category is renamed. Built in
+    (migration 0007): the seven of the compliance issue, *Consumer request* first, the default.
+    """
+
+    DEFAULT = "consumer_request"
+
+    slug = models.SlugField(max_length=40, unique=True, help_text="Its name in the API; kept when renamed.")
+    name = models.CharField(max_length=60, unique=True)
+    expirable = models.BooleanField(
+        default=False, help_text="Numbers listed for this reason may be given an expiry date."
+    )
+    retained = models.BooleanField(
+        default=False,
+        help_text="The consumer's own request: kept RETENTION_YEARS after it arrived; removing it "
+        "earlier takes a Manager's written justification.",
+    )
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self):
+        return self.name
+
+
+# slug, name, expirable, retained: what migration 0007 made (its own frozen copy) and
+# default_reason_id makes again should the table be empty (a test database's flush).
+BUILT_IN_REASONS = [
+    ("consumer_request", "Consumer request", False, True),
+    ("consent_revoked", "Consent revoked", False, True),
+    ("litigator", "Litigator / legal", False, False),
+    ("complaint", "Complaint", False, False),
+    ("wrong_number", "Wrong number", True, False),
+    ("internal_policy", "Internal policy", True, False),
+    ("other", "Other", False, False),
+]
+
+
+def default_reason_id() -> int:
+    """The id of *Consumer request*, the reason of a request that gives none."""
+    try:
+        return Reason.objects.values_list("pk", flat=True).get(slug=Reason.DEFAULT)
+    except Reason.DoesNotExist:
+        for slug, name, expirable, retained in BUILT_IN_REASONS:
+            Reason.objects.get_or_create(
+                slug=slug, defaults={"name": name, "expirable": expirable, "retained": retained}
+            )
+        return Reason.objects.values_list("pk", flat=True).get(slug=Reason.DEFAULT)
 
 
 TABS = ("review", "approved")  # the two list tabs of Blacklists Management
@@ -40,6 +106,13 @@ class NumberQuerySet(models.QuerySet):
     def with_prefix(self, e164_prefix: str):
         """Numbers starting with a normalized prefix (`+1415555`): served by the phone index."""
         return self.filter(phone__startswith=e164_prefix)
+
+    def bulk_create(self, objs, *args, **kwargs):
+        """As Model.save() does, each number's deadline follows from its received date unless given."""
+        objs = list(objs)
+        for number in objs:
+            number.set_deadline()
+        return super().bulk_create(objs, *args, **kwargs)
 
     def count_estimate(self, exact_below: int = 50_000) -> tuple[int, bool]:
         """(count, exact?) without counting millions of rows on a page view.
@@ -105,6 +178,16 @@ class BlacklistedNumber(models.Model):
         "tasks_logs.TaskLog", null=True, blank=True, on_delete=models.SET_NULL, related_name="numbers"
     )
 
+    # Why and when it was asked for (docs/compliance.md). The services set them from the upload
+    # form, hand entry or the API; adding a number again keeps the earliest request.
+    reason = models.ForeignKey(Reason, on_delete=models.PROTECT, default=default_reason_id, related_name="numbers")
+    channel = models.CharField(max_length=8, choices=Channel, default=Channel.OTHER)
+    received_at = models.DateTimeField("request received", default=timezone.now)
+    deadline = models.DateField("honour by", help_text="received + HONOUR_WITHIN_BUSINESS_DAYS business days")
+    note = models.CharField(max_length=500, blank=True, default="")
+    expires_at = models.DateTimeField("expires", null=True, blank=True)
+    source_line = models.PositiveIntegerField("line in the upload", null=True, blank=True)
+
     objects = NumberQuerySet.as_manager()
 
     class Meta:
@@ -140,6 +223,14 @@ class BlacklistedNumber(models.Model):
 
     def __str__(self):
         return self.phone
+
+    def save(self, *args, **kwargs):
+        self.set_deadline()
+        super().save(*args, **kwargs)
+
+    def set_deadline(self) -> None:
+        if self.deadline is None:
+            self.deadline = deadlines.honour_by(self.received_at)
 
     @property
     def display_phone(self) -> str:

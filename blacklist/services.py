@@ -6,6 +6,7 @@ audit event per changed number, set-based in the same statement or transaction (
 callers say where the change came from with a `source` (default: Event.Via.OTHER).
 """
 
+import functools
 import io
 import itertools
 import logging
@@ -27,9 +28,11 @@ from tasks_logs.models import RejectedRow, TaskLog, Upload
 
 from . import csv_files
 from .actions import ACTIONS
+from .deadlines import honour_by
 from .filters import matching_numbers
-from .models import BlacklistedNumber, NumberQuerySet, Status
+from .models import BlacklistedNumber, NumberQuerySet, Status, default_reason_id
 from .phones import E164, normalized
+from .request_details import Entry, RequestDetails
 
 TABLE = BlacklistedNumber._meta.db_table
 logger = logging.getLogger(__name__)
@@ -195,17 +198,30 @@ def _run_rule_once(task_log_id: int, action: str, numbers: QuerySet[BlacklistedN
     jobs.finish(task_log, outcome.skipped_text())
 
 
+NO_DETAILS = RequestDetails()  # the defaults: Consumer request, received when added
+
+
 @retry_on_deadlock
 def add_numbers(
-    phones: Iterable[str], status: Status, user=None, source_task=None, source: Source | None = None
+    entries: Iterable[str | Entry], status: Status, user=None, source_task=None, source: Source | None = None,
+    details: RequestDetails = NO_DETAILS,
 ) -> MergeOutcome:
-    """Add normalized (E.164) numbers at `status`; numbers already listed lower are raised to
-    it, never lowered. Set-based: the batch goes into a temporary table, then one INSERT and
-    one UPDATE join it to the blacklist, each writing its events (`added`, `raised`)."""
-    unique = list(dict.fromkeys(phones))
-    if malformed := next((phone for phone in unique if not E164.match(phone)), None):
+    """Add normalized (E.164) numbers at `status`, each with its request details (its Entry's,
+    else `details`); a number given twice counts once, as first given.
+
+    A number already listed is merged, never lowered: raised to `status` if it was lower; its
+    request's received date becomes the earlier of the two (the earliest request counts, and the
+    deadline with it); its reason and note stay, and a repeat that says something new (another
+    reason, a note, an earlier date) is recorded as a `repeated` event (`raised` if it raised
+    the status). Set-based: the batch goes into a temporary table, then one INSERT and one
+    UPDATE join it to the blacklist, each writing its events."""
+    batch: dict[str, Entry] = {}
+    for entry in entries:
+        entry = Entry(entry) if isinstance(entry, str) else entry
+        batch.setdefault(entry.phone, entry)
+    if malformed := next((phone for phone in batch if not E164.match(phone)), None):
         raise ValueError(f"add_numbers() takes normalized E.164 numbers, not {malformed!r}")
-    if not unique:
+    if not batch:
         return MergeOutcome(0, 0, 0)
     now = timezone.now()
     # Stored as the ORM stores it (on SQLite: naive UTC text, no "+00:00"), or keyset pages and
@@ -216,66 +232,159 @@ def add_numbers(
     source = source or Source(Event.Via.UPLOAD if source_task else Event.Via.OTHER, task=source_task)
     added, added_params = Change(Event.Action.ADDED, status, now, user, source).select_list()
     raise_to, raise_params = Change(Event.Action.RAISED, status, now, user, source).select_list()
+    repeated = Change(Event.Action.REPEATED, None, now, user, source)  # to_status: the number's, unchanged
+    repeat_pg, repeat_pg_params = repeated.select_list(to_status="n.to_status")
+    repeat_lite, repeat_lite_params = repeated.select_list(to_status="listed.status")
     postgresql = connection.vendor == "postgresql"
     with transaction.atomic(), connection.cursor() as cursor:
-        _load_incoming(cursor, unique)
-        # Insert first: a row another transaction adds meanwhile is then raised by the UPDATE.
+        _load_incoming(cursor, _incoming_rows(batch.values(), details, now))
+        # Insert first: a row another transaction adds meanwhile is then merged by the UPDATE.
         insert = (
             f"INSERT INTO {TABLE} (phone, status, added_at, added_by_id, status_changed_at,"  # noqa: S608 — table name ours, every value bound
-            " status_changed_by_id, source_task_id)"
-            " SELECT phone, %s, %s, %s, %s, %s, %s FROM incoming_phones WHERE true ORDER BY phone"
+            " status_changed_by_id, source_task_id, reason_id, channel, received_at, deadline, note, expires_at,"
+            " source_line) SELECT phone, %s, %s, %s, %s, %s, %s, reason_id, channel, received_at, deadline, note,"
+            " expires_at, line FROM incoming_phones WHERE true ORDER BY phone"
             " ON CONFLICT (phone) DO NOTHING"  # in phone order, as every writer takes its rows
         )
         insert_params = [status, at, user_id, at, user_id, task_id]
+        facts = events.number_facts(from_status="NULL", note="n.note", line="n.source_line" if postgresql else "n.line")
         if postgresql:  # the events from the INSERT's RETURNING, in the same statement
             cursor.execute(
-                f"WITH new AS ({insert} RETURNING phone)"  # noqa: S608 — table name ours, every value bound
-                f" {events.INSERT_EVENTS} SELECT phone, NULL, {added} FROM new",
+                f"WITH n AS ({insert} RETURNING phone, reason_id, channel, received_at, deadline, note, source_line)"  # noqa: S608 — table name ours, every value bound
+                f" {events.INSERT_EVENTS} SELECT {facts}, {added} FROM n",
                 [*insert_params, *added_params],
             )
         else:  # the events first, in the same write-locked transaction
             cursor.execute(
-                f"{events.INSERT_EVENTS} SELECT phone, NULL, {added} FROM incoming_phones"  # noqa: S608 — table name ours, every value bound
-                f" WHERE NOT EXISTS (SELECT 1 FROM {TABLE} listed WHERE listed.phone = incoming_phones.phone)",
+                f"{events.INSERT_EVENTS} SELECT {facts}, {added} FROM incoming_phones n"  # noqa: S608 — table name ours, every value bound
+                f" WHERE NOT EXISTS (SELECT 1 FROM {TABLE} listed WHERE listed.phone = n.phone)",
                 added_params,
             )
             cursor.execute(insert, insert_params)
         new = cursor.rowcount
-        raised = 0
-        if status > Status.REVIEW:  # nothing is below "for review": skip a join that finds nothing
-            update = f"UPDATE {TABLE} SET status = %s, status_changed_at = %s, status_changed_by_id = %s"  # noqa: S608 — table name ours, every value bound
-            if postgresql:  # the previous status read (and locked) by the sub-select, for the events
-                cursor.execute(
-                    f"WITH raised AS ({update} FROM (SELECT listed.id, listed.status FROM {TABLE} listed"  # noqa: S608 — table name ours, every value bound
-                    "  JOIN incoming_phones ON incoming_phones.phone = listed.phone"
-                    "  WHERE listed.status < %s ORDER BY listed.phone FOR UPDATE OF listed) AS before"
-                    f" WHERE {TABLE}.id = before.id RETURNING {TABLE}.phone, before.status)"
-                    f" {events.INSERT_EVENTS} SELECT phone, status, {raise_to} FROM raised",
-                    [status, at, user_id, status, *raise_params],
-                )
-            else:
-                cursor.execute(
-                    f"{events.INSERT_EVENTS} SELECT listed.phone, listed.status, {raise_to} FROM {TABLE} listed"  # noqa: S608 — table name ours, every value bound
-                    " JOIN incoming_phones ON incoming_phones.phone = listed.phone WHERE listed.status < %s",
-                    [*raise_params, status],
-                )
-                cursor.execute(
-                    f"{update} FROM incoming_phones"
-                    f" WHERE {TABLE}.phone = incoming_phones.phone AND {TABLE}.status < %s",
-                    [status, at, user_id, status],
-                )
-            raised = cursor.rowcount
+        if postgresql:
+            raised = _merge_postgresql(
+                cursor, status, [at, user_id], (raise_to, raise_params), (repeat_pg, repeat_pg_params)
+            )
+        else:
+            raised = _merge_sqlite(
+                cursor, status, [at, user_id], (raise_to, raise_params), (repeat_lite, repeat_lite_params)
+            )
         cursor.execute("DROP TABLE incoming_phones")
-    return MergeOutcome(new=new, raised=raised, unchanged=len(unique) - new - raised)
+    return MergeOutcome(new=new, raised=raised, unchanged=len(batch) - new - raised)
 
 
-def _load_incoming(cursor, phones: list[str]) -> None:
+# A listed number an incoming request changes: a higher status, an earlier request (`i` is
+# incoming_phones, `listed` the number), or one that says something new, recorded as an event.
+_RAISES = "listed.status < %s"
+_EARLIER = "i.received_at < listed.received_at"
+_SAYS_MORE = f"({_RAISES} OR {_EARLIER} OR i.reason_id <> listed.reason_id OR i.note <> '')"
+
+
+def _merge_postgresql(cursor, status: Status, changed_at_by: list, raised_event, repeated_event) -> int:
+    """The listed numbers of the batch, merged in one statement that writes their events."""
+    (raise_to, raise_params), (repeat, repeat_params) = raised_event, repeated_event
+    at, user_id = changed_at_by
+    facts = events.number_facts(note="n.note", line="n.line")
+    cursor.execute(
+        f"WITH n AS (UPDATE {TABLE} SET status = GREATEST(before.status, %s),"  # noqa: S608 — table name ours, every value bound
+        f" status_changed_at = CASE WHEN before.status < %s THEN %s ELSE {TABLE}.status_changed_at END,"
+        f" status_changed_by_id = CASE WHEN before.status < %s THEN %s ELSE {TABLE}.status_changed_by_id END,"
+        f" received_at = LEAST({TABLE}.received_at, before.in_received_at),"
+        f" deadline = LEAST({TABLE}.deadline, before.in_deadline)"
+        " FROM (SELECT listed.id, listed.status, i.reason_id, i.channel, i.received_at AS in_received_at,"
+        f"  i.deadline AS in_deadline, i.note, i.line FROM {TABLE} listed"
+        f"  JOIN incoming_phones i ON i.phone = listed.phone WHERE {_SAYS_MORE}"
+        "  ORDER BY listed.phone FOR UPDATE OF listed) AS before"
+        f" WHERE {TABLE}.id = before.id RETURNING {TABLE}.phone, before.status, {TABLE}.status AS to_status,"
+        f" before.reason_id, before.channel, before.in_received_at AS received_at, {TABLE}.deadline,"
+        " before.note, before.line),"
+        f" raised AS ({events.INSERT_EVENTS} SELECT {facts},"
+        f" {raise_to} FROM n WHERE n.to_status > n.status RETURNING 1),"
+        f" repeated AS ({events.INSERT_EVENTS} SELECT {facts},"
+        f" {repeat} FROM n WHERE n.to_status = n.status RETURNING 1)"
+        " SELECT (SELECT count(*) FROM raised), (SELECT count(*) FROM repeated)",
+        [status, status, at, status, user_id, status, *raise_params, *repeat_params],
+    )
+    raised, _ = cursor.fetchone()
+    return raised
+
+
+def _merge_sqlite(cursor, status: Status, changed_at_by: list, raised_event, repeated_event) -> int:
+    """The same on SQLite (no DML in a CTE): the events first, then the one UPDATE, in the
+    transaction that holds SQLite's single write lock."""
+    (raise_to, raise_params), (repeat, repeat_params) = raised_event, repeated_event
+    facts = (
+        "listed.phone, listed.status, reason.name, i.channel, i.received_at, MIN(listed.deadline, i.deadline),"
+        " i.note, i.line"
+    )
+    joined = (
+        f"FROM {TABLE} listed JOIN incoming_phones i ON i.phone = listed.phone"
+        f" JOIN {events.REASONS} reason ON reason.id = i.reason_id"
+    )
+    cursor.execute(
+        f"{events.INSERT_EVENTS} SELECT {facts}, {raise_to} {joined} WHERE {_RAISES}",
+        [*raise_params, status],
+    )
+    raised = cursor.rowcount
+    cursor.execute(
+        f"{events.INSERT_EVENTS} SELECT {facts}, {repeat} {joined} WHERE NOT {_RAISES} AND {_SAYS_MORE}",
+        [*repeat_params, status, status],
+    )
+    at, user_id = changed_at_by
+    cursor.execute(
+        f"UPDATE {TABLE} SET status = MAX({TABLE}.status, %s),"  # noqa: S608 — table name ours, every value bound
+        f" status_changed_at = CASE WHEN {TABLE}.status < %s THEN %s ELSE {TABLE}.status_changed_at END,"
+        f" status_changed_by_id = CASE WHEN {TABLE}.status < %s THEN %s ELSE {TABLE}.status_changed_by_id END,"
+        f" received_at = MIN({TABLE}.received_at, i.received_at), deadline = MIN({TABLE}.deadline, i.deadline)"
+        f" FROM incoming_phones i WHERE {TABLE}.phone = i.phone"
+        f" AND ({TABLE}.status < %s OR i.received_at < {TABLE}.received_at)",
+        [status, status, at, status, user_id, status],
+    )
+    return raised
+
+
+def _incoming_rows(entries: Iterable[Entry], batch_details: RequestDetails, now) -> list[tuple]:
+    """incoming_phones' rows: each entry with its request details as stored (deadline computed)."""
+    default_reason = None
+    deadline_of = functools.cache(honour_by)  # a batch shares a few received dates at most
+    adapt = connection.ops.adapt_datetimefield_value
+    rows = []
+    for entry in entries:
+        details = entry.details or batch_details
+        if details.reason is not None:
+            reason_id = details.reason.pk
+        else:
+            reason_id = default_reason = default_reason or default_reason_id()
+        received = details.received_at or now
+        rows.append((
+            entry.phone, reason_id, details.channel, adapt(received), str(deadline_of(received)), details.note,
+            adapt(details.expires_at) if details.expires_at else None, entry.line,
+        ))
+    return rows
+
+
+def _load_incoming(cursor, rows: list[tuple]) -> None:
     """Fill the temporary table `incoming_phones`: COPY on PostgreSQL, one executemany on SQLite."""
-    cursor.execute("CREATE TEMPORARY TABLE incoming_phones (phone varchar(16) PRIMARY KEY)")
+    cursor.execute(
+        "CREATE TEMPORARY TABLE incoming_phones (phone varchar(16) PRIMARY KEY, reason_id integer NOT NULL,"
+        " channel varchar(8) NOT NULL, received_at timestamp with time zone NOT NULL, deadline date NOT NULL,"
+        " note varchar(500) NOT NULL, expires_at timestamp with time zone, line integer)"
+    )
     if connection.vendor == "postgresql":
-        cursor.copy_expert("COPY incoming_phones (phone) FROM STDIN", io.StringIO("\n".join(phones) + "\n"))
+        text = "".join("\t".join(_copy_field(value) for value in row) + "\n" for row in rows)
+        cursor.copy_expert("COPY incoming_phones FROM STDIN", io.StringIO(text))
     else:
-        cursor.executemany("INSERT INTO incoming_phones (phone) VALUES (%s)", [(phone,) for phone in phones])
+        cursor.executemany("INSERT INTO incoming_phones VALUES (%s, %s, %s, %s, %s, %s, %s, %s)", rows)
+
+
+def _copy_field(value) -> str:
+    """One field of COPY's text format: NULL as \\N, the separators escaped."""
+    if value is None:
+        return "\\N"
+    if isinstance(value, str):
+        return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    return str(value)
 
 
 # Importing an uploaded CSV file: the upload view and `import_blacklist` store it with a queued

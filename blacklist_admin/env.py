@@ -145,6 +145,21 @@ def time_zone(value: str) -> str:
     return value
 
 
+def holiday_calendar(value: str) -> str:
+    """A country code, or country-subdivision ("US-CA"), whose public holidays `holidays` knows."""
+    import holidays
+
+    country, _, subdivision = value.strip().upper().partition("-")
+    try:
+        holidays.country_holidays(country, subdiv=subdivision or None)
+    except NotImplementedError:
+        raise ImproperlyConfigured(
+            f"HOLIDAY_CALENDAR={value!r} is not a country (or country-subdivision, e.g. US-CA) "
+            "that the holidays package knows."
+        ) from None
+    return value.strip().upper()
+
+
 def celery_broker(redis_url: str | None, var_dir: Path) -> tuple[str, dict, str]:
     """REDIS_URL unset → kombu's filesystem transport under var/broker: no server to run (its
     folders are made by make_var_dir, when Celery starts)."""

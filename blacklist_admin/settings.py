@@ -14,6 +14,7 @@ from .env import (
     env_int,
     env_list,
     env_networks,
+    holiday_calendar,
     phone_region,
     secret_key,
     time_zone,
@@ -158,6 +159,15 @@ FILE_UPLOAD_HANDLERS = [  # the first stops reading a body over UPLOAD_MAX_MB (b
 # Whether the API's check and scrub report numbers still for review as blocked. On by default:
 # a number someone asked to put on the list is not dialed while it waits for review.
 BLOCK_NUMBERS_UNDER_REVIEW = env_bool("BLOCK_NUMBERS_UNDER_REVIEW", True)
+
+# Compliance (docs/compliance.md). A request is honoured (approved) within this many business
+# days of its arrival (FCC 24-24: at most 10); business days skip weekends and the public
+# holidays of HOLIDAY_CALENDAR, a country (or "US-CA"-style subdivision) the `holidays` package knows.
+HONOUR_WITHIN_BUSINESS_DAYS = env_int("HONOUR_WITHIN_BUSINESS_DAYS", 10, minimum=1)
+HOLIDAY_CALENDAR = holiday_calendar(os.environ.get("HOLIDAY_CALENDAR", "US"))
+# Numbers asked for by the consumer (reasons marked "retained") stay listed this long after the
+# request: 47 CFR 64.1200(d)(6) says 5 years. Removing one earlier takes a Manager's justification.
+RETENTION_YEARS = env_int("RETENTION_YEARS", 5, minimum=1)
 
 REDIS_URL = os.environ.get("REDIS_URL") or None
 CELERY_BROKER_URL, CELERY_BROKER_TRANSPORT_OPTIONS, CELERY_RESULT_BACKEND = celery_broker(REDIS_URL, VAR_DIR)

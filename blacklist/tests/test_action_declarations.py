@@ -90,8 +90,8 @@ def test_task_kinds_and_audit_events_are_the_declared_ones_and_need_no_migration
     assert TaskLog.Kind.choices == [
         ("import", "Import blacklist"), *(tuple(action.task_kind) for action in ACTIONS.values())]
     assert Event.Action.choices == [
-        ("added", "Added"), ("raised", "Status raised by adding again"),
-        *(tuple(action.event) for action in ACTIONS.values())]
+        ("added", "Added"), ("raised", "Status raised by adding again"), ("repeated", "Requested again"),
+        *(tuple(action.event) for action in ACTIONS.values()), ("expired", "Expired")]
     # The stored values as they were before the declarations: derived, not changed.
     assert TaskLog.Kind.BULK_APPROVE_PERMANENTLY == "bulk_approve_permanently"
     assert Event.Action.APPROVED_PERMANENTLY == "approved_permanently"
