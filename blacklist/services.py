@@ -248,20 +248,29 @@ def add_numbers(
         )
         insert_params = [status, at, user_id, at, user_id, task_id]
         facts = events.number_facts(from_status="NULL", note="n.note", line="n.source_line" if postgresql else "n.line")
+        # The numbers it added leave incoming_phones then: what is left is merged below.
         if postgresql:  # the events from the INSERT's RETURNING, in the same statement
             cursor.execute(
-                f"WITH n AS ({insert} RETURNING phone, reason_id, channel, received_at, deadline, note, source_line)"  # noqa: S608 — table name ours, every value bound
+                f"WITH n AS ({insert} RETURNING phone, reason_id, channel, received_at, deadline, note, source_line),"  # noqa: S608 — table name ours, every value bound
+                " gone AS (DELETE FROM incoming_phones USING n WHERE incoming_phones.phone = n.phone)"
                 f" {events.INSERT_EVENTS} SELECT {facts}, {added} FROM n",
                 [*insert_params, *added_params],
             )
+            new = cursor.rowcount
         else:  # the events first, in the same write-locked transaction
             cursor.execute(
                 f"{events.INSERT_EVENTS} SELECT {facts}, {added} FROM incoming_phones n"  # noqa: S608 — table name ours, every value bound
                 f" WHERE NOT EXISTS (SELECT 1 FROM {TABLE} listed WHERE listed.phone = n.phone)",
                 added_params,
             )
+            cursor.execute(
+                "CREATE TEMPORARY TABLE new_phones AS SELECT phone FROM incoming_phones n"  # noqa: S608 — table name ours
+                f" WHERE NOT EXISTS (SELECT 1 FROM {TABLE} listed WHERE listed.phone = n.phone)"
+            )
             cursor.execute(insert, insert_params)
-        new = cursor.rowcount
+            new = cursor.rowcount
+            cursor.execute("DELETE FROM incoming_phones WHERE phone IN (SELECT phone FROM new_phones)")
+            cursor.execute("DROP TABLE new_phones")
         if postgresql:
             raised = _merge_postgresql(
                 cursor, status, [at, user_id], (raise_to, raise_params), (repeat_pg, repeat_pg_params)
