@@ -35,6 +35,8 @@ from bench.database import ensure_database  # noqa: E402
 def fill(rows: int) -> None:
     from django.db import connection
 
+    from blacklist.models import default_reason_id
+
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM blacklist_blacklistednumber WHERE status = 1")
         if cursor.fetchone()[0] == rows:
@@ -42,12 +44,14 @@ def fill(rows: int) -> None:
         print(f"Filling {rows:,} numbers for review (once; reused by later runs)…", flush=True)
         started = time.perf_counter()
         cursor.execute("TRUNCATE blacklist_blacklistednumber")
-        cursor.execute(
-            "INSERT INTO blacklist_blacklistednumber (phone, status, added_at, status_changed_at)"
+        cursor.execute(  # received when added; deadline ~ 10 business days later
+            "INSERT INTO blacklist_blacklistednumber (phone, status, added_at, status_changed_at, reason_id, channel,"
+            " received_at, deadline, note)"
             " SELECT '+1' || (2000000000 + i)::text, 1, now() - i * interval '1 second',"
-            "        now() - i * interval '1 second'"
+            "        now() - i * interval '1 second', %s, 'other', now() - i * interval '1 second',"
+            "        (now() - i * interval '1 second')::date + 14, ''"
             " FROM generate_series(0, %s - 1) AS i",
-            [rows],
+            [default_reason_id(), rows],
         )
         cursor.execute("VACUUM ANALYZE blacklist_blacklistednumber")
         print(f"  filled in {time.perf_counter() - started:.0f} s", flush=True)
