@@ -10,13 +10,13 @@ from datetime import UTC, date, datetime
 
 from django.utils import timezone
 
-from api.services import Listing
 from blacklist.exports import csv_lines
 from blacklist.models import BlacklistedNumber, Channel, Status
 
 from .models import Event
 
 FORMAT = "dnc-evidence-record/1"
+HONOURED = (Status.APPROVED, Status.PERMANENT)
 STATUS = dict(Status.choices)
 CHANNEL = dict(Channel.choices)
 EVENT_COLUMNS = ["id", "at", "action", "from_status", "to_status", "by", "via", "api_key", "task", "file_name",
@@ -58,12 +58,12 @@ def record(phone: str, today: date | None = None) -> dict:
 
 def _state(number: BlacklistedNumber, events: list[Event], today: date) -> dict:
     # The current listing began at its latest `added` event; its request was honoured when the
-    # number first took a status that stops the dialer (api.services.Listing decides which).
+    # number was first approved (as the review tab and the compliance report count it), even
+    # where the dialer already stops numbers under review (BLOCK_NUMBERS_UNDER_REVIEW).
     since = max((i for i, event in enumerate(events) if event.action == Event.Action.ADDED), default=0)
-    honoured = next((event.at for event in events[since:]
-                     if event.to_status and Listing(Status(event.to_status), event.at).blocked), None)
-    if honoured is None and Listing(Status(number.status), number.status_changed_at).blocked:
-        honoured = number.status_changed_at  # listed before events were recorded
+    honoured = next((event.at for event in events[since:] if event.to_status in HONOURED), None)
+    if honoured is None and number.status in HONOURED:
+        honoured = number.status_changed_at  # approved before events were recorded
     outcome, late = _outcome(number.deadline, honoured, today)
     task = number.source_task
     return {
