@@ -70,7 +70,7 @@ def _usage(reasons) -> list[tuple[Reason, int, bool]]:
 def _page(request, add_form=None, edited=None, status=200):
     rows = [(reason, count, exact, edited if edited and edited.instance.pk == reason.pk else ReasonForm(
         instance=reason, prefix=f"r{reason.pk}")) for reason, count, exact in _usage(Reason.objects.all())]
-    context = {"rows": rows, "add_form": add_form or ReasonForm(prefix="new")}
+    context = {"rows": rows, "add_form": add_form or ReasonForm(prefix="new"), "default_slug": Reason.DEFAULT}
     return render(request, "blacklist/reasons.html", context, status=status)
 
 
