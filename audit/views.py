@@ -8,7 +8,6 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from blacklist.exports import csv_download
-from blacklist.models import BlacklistedNumber
 from blacklist.phones import E164, normalized
 from blacklist_admin.params import paginate
 
@@ -92,7 +91,7 @@ def history(request):
     if refusal:
         messages.warning(request, f"“{typed[:40]}” is not a phone number: {refusal}.")
         return redirect("audit:history")
-    context = {"typed": typed, "phone": phone}
+    context: dict = {"typed": typed, "phone": phone}
     if phone:
         record = evidence.record(phone)
         context.update(record=record, json_sha256=evidence.sha256(evidence.as_json(record)),
