@@ -65,6 +65,8 @@ def _state(number: BlacklistedNumber, events: list[Event], today: date) -> dict:
     if honoured is None and number.status in HONOURED:
         honoured = number.status_changed_at  # approved before events were recorded
     outcome, late = _outcome(number.deadline, honoured, today)
+    # Who added it as its `added` event names them: a user, or an API key (whose creator is added_by).
+    added_by = events[since].actor if events and events[since].action == Event.Action.ADDED else None
     task = number.source_task
     return {
         "status": STATUS[number.status],
@@ -78,7 +80,7 @@ def _state(number: BlacklistedNumber, events: list[Event], today: date) -> dict:
         "note": number.note,
         "expires_at": utc(number.expires_at),
         "added_at": utc(number.added_at),
-        "added_by": number.added_by.get_username() if number.added_by else None,
+        "added_by": added_by or (number.added_by.get_username() if number.added_by else None),
         "status_changed_at": utc(number.status_changed_at),
         "file_name": task.file_name if task else None,
         "line": number.source_line,

@@ -11,6 +11,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
@@ -25,6 +26,7 @@ from tasks_logs.models import TaskLog
 from tests.helpers import wait_until_finished
 
 pytestmark = pytest.mark.django_db
+User = get_user_model()
 NUMBER = "+14155550100"
 NOTE = '<script>alert("x")</script> called twice & asked by letter'
 
@@ -120,6 +122,10 @@ def test_the_json_download_is_canonical_and_its_sha256_is_the_one_on_the_page(ad
         "Added by hand", "Added by hand", "Row action", "Bulk action", "API", "Django admin"]
     assert record["events"][1]["note"] == NOTE and record["events"][1]["channel"] == "Letter"
     assert record["events"][4]["api_key"] is not None
+    assert record["current"]["added_by"] == "admin"
+    by_api(admin_client, User.objects.get(username="admin"), ["+14155550155"], can_approve=False)
+    added_by_key = json.loads(download(admin_client, "json", "+14155550155"))["current"]["added_by"]
+    assert added_by_key.startswith("API key “dialer” (#")
     instants = [record["current"]["received_at"], *(event["at"] for event in record["events"])]
     assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", instant) for instant in instants)
     assert download(admin_client, "json") == content  # the same bytes each time
