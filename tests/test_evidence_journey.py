@@ -13,11 +13,17 @@ from playwright.sync_api import expect
 from audit.events import Source
 from audit.models import Event
 from blacklist import services
-from blacklist.models import BlacklistedNumber, Channel, Reason, Status
+from blacklist.models import BlacklistedNumber, Channel, Reason, Status, default_reason_id
 from blacklist.request_details import RequestDetails
 
 pytestmark = pytest.mark.browser
 NOTE = "<script>alert('evidence')</script> asked by letter"
+
+
+@pytest.fixture(autouse=True)
+def _built_in_reasons(db):
+    """The seven built-in reasons, made again if a transactional test's flush emptied the table."""
+    default_reason_id()
 
 
 def test_the_evidence_record_prints_clean_and_its_json_download_matches_the_page_hash(logged_in_page, live_server):

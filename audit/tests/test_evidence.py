@@ -20,7 +20,7 @@ from api.services import create_key
 from audit.events import Source
 from audit.models import Event
 from blacklist import deadlines, services
-from blacklist.models import BlacklistedNumber, Channel, Reason, Status
+from blacklist.models import BlacklistedNumber, Channel, Reason, Status, default_reason_id
 from blacklist.request_details import Entry, RequestDetails
 from tasks_logs.models import TaskLog
 from tests.helpers import wait_until_finished
@@ -29,6 +29,12 @@ pytestmark = pytest.mark.django_db
 User = get_user_model()
 NUMBER = "+14155550100"
 NOTE = '<script>alert("x")</script> called twice & asked by letter'
+
+
+@pytest.fixture(autouse=True)
+def _built_in_reasons(db):
+    """The seven built-in reasons, made again if a transactional test's flush emptied the table."""
+    default_reason_id()
 
 
 def page_of(client, phone=NUMBER) -> str:

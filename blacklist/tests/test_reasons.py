@@ -12,11 +12,17 @@ from django.utils import timezone
 from audit.events import Source
 from audit.models import Event
 from blacklist import services
-from blacklist.models import BlacklistedNumber, Reason, Status
+from blacklist.models import BlacklistedNumber, Reason, Status, default_reason_id
 from blacklist.request_details import RequestDetails
 
 pytestmark = pytest.mark.django_db
 BUILT_IN = ["consumer_request", "consent_revoked", "litigator", "complaint", "wrong_number", "internal_policy", "other"]
+
+
+@pytest.fixture(autouse=True)
+def _built_in_reasons(db):
+    """The seven built-in reasons, made again if a transactional test's flush emptied the table."""
+    default_reason_id()
 
 
 def reasons_now() -> list[tuple]:
