@@ -6,5 +6,6 @@ app_name = "audit"
 urlpatterns = [
     path("", views.activity, name="activity"),
     path("export.csv", views.export, name="export"),
-    path("history/", views.history, name="history"),  # ?phone=…
+    path("history/", views.history, name="history"),  # ?phone=…: the evidence record
+    path("history/evidence.<str:kind>", views.evidence_download, name="evidence"),  # kind: json or csv; ?phone=…
 ]

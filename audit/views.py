@@ -2,19 +2,19 @@ from datetime import timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from blacklist.exports import csv_download
-from blacklist.models import BlacklistedNumber
 from blacklist.phones import E164, normalized
 from blacklist_admin.params import paginate
 
-from . import chart
+from . import chart, evidence
 from .filters import EventFilter
 from .models import Event
-from .tables import EventTable, change_text, source_html
+from .tables import EventTable
 
 can_view = permission_required("audit.view_event", raise_exception=True)
 CHART_DAYS = 30  # the chart's range when the filter names none
@@ -74,20 +74,48 @@ def _event_rows(events):
         ]
 
 
+def _typed_phone(request) -> tuple[str, str, str]:
+    """(typed, phone, refusal): the number as stored (the rows' links), even if today's phone
+    metadata would no longer accept it, else normalized."""
+    typed = request.GET.get("phone", "").strip()
+    phone, refusal = (typed, "") if E164.match(typed) else normalized(typed) if typed else ("", "")
+    return typed, phone, refusal
+
+
 @require_GET
 @can_view
 def history(request):
-    """One number's timeline, newest first: also for a number no longer on the blacklist."""
-    typed = request.GET.get("phone", "").strip()
-    context = {"typed": typed, "phone": "", "listing": None, "events": []}
-    if typed:
-        # As stored (the rows' links), even if today's phone metadata would no longer accept it.
-        phone, reason = (typed, "") if E164.match(typed) else normalized(typed)
-        if reason:
-            messages.warning(request, f"“{typed[:40]}” is not a phone number: {reason}.")
-            return redirect("audit:history")
-        events = list(Event.objects.filter(phone=phone).select_related("task").order_by("-at", "-id"))
-        for event in events:
-            event.change, event.source = change_text(event), source_html(event)  # type: ignore[attr-defined]  # for the template
-        context.update(phone=phone, listing=BlacklistedNumber.objects.filter(phone=phone).first(), events=events)
+    """One number's evidence record: its state, whether it was honoured in time, and every event,
+    oldest first, with the SHA-256 of each download; also for a number no longer listed."""
+    typed, phone, refusal = _typed_phone(request)
+    if refusal:
+        messages.warning(request, f"“{typed[:40]}” is not a phone number: {refusal}.")
+        return redirect("audit:history")
+    context: dict = {"typed": typed, "phone": phone}
+    if phone:
+        record = evidence.record(phone)
+        context.update(record=record, json_sha256=evidence.sha256(evidence.as_json(record)),
+                       csv_sha256=evidence.sha256(evidence.as_csv(record)), file_stem=_file_stem(phone))
     return render(request, "audit/history.html", context)
+
+
+@require_GET
+@can_view
+def evidence_download(request, kind):
+    """The evidence record as canonical JSON or as CSV: the bytes whose SHA-256 the page shows."""
+    if kind not in ("json", "csv"):
+        raise Http404("The evidence record downloads as evidence.json or evidence.csv.")
+    typed, phone, refusal = _typed_phone(request)
+    if refusal or not phone:
+        messages.warning(request, f"“{typed[:40]}” is not a phone number: {refusal or 'none given'}.")
+        return redirect("audit:history")
+    record = evidence.record(phone)
+    if kind == "csv":
+        return csv_download(evidence.csv_rows(record), f"{_file_stem(phone)}.csv")
+    response = HttpResponse(evidence.as_json(record), content_type="application/json")
+    response["Content-Disposition"] = f'attachment; filename="{_file_stem(phone)}.json"'
+    return response
+
+
+def _file_stem(phone: str) -> str:
+    return f"evidence-{phone.lstrip('+')}"

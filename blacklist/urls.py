@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import reasons, views
 
 app_name = "blacklist"
 urlpatterns = [
@@ -8,6 +8,9 @@ urlpatterns = [
     path("add/upload/", views.upload, name="upload"),
     path("review/", views.review, name="review"),
     path("approved/", views.approved, name="approved"),
+    path("reasons/", reasons.reasons, name="reasons"),
+    path("reasons/<int:pk>/", reasons.edit_reason, name="edit_reason"),
+    path("reasons/<int:pk>/delete/", reasons.delete_reason, name="delete_reason"),
     path("<str:tab>/numbers/<str:action>/", views.row_action, name="row_action"),  # POST pk
     path("<str:tab>/bulk/", views.bulk_action, name="bulk_action"),
     path("<str:tab>/export.csv", views.export, name="export"),

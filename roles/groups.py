@@ -22,6 +22,7 @@ MANAGER = REVIEWER + [
     "blacklist.approve_permanently",
     "api.view_apikey", "api.add_apikey", "api.change_apikey",  # the API page
     "roles.manage_roles",  # the Roles page; no auth.* permission, which the admin would honour
+    "roles.manage_reasons",  # the Reasons page
 ]
 ROLES = {"Viewer": VIEWER, "Reviewer": REVIEWER, "Manager": MANAGER}
 

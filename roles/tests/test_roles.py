@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from api.models import ApiKey
 from audit.models import Event
-from blacklist.models import BlacklistedNumber, Status
+from blacklist.models import BlacklistedNumber, Reason, Status
 from roles.groups import ROLES
 from tasks_logs.models import TaskLog
 
@@ -42,6 +42,8 @@ CASES = [
     ("Activity", "get", lambda n: reverse("audit:activity"), None, "Viewer", 200),
     ("Activity export", "get", lambda n: reverse("audit:export"), None, "Viewer", 200),
     ("history", "get", lambda n: reverse("audit:history") + "?phone=%2B14155550100", None, "Viewer", 200),
+    ("evidence JSON", "get", lambda n: reverse("audit:evidence", args=["json"]) + "?phone=%2B14155550100", None,
+     "Viewer", 200),
     ("add page", "get", lambda n: reverse("blacklist:add"), None, "Reviewer", 200),
     ("add for review", "post", lambda n: reverse("blacklist:add"), lambda n: {"numbers": "4155550199"},
      "Reviewer", 302),
@@ -71,6 +73,9 @@ CASES = [
     ("Roles page", "get", lambda n: reverse("roles:list"), None, "Manager", 200),
     ("give a role", "post", lambda n: reverse("roles:set_role", args=[n["target"]]), lambda n: {"role": "Manager"},
      "Manager", 302),
+    ("Reasons page", "get", lambda n: reverse("blacklist:reasons"), None, "Manager", 200),
+    ("add a reason", "post", lambda n: reverse("blacklist:reasons"), lambda n: {"new-name": "Do not contact"},
+     "Manager", 302),
 ]
 
 
@@ -82,6 +87,7 @@ def snapshot():
         TaskLog.objects.count(),
         list(ApiKey.objects.values_list("pk", "revoked_at")),
         sorted(Group.objects.filter(user__isnull=False).values_list("name", "user__username")),
+        list(Reason.objects.values_list("slug", "name", "expirable", "retained")),
     )
 
 
