@@ -7,4 +7,6 @@ urlpatterns = [
     path("", views.activity, name="activity"),
     path("export.csv", views.export, name="export"),
     path("history/", views.history, name="history"),  # ?phone=…
+    path("compliance/", views.compliance, name="compliance"),  # ?period=week|month&first=…&last=…
+    path("compliance.csv", views.compliance_export, name="compliance_export"),
 ]

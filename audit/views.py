@@ -1,5 +1,6 @@
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.shortcuts import redirect, render
@@ -11,12 +12,13 @@ from blacklist.models import BlacklistedNumber
 from blacklist.phones import E164, normalized
 from blacklist_admin.params import paginate
 
-from . import chart
+from . import chart, report
 from .filters import EventFilter
 from .models import Event
 from .tables import EventTable, change_text, source_html
 
 can_view = permission_required("audit.view_event", raise_exception=True)
+can_see_report = permission_required("audit.view_compliance_report", raise_exception=True)
 CHART_DAYS = 30  # the chart's range when the filter names none
 
 
@@ -91,3 +93,38 @@ def history(request):
             event.change, event.source = change_text(event), source_html(event)  # type: ignore[attr-defined]  # for the template
         context.update(phone=phone, listing=BlacklistedNumber.objects.filter(phone=phone).first(), events=events)
     return render(request, "audit/history.html", context)
+
+
+@require_GET
+@can_see_report
+def compliance(request):
+    """Requests per week or month of receipt: received, honoured in time or late, open, overdue."""
+    form = report.ReportForm(request.GET)
+    if not form.is_valid():
+        messages.warning(request, " ".join(form.non_field_errors() + [
+            f"{form[name].label}: {' '.join(errors)}" for name, errors in form.errors.items() if name != "__all__"
+        ]) + " Showing the last 12 weeks.")
+        form = report.ReportForm({})
+        form.is_valid()
+    behind = report.fold()
+    period = form.cleaned_data["period"]
+    rows, total = report.report(period, form.cleaned_data["first"], form.cleaned_data["last"])
+    context = {"form": form, "period": period, "rows": rows, "total": total, "behind": behind,
+               "honour_days": settings.HONOUR_WITHIN_BUSINESS_DAYS,
+               "query": request.GET.urlencode()}
+    return render(request, "audit/compliance.html", context)
+
+
+@require_GET
+@can_see_report
+def compliance_export(request):
+    """The report the page shows, as CSV: a row per period, then the total."""
+    form = report.ReportForm(request.GET)
+    if not form.is_valid():
+        messages.warning(request, "Choose the report's dates again: " + " ".join(form.non_field_errors()))
+        return redirect("audit:compliance")
+    report.fold()
+    period = form.cleaned_data["period"]
+    rows, total = report.report(period, form.cleaned_data["first"], form.cleaned_data["last"])
+    return csv_download(report.csv_rows(rows, total, period),
+                        f"compliance-{period}-{form.cleaned_data['first']:%Y%m%d}-{form.cleaned_data['last']:%Y%m%d}.csv")
