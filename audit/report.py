@@ -16,6 +16,7 @@ where an open request is tallied, so an earlier repeat moves it with the number'
 import calendar
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 from django import forms
 from django.conf import settings
@@ -75,19 +76,20 @@ def _fold(cursor, since: int, until: int, postgresql: bool) -> None:
     decides = f"(action IN ({honours}) AND to_status >= {APPROVED}) OR action IN ({withdrawals})"
     received_on, received_params = connection.ops.datetime_cast_date_sql("received_at", [], settings.TIME_ZONE)
     decided_on, decided_params = connection.ops.datetime_cast_date_sql("decided_at", [], settings.TIME_ZONE)
-    lateness = f"({decided_on} - deadline)" if postgresql else f"CAST(julianday({decided_on}) - julianday(deadline) AS INTEGER)"
+    lateness = (f"({decided_on} - deadline)" if postgresql
+                else f"CAST(julianday({decided_on}) - julianday(deadline) AS INTEGER)")
     greatest = "GREATEST" if postgresql else "max"
     for table in TEMPORARY:
         cursor.execute(f"DROP TABLE IF EXISTS {table}")
     # Each number's events in order, numbered by request (`seq` 0: the request open before them),
     # with the earliest received date so far (an earlier repeat moves the request).
     cursor.execute(
-        "CREATE TEMPORARY TABLE fold_steps AS SELECT *,"
+        "CREATE TEMPORARY TABLE fold_steps AS SELECT *,"  # noqa: S608 — names and actions ours
         " MIN(received_at) OVER (PARTITION BY phone, seq ORDER BY id) AS earliest,"
         f" CASE WHEN {decides} THEN 1 ELSE 0 END AS decides FROM ("
         "  SELECT id, phone, action, to_status, at, received_at, deadline,"
         "   SUM(CASE WHEN action = 'added' THEN 1 ELSE 0 END) OVER (PARTITION BY phone ORDER BY id) AS seq"
-        f"  FROM {EVENTS} WHERE id > %s AND id <= %s AND action IN ({in_actions})) AS e",  # noqa: S608 — names and actions ours
+        f"  FROM {EVENTS} WHERE id > %s AND id <= %s AND action IN ({in_actions})) AS e",
         [since, until],
     )
     cursor.execute(
@@ -97,7 +99,7 @@ def _fold(cursor, since: int, until: int, postgresql: bool) -> None:
     # Each request the events touch: where it was tallied (an open one), and where it is now:
     # received the earliest date seen up to its outcome, its deadline the number's then.
     cursor.execute(
-        f"CREATE TEMPORARY TABLE fold_outcomes AS SELECT *, {received_on} AS received_on,"
+        f"CREATE TEMPORARY TABLE fold_outcomes AS SELECT *, {received_on} AS received_on,"  # noqa: S608 — names ours
         f" CASE WHEN outcome IN ({honours}) THEN {lateness} ELSE 0 END AS lateness FROM ("
         "  SELECT g.phone, g.seq, o.received_on AS old_on, o.deadline AS old_deadline, d.action AS outcome,"
         "   d.at AS decided_at, s.deadline,"
@@ -114,8 +116,10 @@ def _fold(cursor, since: int, until: int, postgresql: bool) -> None:
         f"INSERT INTO {TALLIES} (received_on, deadline, received, honoured, late, late_days, late_days_max, withdrawn)"  # noqa: S608 — names ours
         " SELECT received_on, deadline, SUM(received), SUM(honoured), SUM(late), SUM(late_days), MAX(late_days),"
         "  SUM(withdrawn) FROM ("
-        f"  SELECT received_on, deadline, 1 AS received, CASE WHEN outcome IN ({honours}) THEN 1 ELSE 0 END AS honoured,"
-        "   CASE WHEN lateness > 0 THEN 1 ELSE 0 END AS late, CASE WHEN lateness > 0 THEN lateness ELSE 0 END AS late_days,"
+        "  SELECT received_on, deadline, 1 AS received,"
+        f"   CASE WHEN outcome IN ({honours}) THEN 1 ELSE 0 END AS honoured,"
+        "   CASE WHEN lateness > 0 THEN 1 ELSE 0 END AS late,"
+        "   CASE WHEN lateness > 0 THEN lateness ELSE 0 END AS late_days,"
         f"   CASE WHEN outcome IN ({withdrawals}) THEN 1 ELSE 0 END AS withdrawn FROM fold_outcomes"
         "  UNION ALL"  # an open request that moved or ended leaves where it was tallied as received
         "  SELECT old_on, old_deadline, -1, 0, 0, 0, 0 FROM fold_outcomes WHERE old_on IS NOT NULL"
@@ -204,8 +208,8 @@ def report(period: str, first: date, last: date, today: date | None = None) -> t
     found = {row["start"]: row for row in sums}
     rows, start = [], first
     while start <= last:
-        found_row = found.get(start, {})
-        numbers = {key: found_row.get(f"sum_{key}") or 0 for key in
+        found_row: dict[str, Any] = dict(found.get(start, {}))
+        numbers: dict[str, int] = {key: found_row.get(f"sum_{key}") or 0 for key in
                    ("received", "honoured", "late", "late_days", "late_days_max", "withdrawn", "open", "overdue")}
         honoured = numbers.pop("honoured")
         rows.append(Row(start, period_end(start, period), in_time=honoured - numbers["late"], **numbers))
@@ -245,7 +249,7 @@ class ReportForm(forms.Form):
     last = forms.DateField(required=False, label="To")
 
     def clean(self):
-        data = super().clean()
+        data = self.cleaned_data
         data["period"] = data.get("period") or "week"
         today = timezone.localdate()
         last = data.get("last") or today
@@ -259,3 +263,16 @@ class ReportForm(forms.Form):
             raise forms.ValidationError(f"Choose at most {MAX_RANGE_DAYS // 365} years.")
         data.update(first=first, last=last)
         return data
+
+
+def chosen_range(params) -> tuple[str, date, date, str]:
+    """(period, first, last, "") as the query string asks, or the last 12 weeks and why not."""
+    form = ReportForm(params)
+    if form.is_valid():
+        return form.cleaned_data["period"], form.cleaned_data["first"], form.cleaned_data["last"], ""
+    problems = [str(error) for error in form.non_field_errors()] + [
+        f"{form[name].label}: {' '.join(str(error) for error in errors)}"
+        for name, errors in form.errors.items() if name != "__all__"
+    ]
+    last = timezone.localdate()
+    return "week", default_first(last, "week"), last, " ".join(problems)

@@ -99,19 +99,13 @@ def history(request):
 @can_see_report
 def compliance(request):
     """Requests per week or month of receipt: received, honoured in time or late, open, overdue."""
-    form = report.ReportForm(request.GET)
-    if not form.is_valid():
-        messages.warning(request, " ".join(form.non_field_errors() + [
-            f"{form[name].label}: {' '.join(errors)}" for name, errors in form.errors.items() if name != "__all__"
-        ]) + " Showing the last 12 weeks.")
-        form = report.ReportForm({})
-        form.is_valid()
+    period, first, last, problem = report.chosen_range(request.GET)
+    if problem:
+        messages.warning(request, f"{problem} Showing the last 12 weeks.")
     behind = report.fold()
-    period = form.cleaned_data["period"]
-    rows, total = report.report(period, form.cleaned_data["first"], form.cleaned_data["last"])
-    context = {"form": form, "period": period, "rows": rows, "total": total, "behind": behind,
-               "honour_days": settings.HONOUR_WITHIN_BUSINESS_DAYS,
-               "query": request.GET.urlencode()}
+    rows, total = report.report(period, first, last)
+    context = {"period": period, "first": first, "last": last, "rows": rows, "total": total, "behind": behind,
+               "honour_days": settings.HONOUR_WITHIN_BUSINESS_DAYS, "query": request.GET.urlencode()}
     return render(request, "audit/compliance.html", context)
 
 
@@ -119,12 +113,10 @@ def compliance(request):
 @can_see_report
 def compliance_export(request):
     """The report the page shows, as CSV: a row per period, then the total."""
-    form = report.ReportForm(request.GET)
-    if not form.is_valid():
-        messages.warning(request, "Choose the report's dates again: " + " ".join(form.non_field_errors()))
+    period, first, last, problem = report.chosen_range(request.GET)
+    if problem:
+        messages.warning(request, f"{problem} Nothing was exported.")
         return redirect("audit:compliance")
     report.fold()
-    period = form.cleaned_data["period"]
-    rows, total = report.report(period, form.cleaned_data["first"], form.cleaned_data["last"])
-    return csv_download(report.csv_rows(rows, total, period),
-                        f"compliance-{period}-{form.cleaned_data['first']:%Y%m%d}-{form.cleaned_data['last']:%Y%m%d}.csv")
+    rows, total = report.report(period, first, last)
+    return csv_download(report.csv_rows(rows, total, period), f"compliance-{period}-{first:%Y%m%d}-{last:%Y%m%d}.csv")

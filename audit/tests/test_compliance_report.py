@@ -72,7 +72,7 @@ def days_late(received):
 
 def test_each_outcome_counted_in_the_week_and_month_of_receipt(manager):
     today = timezone.localdate()
-    in_time = add(phones("20", 3), days_ago=1)  # approved now, well before the deadline
+    add(phones("20", 3), days_ago=1)  # approved now, well before the deadline
     late = add(phones("21", 2), days_ago=60)  # approved now, weeks after it
     added_late = add(phones("22", 1), days_ago=70, status=Status.APPROVED)  # a Manager adds it approved
     add(phones("23", 4), days_ago=0)  # open
