@@ -58,7 +58,7 @@ def fold(limit: int | None = PAGE_FOLD) -> int | None:
                     cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_WAIT}'")
                     cursor.execute(f"LOCK TABLE {EVENTS} IN SHARE MODE")
             except OperationalError:
-                return False
+                return None
         cursor.execute(f"SELECT last_event_id FROM {TallyMark._meta.db_table} WHERE id = 1")  # noqa: S608 — table name ours
         since = cursor.fetchone()[0]
         cursor.execute(f"SELECT max(id) FROM {EVENTS}")  # noqa: S608 — table name ours
@@ -94,7 +94,8 @@ def _fold(cursor, since: int, until: int, postgresql: bool) -> None:
     )
     cursor.execute(
         "CREATE TEMPORARY TABLE fold_groups AS SELECT phone, seq,"
-        " MIN(CASE WHEN decides = 1 THEN id END) AS decided_id, MAX(id) AS last_id FROM fold_steps GROUP BY phone, seq"
+        " MIN(CASE WHEN decides = 1 THEN id END) AS decided_id, MIN(id) AS first_id, MAX(id) AS last_id"
+        " FROM fold_steps GROUP BY phone, seq"
     )
     # Each request the events touch: where it was tallied (an open one), and where it is now:
     # received the earliest date seen up to its outcome, its deadline the number's then.
@@ -108,8 +109,9 @@ def _fold(cursor, since: int, until: int, postgresql: bool) -> None:
         "  FROM fold_groups g JOIN fold_steps s ON s.id = COALESCE(g.decided_id, g.last_id)"
         "  LEFT JOIN fold_steps d ON d.id = g.decided_id"
         f"  LEFT JOIN {OPEN} o ON g.seq = 0 AND o.phone = g.phone"
-        "  WHERE g.seq > 0 OR o.phone IS NOT NULL) AS r"
-        " WHERE received_at IS NOT NULL AND deadline IS NOT NULL",  # events before issue 14 record neither
+        "  JOIN fold_steps f ON f.id = g.first_id"  # an `added` event before issue 14 records no request
+        "  WHERE (g.seq > 0 AND f.received_at IS NOT NULL) OR o.phone IS NOT NULL) AS r"
+        " WHERE received_at IS NOT NULL AND deadline IS NOT NULL",
         [*received_params, *decided_params],
     )
     cursor.execute(

@@ -224,3 +224,38 @@ def test_the_default_range_is_twelve_periods_up_to_today(manager):
     assert rows[-1].start == today.replace(day=1) and len(rows) == 12
     assert rows[0].start == report.default_first(today, "month") and rows[0].start.day == 1
     assert report.default_first(date(2026, 3, 15), "month") == date(2025, 4, 1)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite commits one writer at a time, in id order")
+def test_a_fold_never_skips_events_a_writer_has_not_committed_yet(manager):
+    """Events get their ids when written, not when committed: folding past an uncommitted one
+    would skip it for good. The fold waits for writers (briefly), else leaves the tallies."""
+    import threading
+
+    from django.db import connections, transaction
+
+    written, release = threading.Event(), threading.Event()
+
+    def writer():
+        try:
+            with transaction.atomic():
+                add(["+14155550300"], days_ago=4)
+                written.set()
+                release.wait(10)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    assert written.wait(10)
+    add(["+14155550301"], days_ago=4)  # a later id, committed first
+    response = manager.get(reverse("audit:compliance"))
+    assert response.context["behind"] is None
+    assert "not counted yet" in response.content.decode()
+    assert response.context["total"].received == 0
+    release.set()
+    thread.join(10)
+    assert report.fold() == 0
+    assert sum(RequestTally.objects.values_list("received", flat=True)) == 2
+    assert set(OpenRequest.objects.values_list("phone", flat=True)) == {"+14155550300", "+14155550301"}
