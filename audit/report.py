@@ -37,14 +37,14 @@ WITHDRAWALS = ("removed", "expired")
 ACTIONS = (*HONOURS, "repeated", *WITHDRAWALS)  # what the fold reads; `unapproved` changes no request
 APPROVED = 2  # Status.APPROVED: honoured from here up
 LOCK_WAIT = "200ms"  # how long a fold waits for the event writers in progress (PostgreSQL)
-PAGE_FOLD = 200_000  # the page folds at most these event ids; a beat task folds the rest (a big backlog)
+PAGE_FOLD = 200_000  # the events a page view folds at most; a beat task folds the rest of a big backlog
 TEMPORARY = ("fold_steps", "fold_groups", "fold_outcomes")
 
 
-def fold(limit: int | None = PAGE_FOLD) -> int | None:
-    """Fold the events written since the last fold into the tallies, those of the next `limit`
-    ids at most (None: all). Returns how many ids are left to fold (0: the tallies are current),
-    or None if writers kept the events locked (the tallies stay as they were, without those)."""
+def fold(limit: int | None = None) -> int | None:
+    """Fold the events written since the last fold into the tallies, the next `limit` at most
+    (None: all). Returns the span of event ids left to fold (0: the tallies are current), or
+    None if writers kept the events locked (the tallies stay as they were, without those)."""
     postgresql = connection.vendor == "postgresql"
     with transaction.atomic(), connection.cursor() as cursor:
         # One fold at a time: the mark's row lock (SQLite: this write takes the database's lock).
@@ -63,7 +63,10 @@ def fold(limit: int | None = PAGE_FOLD) -> int | None:
         since = cursor.fetchone()[0]
         cursor.execute(f"SELECT max(id) FROM {EVENTS}")  # noqa: S608 — table name ours
         latest = cursor.fetchone()[0] or 0
-        until = latest if limit is None else min(latest, since + limit)
+        until = latest
+        if limit is not None:  # the `limit`-th event after the mark, if there are so many
+            cursor.execute(f"SELECT id FROM {EVENTS} WHERE id > %s ORDER BY id LIMIT 1 OFFSET %s", [since, limit - 1])  # noqa: S608 — table name ours
+            until = (cursor.fetchone() or [latest])[0]
         if until > since:
             _fold(cursor, since, until, postgresql)
             TallyMark.objects.filter(pk=1).update(last_event_id=until)
@@ -148,7 +151,7 @@ def refold() -> None:
         RequestTally.objects.all().delete()
         OpenRequest.objects.all().delete()
         TallyMark.objects.update_or_create(pk=1, defaults={"last_event_id": 0})
-        fold(limit=None)
+        fold()
 
 
 MAX_RANGE_DAYS = 366 * 10  # ten years a page: 522 weeks at most

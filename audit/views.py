@@ -102,7 +102,7 @@ def compliance(request):
     period, first, last, problem = report.chosen_range(request.GET)
     if problem:
         messages.warning(request, f"{problem} Showing the last 12 weeks.")
-    behind = report.fold()
+    behind = report.fold(report.PAGE_FOLD)
     rows, total = report.report(period, first, last)
     context = {"period": period, "first": first, "last": last, "rows": rows, "total": total, "behind": behind,
                "honour_days": settings.HONOUR_WITHIN_BUSINESS_DAYS, "query": request.GET.urlencode()}
@@ -117,6 +117,6 @@ def compliance_export(request):
     if problem:
         messages.warning(request, f"{problem} Nothing was exported.")
         return redirect("audit:compliance")
-    report.fold()
+    report.fold(report.PAGE_FOLD)
     rows, total = report.report(period, first, last)
     return csv_download(report.csv_rows(rows, total, period), f"compliance-{period}-{first:%Y%m%d}-{last:%Y%m%d}.csv")

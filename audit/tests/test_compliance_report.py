@@ -259,3 +259,47 @@ def test_a_fold_never_skips_events_a_writer_has_not_committed_yet(manager):
     assert report.fold() == 0
     assert sum(RequestTally.objects.values_list("received", flat=True)) == 2
     assert set(OpenRequest.objects.values_list("phone", flat=True)) == {"+14155550300", "+14155550301"}
+
+
+def test_a_backlog_is_folded_a_slice_a_view_with_the_same_result(manager, monkeypatch):
+    add(phones("60", 6), days_ago=20)
+    act(manager, "review", "approve", phones("60", 4))
+    act(manager, "review", "remove", phones("60", 6)[4:5])
+    monkeypatch.setattr(report, "PAGE_FOLD", 3)  # event ids a view folds
+    response = manager.get(reverse("audit:compliance"))
+    assert response.context["behind"] > 0 and "Still counting" in response.content.decode()
+    for _ in range(10):
+        if manager.get(reverse("audit:compliance")).context["behind"] == 0:
+            break
+    rows, total = shown(manager)
+    assert (total.received, total.late, total.withdrawn, total.overdue) == (6, 4, 1, 1)
+    assert "Still counting" not in manager.get(reverse("audit:compliance")).content.decode()
+
+
+def test_requests_recorded_before_issue_14_are_left_out(manager):
+    """Their `added` events say nothing of the request (no received date, no deadline)."""
+    month_ago = timezone.now() - timedelta(days=30)
+    BlacklistedNumber.objects.bulk_create([BlacklistedNumber(phone=phone, status=Status.REVIEW, received_at=month_ago,
+                                                             deadline=honour_by(month_ago))
+                                           for phone in ("+14155550400", "+14155550402")])
+
+    def old_added_event(phone):
+        Event.objects.create(phone=phone, action=Event.Action.ADDED, to_status=Status.REVIEW, actor="old",
+                             via=Event.Via.UPLOAD, at=month_ago)
+
+    old_added_event("+14155550400")
+    add(["+14155550401"], days_ago=30)
+    report.fold()  # the first old one folded before its approval, the second with it
+    old_added_event("+14155550402")
+    for phone in ("+14155550400", "+14155550401", "+14155550402"):
+        row(manager, "review", "approve", phone)
+    rows, total = shown(manager)
+    assert (total.received, total.in_time, total.late) == (1, 0, 1)
+
+
+def test_the_page_shows_the_toggle_and_each_figure(manager):
+    add(phones("70", 2), days_ago=0)
+    page = manager.get(reverse("audit:compliance"), {"period": "month"}).content.decode()
+    assert 'id="period-month" value="month" checked' in page
+    assert "Month of receipt" in page and "Overdue" in page
+    assert f'href="{reverse("audit:compliance_export")}?period=month"' in page
