@@ -303,3 +303,15 @@ def test_the_page_shows_the_toggle_and_each_figure(manager):
     assert 'id="period-month" value="month" checked' in page
     assert "Month of receipt" in page and "Overdue" in page
     assert f'href="{reverse("audit:compliance_export")}?period=month"' in page
+
+
+def test_the_beat_task_folds_a_backlog_slice_by_slice(manager, monkeypatch):
+    from audit.tasks import fold_compliance_tallies
+
+    add(phones("80", 5), days_ago=2)
+    act(manager, "review", "approve", phones("80", 3))
+    monkeypatch.setattr(report, "PAGE_FOLD", 2)
+    fold_compliance_tallies()
+    assert report.fold() == 0
+    assert list(RequestTally.objects.values_list("received", "honoured", "late")) == [(5, 3, 0)]
+    assert OpenRequest.objects.count() == 2
