@@ -32,6 +32,7 @@ from .models import Event, OpenRequest, RequestTally, TallyMark
 EVENTS = Event._meta.db_table
 TALLIES = RequestTally._meta.db_table
 OPEN = OpenRequest._meta.db_table
+MARKS = TallyMark._meta.db_table
 HONOURS = ("added", "raised", "approved", "approved_permanently")  # … when they leave it at approved or above
 WITHDRAWALS = ("removed", "expired")
 ACTIONS = (*HONOURS, "repeated", *WITHDRAWALS)  # what the fold reads; `unapproved` changes no request
@@ -47,9 +48,16 @@ def fold(limit: int | None = None) -> int | None:
     None if writers kept the events locked (the tallies stay as they were, without those)."""
     postgresql = connection.vendor == "postgresql"
     with transaction.atomic(), connection.cursor() as cursor:
-        # One fold at a time: the mark's row lock (SQLite: this write takes the database's lock).
-        TallyMark.objects.get_or_create(pk=1)
-        cursor.execute(f"UPDATE {TallyMark._meta.db_table} SET last_event_id = last_event_id WHERE id = 1")  # noqa: S608 — table name ours
+        # One fold at a time: the mark's row lock. SQLite: a write takes the database's lock
+        # first (reading first, a second fold would fail to write after the first committed).
+        if not postgresql:
+            cursor.execute(f"UPDATE {MARKS} SET last_event_id = last_event_id WHERE id = 1")  # noqa: S608 — table name ours
+        since = TallyMark.objects.select_for_update().filter(pk=1).values_list("last_event_id", flat=True).first()
+        if since is None:  # made by migration 0004; gone after a test database's flush
+            since = TallyMark.objects.create(pk=1).last_event_id
+        latest = _latest_event_id(cursor)
+        if latest <= since:
+            return 0  # as current as what is committed: writers in progress have ids above `since`
         if postgresql:
             # Wait for the transactions writing events to end, so no event with a lower id can
             # commit after this fold and be skipped; new writers wait for the fold (short).
@@ -59,18 +67,20 @@ def fold(limit: int | None = None) -> int | None:
                     cursor.execute(f"LOCK TABLE {EVENTS} IN SHARE MODE")
             except OperationalError:
                 return None
-        cursor.execute(f"SELECT last_event_id FROM {TallyMark._meta.db_table} WHERE id = 1")  # noqa: S608 — table name ours
-        since = cursor.fetchone()[0]
-        cursor.execute(f"SELECT max(id) FROM {EVENTS}")  # noqa: S608 — table name ours
-        latest = cursor.fetchone()[0] or 0
+            latest = _latest_event_id(cursor)
         until = latest
         if limit is not None:  # the `limit`-th event after the mark, if there are so many
             cursor.execute(f"SELECT id FROM {EVENTS} WHERE id > %s ORDER BY id LIMIT 1 OFFSET %s", [since, limit - 1])  # noqa: S608 — table name ours
             until = (cursor.fetchone() or [latest])[0]
         if until > since:
             _fold(cursor, since, until, postgresql)
-            TallyMark.objects.filter(pk=1).update(last_event_id=until)
+            TallyMark.objects.filter(pk=1).update(last_event_id=until)  # nothing written when nothing new
     return latest - until
+
+
+def _latest_event_id(cursor) -> int:
+    cursor.execute(f"SELECT max(id) FROM {EVENTS}")  # noqa: S608 — table name ours
+    return cursor.fetchone()[0] or 0
 
 
 def _fold(cursor, since: int, until: int, postgresql: bool) -> None:
@@ -95,11 +105,18 @@ def _fold(cursor, since: int, until: int, postgresql: bool) -> None:
         f"  FROM {EVENTS} WHERE id > %s AND id <= %s AND action IN ({in_actions})) AS e",
         [since, until],
     )
+    # Temporary tables have no statistics until analyzed: without them PostgreSQL joined these
+    # by nested loops (3 s for 10,000 events instead of 0.1 s).
+    cursor.execute("CREATE INDEX fold_steps_id ON fold_steps (id)")
+    if postgresql:
+        cursor.execute("ANALYZE fold_steps")
     cursor.execute(
         "CREATE TEMPORARY TABLE fold_groups AS SELECT phone, seq,"
         " MIN(CASE WHEN decides = 1 THEN id END) AS decided_id, MIN(id) AS first_id, MAX(id) AS last_id"
         " FROM fold_steps GROUP BY phone, seq"
     )
+    if postgresql:
+        cursor.execute("ANALYZE fold_groups")
     # Each request the events touch: where it was tallied (an open one), and where it is now:
     # received the earliest date seen up to its outcome, its deadline the number's then.
     cursor.execute(
