@@ -47,6 +47,10 @@ def fold(limit: int | None = None) -> int | None:
     (None: all). Returns the span of event ids left to fold (0: the tallies are current), or
     None if writers kept the events locked (the tallies stay as they were, without those)."""
     postgresql = connection.vendor == "postgresql"
+    with connection.cursor() as cursor:  # nothing new committed: no lock, no write, nothing to wait for
+        done = TallyMark.objects.filter(pk=1).values_list("last_event_id", flat=True).first()
+        if done is not None and _latest_event_id(cursor) <= done:
+            return 0
     with transaction.atomic(), connection.cursor() as cursor:
         # One fold at a time: the mark's row lock. SQLite: a write takes the database's lock
         # first (reading first, a second fold would fail to write after the first committed).

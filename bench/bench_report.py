@@ -18,7 +18,8 @@ Times, median of --rounds (after one warm-up):
          per month over the whole two years; and the page itself through Django's test client
   raw    the same GROUP BY over the tallies as one hand-written SQL statement (the floor)
   scale  what a report straight from the events would at least read: a count of the added
-         events of the last 12 months (once), and the fold of 10,000 new approvals.
+         events of the last 12 months (once); and the fold of 100 and of 10,000 new approvals
+         (what the next page view does first), each rolled back.
 Target: the report ≤ 200 ms.
 """
 
@@ -221,18 +222,20 @@ def main() -> None:
                        [timezone.now() - timedelta(days=365)])
         counted = cursor.fetchone()[0]
         count_ms = (time.perf_counter() - started) * 1000
-    with transaction.atomic():  # 10,000 approvals written, folded, then rolled back
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "INSERT INTO audit_event (phone, action, from_status, to_status, at, actor, via, reason, channel,"
-                " received_at, deadline, note) SELECT n.phone, 'approved', 1, 2, now(), 'bench', 'bulk', '', 'web',"
-                " n.received_at, n.deadline, '' FROM blacklist_blacklistednumber n WHERE n.status = 1"
-                " ORDER BY n.phone LIMIT 10000"
-            )
-        started = time.perf_counter()
-        report.fold()
-        fold_ms = (time.perf_counter() - started) * 1000
-        transaction.set_rollback(True)
+    fold_ms = {}
+    for count in (100, 10_000):  # approvals written, folded, then rolled back
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "INSERT INTO audit_event (phone, action, from_status, to_status, at, actor, via, reason, channel,"
+                    " received_at, deadline, note) SELECT n.phone, 'approved', 1, 2, now(), 'bench', 'bulk', '',"
+                    " 'web', n.received_at, n.deadline, '' FROM blacklist_blacklistednumber n WHERE n.status = 1"
+                    " ORDER BY n.phone LIMIT %s", [count]
+                )
+            started = time.perf_counter()
+            report.fold()
+            fold_ms[count] = (time.perf_counter() - started) * 1000
+            transaction.set_rollback(True)
 
     print(f"\nCompliance report over {NUMBERS // args.scale:,} numbers and {10_000_000 // args.scale:,} events,"
           f" PostgreSQL, median of {args.rounds} (ms):")
@@ -242,8 +245,9 @@ def main() -> None:
               f" {'met' if ours_ms <= TARGET_MS else 'NOT met'}")
     print(f"  {'the page, per month (test client)':42} {page_ms:8.1f}")
     print(f"  {'its CSV export':42} {csv_ms:8.1f}")
-    print(f"  for scale: counting the {counted:,} added events of the last 12 months: {count_ms:,.0f} ms;"
-          f" folding 10,000 new approvals: {fold_ms:,.0f} ms")
+    print(f"  for scale: counting the {counted:,} added events of the last 12 months: {count_ms:,.0f} ms")
+    for count, ms in fold_ms.items():
+        print(f"  folding {count:,} new approvals (what the next view does first): {ms:,.0f} ms")
     met = all(ours_ms <= TARGET_MS for _, ours_ms, _ in results) and page_ms <= TARGET_MS
     if args.json:
         from bench.results import Result, write_json
@@ -254,7 +258,7 @@ def main() -> None:
             Result("  the compliance page, per month", page_ms, None, "", f"≤ {TARGET_MS} ms", page_ms <= TARGET_MS),
             Result("  its CSV export", csv_ms, None, "", "", None),
             Result("  count of a year's added events (for scale)", count_ms, None, "", "", None),
-            Result("  fold of 10,000 new approvals", fold_ms, None, "", "", None),
+            *(Result(f"  fold of {count:,} new approvals", ms, None, "", "", None) for count, ms in fold_ms.items()),
         ], benchmark="report", numbers=NUMBERS // args.scale, rounds=args.rounds)
     sys.exit(0 if met else 1)
 
