@@ -300,7 +300,8 @@ def test_requests_recorded_before_issue_14_are_left_out(manager):
 def test_the_page_shows_the_toggle_and_each_figure(manager):
     add(phones("70", 2), days_ago=0)
     page = manager.get(reverse("audit:compliance"), {"period": "month"}).content.decode()
-    assert 'id="period-month" value="month" checked' in page
+    assert 'active" aria-current="page" href="/activity/compliance/?period=month">Per month' in page
+    assert 'href="/activity/compliance/?period=week">Per week' in page
     assert "Month of receipt" in page and "Overdue" in page
     assert f'href="{reverse("audit:compliance_export")}?period=month"' in page
 
