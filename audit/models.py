@@ -74,6 +74,55 @@ class Event(models.Model):
             # A number's history: WHERE phone = %s ORDER BY at DESC, id DESC.
             models.Index(fields=["phone", "-at", "-id"], name="event_number_history"),
         ]
+        permissions = [("view_compliance_report", "Can see the compliance report")]
 
     def __str__(self):
         return f"{self.phone} {self.action} by {self.actor}"
+
+
+# The compliance report's summary (audit/report.py, docs/compliance.md "Compliance report"):
+# folded from the events by SQL, so the report reads a few hundred rows, not millions of events.
+
+
+class RequestTally(models.Model):
+    """The requests received on one day (in TIME_ZONE) with one deadline, and what became of them."""
+
+    received_on = models.DateField()
+    deadline = models.DateField()
+    received = models.IntegerField(default=0)
+    honoured = models.IntegerField(default=0)  # in time or late
+    late = models.IntegerField(default=0)
+    late_days = models.IntegerField(default=0)  # their total, for the average
+    late_days_max = models.IntegerField(default=0)
+    withdrawn = models.IntegerField(default=0)  # removed (or expired) before being honoured
+
+    class Meta:
+        constraints = [
+            # The fold's upsert (ON CONFLICT), and the report's range on received_on.
+            models.UniqueConstraint(fields=["received_on", "deadline"], name="request_tally_day"),
+        ]
+
+    def __str__(self):
+        return f"{self.received_on} (by {self.deadline}): {self.received}"
+
+
+class OpenRequest(models.Model):
+    """A number's request not yet honoured nor withdrawn, as far as the fold has read: where its
+    tally is, so that honouring, withdrawing or an earlier repeat can move it."""
+
+    phone = models.CharField(max_length=16, unique=True)  # the fold's joins by phone
+    received_at = models.DateTimeField()
+    received_on = models.DateField()
+    deadline = models.DateField()
+
+    def __str__(self):
+        return self.phone
+
+
+class TallyMark(models.Model):
+    """One row: the last event folded into the tallies."""
+
+    last_event_id = models.BigIntegerField(default=0)
+
+    def __str__(self):
+        return str(self.last_event_id)

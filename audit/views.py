@@ -1,5 +1,6 @@
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.http import Http404, HttpResponse
@@ -11,12 +12,13 @@ from blacklist.exports import csv_download
 from blacklist.phones import E164, normalized
 from blacklist_admin.params import paginate
 
-from . import chart, evidence
+from . import chart, evidence, report
 from .filters import EventFilter
 from .models import Event
 from .tables import EventTable
 
 can_view = permission_required("audit.view_event", raise_exception=True)
+can_see_report = permission_required("audit.view_compliance_report", raise_exception=True)
 CHART_DAYS = 30  # the chart's range when the filter names none
 
 
@@ -119,3 +121,27 @@ def evidence_download(request, kind):
 
 def _file_stem(phone: str) -> str:
     return f"evidence-{phone.lstrip('+')}"
+@can_see_report
+def compliance(request):
+    """Requests per week or month of receipt: received, honoured in time or late, open, overdue."""
+    period, first, last, problem = report.chosen_range(request.GET)
+    if problem:
+        messages.warning(request, f"{problem} Showing the last 12 weeks.")
+    behind = report.fold(report.PAGE_FOLD)
+    rows, total = report.report(period, first, last)
+    context = {"period": period, "first": first, "last": last, "rows": rows, "total": total, "behind": behind,
+               "honour_days": settings.HONOUR_WITHIN_BUSINESS_DAYS, "query": request.GET.urlencode()}
+    return render(request, "audit/compliance.html", context)
+
+
+@require_GET
+@can_see_report
+def compliance_export(request):
+    """The report the page shows, as CSV: a row per period, then the total."""
+    period, first, last, problem = report.chosen_range(request.GET)
+    if problem:
+        messages.warning(request, f"{problem} Nothing was exported.")
+        return redirect("audit:compliance")
+    report.fold(report.PAGE_FOLD)
+    rows, total = report.report(period, first, last)
+    return csv_download(report.csv_rows(rows, total, period), f"compliance-{period}-{first:%Y%m%d}-{last:%Y%m%d}.csv")

@@ -6,6 +6,7 @@ Each benchmark builds its PostgreSQL database once (by set-based SQL) and reuses
   api     blacklist_bench_api       10M numbers, served by gunicorn: check latency/throughput, scrub
   audit   blacklist_bench_audit     1M numbers for review: bulk approve with and without audit events
   evidence blacklist_bench_evidence 10M numbers: the Reasons page, a number's evidence record and downloads
+  report  blacklist_bench_report    10M numbers, 10M events: the compliance report per week and month
 """
 
 import json
@@ -27,6 +28,7 @@ BENCHMARKS = {
     "api": ["bench/bench_api.py"],
     "audit": ["bench/bench_audit.py"],
     "evidence": ["bench/bench_evidence.py"],
+    "report": ["bench/bench_report.py"],
 }
 
 

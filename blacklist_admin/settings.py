@@ -217,5 +217,7 @@ TASK_SWEEP_SECONDS = env_int("TASK_SWEEP_SECONDS", 60, minimum=1)
 TASK_RETRIES = env_int("TASK_RETRIES", 5)
 CELERY_BEAT_SCHEDULE = {
     "sweep-stale-jobs": {"task": "blacklist.tasks.sweep_stale_jobs", "schedule": TASK_SWEEP_SECONDS},
+    # The compliance report's tallies, folded from the events (audit/report.py).
+    "fold-compliance-tallies": {"task": "audit.tasks.fold_compliance_tallies", "schedule": 60},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")

@@ -16,6 +16,7 @@ REVIEWER = VIEWER + [
     "blacklist.add_blacklistednumber",  # upload and add by hand, into review only
     "blacklist.change_blacklistednumber",  # approve, unapprove
     "blacklist.delete_blacklistednumber",  # remove
+    "audit.view_compliance_report",  # the compliance report
 ]
 MANAGER = REVIEWER + [
     "blacklist.add_approved",  # the approval checkboxes on upload and hand entry
