@@ -26,7 +26,7 @@ from audit.models import Event
 from tasks_logs import jobs
 from tasks_logs.models import RejectedRow, TaskLog, Upload
 
-from . import csv_files
+from . import csv_files, request_details
 from .actions import ACTIONS
 from .deadlines import honour_by
 from .filters import matching_numbers
@@ -394,16 +394,17 @@ PROGRESS_EVERY = 5_000  # rows between progress commits, so the Tasks Logs page 
 ADDED_AS = {Status.REVIEW: "for review", Status.APPROVED: "as approved", Status.PERMANENT: "as permanently approved"}
 
 
-def save_upload(csv_file: csv_files.CsvFile, status: Status, user=None) -> TaskLog:
-    """Store a checked file with a queued import TaskLog, in one transaction; the caller sends
-    the task once it commits (`delay_on_commit`) or runs it in the foreground."""
+def save_upload(csv_file: csv_files.CsvFile, status: Status, user=None, details: RequestDetails = NO_DETAILS) -> TaskLog:
+    """Store a checked file with a queued import TaskLog, in one transaction, with the request
+    details (checked: forms.RequestDetailsForm) for all its numbers; the caller sends the task
+    once it commits (`delay_on_commit`) or runs it in the foreground."""
     with transaction.atomic():
         task_log = TaskLog.objects.create(
             kind=TaskLog.Kind.IMPORT,
             file_name=csv_file.name[:255],
             created_by=user,
             total=csv_file.rows,
-            params={"status": int(status)},
+            params={"status": int(status), "details": request_details.to_params(details)},
         )
         Upload.objects.create(task_log=task_log, content=csv_file.text, encoding=csv_file.encoding, size=csv_file.size)
     return task_log
@@ -428,7 +429,8 @@ def _merge_once(task_log_id: int, checked: "_CheckedRows") -> None:
     if not (task_log := jobs.locked(task_log_id)):  # another run of the same job got here first
         return
     status = Status(task_log.params["status"])
-    outcome = add_numbers(checked.phones, status, task_log.created_by, source_task=task_log)
+    details = request_details.from_params(task_log.params.get("details"))  # a job queued before: the defaults
+    outcome = add_numbers(checked.entries, status, task_log.created_by, source_task=task_log, details=details)
     RejectedRow.objects.bulk_create(checked.rejected, batch_size=PROGRESS_EVERY)
     task_log.total = task_log.processed = checked.total
     task_log.new, task_log.raised, task_log.unchanged = outcome.new, outcome.raised, outcome.unchanged
@@ -442,7 +444,7 @@ def _merge_once(task_log_id: int, checked: "_CheckedRows") -> None:
 class _CheckedRows:
     total: int = 0
     duplicates: int = 0
-    phones: list[str] = field(default_factory=list)  # valid and unique, in file order
+    entries: list[Entry] = field(default_factory=list)  # valid and unique, in file order, with their line
     rejected: list[RejectedRow] = field(default_factory=list)
 
 
@@ -460,7 +462,7 @@ def _check_rows(task_log: TaskLog, on_progress) -> _CheckedRows:
                 checked.duplicates += 1
             else:
                 seen.add(phone)
-                checked.phones.append(phone)
+                checked.entries.append(Entry(phone, None, line))
         checked.total += len(chunk)
         TaskLog.objects.filter(pk=task_log.pk, state=TaskLog.State.RUNNING).update(
             processed=checked.total, updated_at=timezone.now()
