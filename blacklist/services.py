@@ -249,15 +249,19 @@ def add_numbers(
         insert_params = [status, at, user_id, at, user_id, task_id]
         facts = events.number_facts(from_status="NULL", note="n.note", line="n.source_line" if postgresql else "n.line")
         if postgresql:  # the events from the INSERT's RETURNING, in the same statement
-            cursor.execute(
-                f"WITH n AS ({insert} RETURNING phone, reason_id, channel, received_at, deadline, note, source_line)"  # noqa: S608 — table name ours, every value bound
+            cursor.execute(  # the rows it added are marked `new`: the merge below leaves them alone
+                f"WITH n AS ({insert} RETURNING phone, reason_id, channel, received_at, deadline, note, source_line),"  # noqa: S608 — table name ours, every value bound
+                " marked AS (UPDATE incoming_phones SET new = true FROM n WHERE incoming_phones.phone = n.phone)"
                 f" {events.INSERT_EVENTS} SELECT {facts}, {added} FROM n",
                 [*insert_params, *added_params],
             )
-        else:  # the events first, in the same write-locked transaction
+        else:  # the new ones marked and their events first, in the same write-locked transaction
             cursor.execute(
-                f"{events.INSERT_EVENTS} SELECT {facts}, {added} FROM incoming_phones n"  # noqa: S608 — table name ours, every value bound
-                f" WHERE NOT EXISTS (SELECT 1 FROM {TABLE} listed WHERE listed.phone = n.phone)",
+                "UPDATE incoming_phones SET new = true"  # noqa: S608 — table name ours
+                f" WHERE NOT EXISTS (SELECT 1 FROM {TABLE} listed WHERE listed.phone = incoming_phones.phone)"
+            )
+            cursor.execute(
+                f"{events.INSERT_EVENTS} SELECT {facts}, {added} FROM incoming_phones n WHERE n.new",  # noqa: S608 — table name ours, every value bound
                 added_params,
             )
             cursor.execute(insert, insert_params)
@@ -278,7 +282,8 @@ def add_numbers(
 # incoming_phones, `listed` the number), or one that says something new, recorded as an event.
 _RAISES = "listed.status < %s"
 _EARLIER = "i.received_at < listed.received_at"
-_SAYS_MORE = f"({_RAISES} OR {_EARLIER} OR i.reason_id <> listed.reason_id OR i.note <> '')"
+_SAYS_MORE = (f"NOT i.new AND ({_RAISES} OR {_EARLIER} OR i.reason_id <> listed.reason_id"
+              " OR (i.note <> '' AND i.note <> listed.note))")
 
 
 def _merge_postgresql(cursor, status: Status, changed_at_by: list, raised_event, repeated_event) -> int:
@@ -369,13 +374,15 @@ def _load_incoming(cursor, rows: list[tuple]) -> None:
     cursor.execute(
         "CREATE TEMPORARY TABLE incoming_phones (phone varchar(16) PRIMARY KEY, reason_id integer NOT NULL,"
         " channel varchar(8) NOT NULL, received_at timestamp with time zone NOT NULL, deadline date NOT NULL,"
-        " note varchar(500) NOT NULL, expires_at timestamp with time zone, line integer)"
+        " note varchar(500) NOT NULL, expires_at timestamp with time zone, line integer,"
+        " new boolean NOT NULL DEFAULT false)"  # added by this call, not merged: add_numbers marks them
     )
+    columns = "phone, reason_id, channel, received_at, deadline, note, expires_at, line"
     if connection.vendor == "postgresql":
         text = "".join("\t".join(_copy_field(value) for value in row) + "\n" for row in rows)
-        cursor.copy_expert("COPY incoming_phones FROM STDIN", io.StringIO(text))
+        cursor.copy_expert(f"COPY incoming_phones ({columns}) FROM STDIN", io.StringIO(text))
     else:
-        cursor.executemany("INSERT INTO incoming_phones VALUES (%s, %s, %s, %s, %s, %s, %s, %s)", rows)
+        cursor.executemany(f"INSERT INTO incoming_phones ({columns}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)", rows)
 
 
 def _copy_field(value) -> str:
