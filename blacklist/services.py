@@ -249,19 +249,15 @@ def add_numbers(
         insert_params = [status, at, user_id, at, user_id, task_id]
         facts = events.number_facts(from_status="NULL", note="n.note", line="n.source_line" if postgresql else "n.line")
         if postgresql:  # the events from the INSERT's RETURNING, in the same statement
-            cursor.execute(  # the rows it added are marked `new`: the merge below leaves them alone
-                f"WITH n AS ({insert} RETURNING phone, reason_id, channel, received_at, deadline, note, source_line),"  # noqa: S608 — table name ours, every value bound
-                " marked AS (UPDATE incoming_phones SET new = true FROM n WHERE incoming_phones.phone = n.phone)"
+            cursor.execute(
+                f"WITH n AS ({insert} RETURNING phone, reason_id, channel, received_at, deadline, note, source_line)"  # noqa: S608 — table name ours, every value bound
                 f" {events.INSERT_EVENTS} SELECT {facts}, {added} FROM n",
                 [*insert_params, *added_params],
             )
-        else:  # the new ones marked and their events first, in the same write-locked transaction
+        else:  # the events first, in the same write-locked transaction
             cursor.execute(
-                "UPDATE incoming_phones SET new = true"  # noqa: S608 — table name ours
-                f" WHERE NOT EXISTS (SELECT 1 FROM {TABLE} listed WHERE listed.phone = incoming_phones.phone)"
-            )
-            cursor.execute(
-                f"{events.INSERT_EVENTS} SELECT {facts}, {added} FROM incoming_phones n WHERE n.new",  # noqa: S608 — table name ours, every value bound
+                f"{events.INSERT_EVENTS} SELECT {facts}, {added} FROM incoming_phones n"  # noqa: S608 — table name ours, every value bound
+                f" WHERE NOT EXISTS (SELECT 1 FROM {TABLE} listed WHERE listed.phone = n.phone)",
                 added_params,
             )
             cursor.execute(insert, insert_params)
@@ -280,9 +276,11 @@ def add_numbers(
 
 # A listed number an incoming request changes: a higher status, an earlier request (`i` is
 # incoming_phones, `listed` the number), or one that says something new, recorded as an event.
+# The rows the INSERT just added match none of these (they hold what they were given), so they
+# are not merged again; nor is a request repeated word for word (the same file sent twice).
 _RAISES = "listed.status < %s"
 _EARLIER = "i.received_at < listed.received_at"
-_SAYS_MORE = (f"NOT i.new AND ({_RAISES} OR {_EARLIER} OR i.reason_id <> listed.reason_id"
+_SAYS_MORE = (f"({_RAISES} OR {_EARLIER} OR i.reason_id <> listed.reason_id"
               " OR (i.note <> '' AND i.note <> listed.note))")
 
 
@@ -374,8 +372,7 @@ def _load_incoming(cursor, rows: list[tuple]) -> None:
     cursor.execute(
         "CREATE TEMPORARY TABLE incoming_phones (phone varchar(16) PRIMARY KEY, reason_id integer NOT NULL,"
         " channel varchar(8) NOT NULL, received_at timestamp with time zone NOT NULL, deadline date NOT NULL,"
-        " note varchar(500) NOT NULL, expires_at timestamp with time zone, line integer,"
-        " new boolean NOT NULL DEFAULT false)"  # added by this call, not merged: add_numbers marks them
+        " note varchar(500) NOT NULL, expires_at timestamp with time zone, line integer)"
     )
     columns = "phone, reason_id, channel, received_at, deadline, note, expires_at, line"
     if connection.vendor == "postgresql":

@@ -217,3 +217,19 @@ def test_import_blacklist_refuses_bad_details_and_stores_nothing(tmp_path, db):
         call_command("import_blacklist", str(path), "--reason", "nope", stdout=io.StringIO())
 
     assert (TaskLog.objects.count(), BlacklistedNumber.objects.count()) == (0, 0)
+
+
+def test_the_same_request_twice_records_nothing_new_and_another_note_is_recorded_as_a_repeat(admin_client):
+    request = {"numbers": "4155550100\n4155550101", "reason": "complaint", "received_at": "2026-11-02T09:30",
+               "note": "Called twice"}
+    admin_client.post(reverse("blacklist:add"), request)
+    admin_client.post(reverse("blacklist:add"), request)
+    assert list(Event.objects.values_list("action", flat=True)) == ["added", "added"]
+
+    admin_client.post(reverse("blacklist:add"), {**request, "numbers": "4155550100", "note": "And a letter",
+                                                 "channel": "letter"})
+
+    repeat = Event.objects.get(action=Event.Action.REPEATED)
+    assert (repeat.phone, repeat.reason, repeat.channel, repeat.note) == (
+        "+14155550100", "Complaint", "letter", "And a letter")
+    assert BlacklistedNumber.objects.get(phone="+14155550100").note == "Called twice"  # the first request's stays
