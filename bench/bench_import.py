@@ -145,7 +145,6 @@ def floor(content: bytes) -> float:
 def timed_import(content: bytes, name: str) -> tuple[float, float, object]:
     """(seconds task start → succeeded, seconds of database time, TaskLog)."""
     from django.db import connection
-
     from django.utils import timezone
 
     from blacklist import csv_files, services

@@ -87,7 +87,8 @@ class _LookupChoiceField(forms.ChoiceField):
         found = self.lookup.get(text, self.lookup.get(text.casefold()))
         if found is None:
             known = ", ".join(f"{value} ({label})" for value, label in self.choices)
-            raise forms.ValidationError(f"Unknown {self.what} “{text[:60]}”: use one of {known}.", code="invalid_choice")
+            raise forms.ValidationError(f"Unknown {self.what} “{text[:60]}”: use one of {known}.",
+                                        code="invalid_choice")
         return found
 
     def validate(self, value):
@@ -288,7 +289,8 @@ class UploadForm(ApprovalChoiceMixin, RequestDetailsForm):
         super().__init__(*args, channel=Channel.UPLOAD, **kwargs)
         self.fields["file"].help_text = csv_files.rules_text()
         received = self.fields["received_at"]
-        received.label, received.help_text = "Request received (date)", "One date for the whole file; empty: when imported."
+        received.label = "Request received (date)"
+        received.help_text = "One date for the whole file; empty: when imported."
         received.widget = forms.DateInput(attrs={"type": "date", "class": "form-control"}, format="%Y-%m-%d")
 
     def clean_file(self) -> csv_files.CsvFile:

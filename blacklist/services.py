@@ -374,12 +374,11 @@ def _load_incoming(cursor, rows: list[tuple]) -> None:
         " channel varchar(8) NOT NULL, received_at timestamp with time zone NOT NULL, deadline date NOT NULL,"
         " note varchar(500) NOT NULL, expires_at timestamp with time zone, line integer)"
     )
-    columns = "phone, reason_id, channel, received_at, deadline, note, expires_at, line"
     if connection.vendor == "postgresql":
         text = "".join("\t".join(_copy_field(value) for value in row) + "\n" for row in rows)
-        cursor.copy_expert(f"COPY incoming_phones ({columns}) FROM STDIN", io.StringIO(text))
+        cursor.copy_expert("COPY incoming_phones FROM STDIN", io.StringIO(text))
     else:
-        cursor.executemany(f"INSERT INTO incoming_phones ({columns}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)", rows)
+        cursor.executemany("INSERT INTO incoming_phones VALUES (%s, %s, %s, %s, %s, %s, %s, %s)", rows)
 
 
 def _copy_field(value) -> str:
@@ -398,7 +397,9 @@ PROGRESS_EVERY = 5_000  # rows between progress commits, so the Tasks Logs page 
 ADDED_AS = {Status.REVIEW: "for review", Status.APPROVED: "as approved", Status.PERMANENT: "as permanently approved"}
 
 
-def save_upload(csv_file: csv_files.CsvFile, status: Status, user=None, details: RequestDetails = NO_DETAILS) -> TaskLog:
+def save_upload(
+    csv_file: csv_files.CsvFile, status: Status, user=None, details: RequestDetails = NO_DETAILS
+) -> TaskLog:
     """Store a checked file with a queued import TaskLog, in one transaction, with the request
     details (checked: forms.RequestDetailsForm) for all its numbers; the caller sends the task
     once it commits (`delay_on_commit`) or runs it in the foreground."""
