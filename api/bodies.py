@@ -33,10 +33,18 @@ Item = str | int | dict
 OBJECT_FIELDS = ("phone", *DETAIL_FIELDS)  # an add request's object: {"phone", "reason", …}
 
 
-def numbers_in_body(request, objects: bool = False) -> Sequence[Item]:
-    """A scrub or add request's numbers: a JSON list of strings and integers (and, given
-    `objects`, flat objects: an add request's numbers with their details), or a CSV body's
-    numbers, at most MAX_NUMBERS. Anything else raises BadBody."""
+def numbers_in_body(request) -> Sequence[str | int]:
+    """A scrub request's numbers: a JSON list of strings and integers, or a CSV body's numbers,
+    at most MAX_NUMBERS. Anything else raises BadBody."""
+    return _items_in_body(request, objects=False)  # type: ignore[return-value]  # no objects read
+
+
+def items_to_add_in_body(request) -> Sequence[Item]:
+    """An add request's numbers: as numbers_in_body, and objects of a number with its details."""
+    return _items_in_body(request, objects=True)
+
+
+def _items_in_body(request, objects: bool) -> Sequence[Item]:
     try:
         body = request.body
     except RequestDataTooBig:

@@ -17,7 +17,7 @@ from blacklist.phones import normalized
 from blacklist.request_details import RequestDetails
 
 from . import services
-from .bodies import BadBody, entries_to_add, numbers_in_body
+from .bodies import BadBody, entries_to_add, items_to_add_in_body, numbers_in_body
 from .openapi import OPENAPI
 
 SCOPE_VERBS = {"check": "check or scrub numbers (scope “check”)", "add": "add numbers (scope “add”)"}
@@ -124,7 +124,7 @@ def scrub(request):
 
 @api_view(["POST"], scope="add")
 def add_numbers(request):
-    inputs = numbers_in_body(request, objects=True)
+    inputs = items_to_add_in_body(request)
     status = Status.APPROVED if request.api_key.can_approve else Status.REVIEW
     entries, rejected = entries_to_add(inputs, status)
     phones = [entry.phone for entry in entries]

@@ -74,10 +74,11 @@ class _LookupChoiceField(forms.ChoiceField):
     def __init__(self, **kwargs):
         super().__init__(choices=(), **kwargs)
         self.lookup: dict[str, object] = {}
+        self.offered: list[tuple[str, str]] = []
 
     def offer(self, choices: list[tuple[str, str, object]]) -> None:
         """(value, label, object) of each choice."""
-        self.choices = [(value, label) for value, label, _ in choices]
+        self.choices = self.offered = [(value, label) for value, label, _ in choices]
         self.lookup = {key: thing for value, label, thing in choices for key in (value, label.casefold())}
 
     def to_python(self, value):
@@ -86,7 +87,7 @@ class _LookupChoiceField(forms.ChoiceField):
             return None
         found = self.lookup.get(text, self.lookup.get(text.casefold()))
         if found is None:
-            known = ", ".join(f"{value} ({label})" for value, label in self.choices)
+            known = ", ".join(f"{value} ({label})" for value, label in self.offered)
             raise forms.ValidationError(f"Unknown {self.what} “{text[:60]}”: use one of {known}.",
                                         code="invalid_choice")
         return found
@@ -173,7 +174,8 @@ class RequestDetailsForm(forms.Form):
         return expires
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data  # what clean() returns, typed without the None
         expires = data.get("expires_at")
         reason = data.get("reason") or (self._default_reason() if "reason" in data else None)
         if expires is not None and reason is not None:
@@ -196,8 +198,8 @@ class RequestDetailsForm(forms.Form):
         return self.fields["reason"].lookup.get(Reason.DEFAULT)  # type: ignore[attr-defined]
 
     def _expirable_names(self) -> list[str]:
-        return [label for value, label in self.fields["reason"].choices  # type: ignore[attr-defined]
-                if self.fields["reason"].lookup[value].expirable]  # type: ignore[attr-defined]
+        field = self.fields["reason"]
+        return [label for value, label in field.offered if field.lookup[value].expirable]  # type: ignore[attr-defined]
 
     def details(self) -> RequestDetails:
         data = self.cleaned_data
