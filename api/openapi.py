@@ -112,9 +112,9 @@ _REFUSALS = {
 }
 _BODY_REFUSALS = {
     "400": _error_response(
-        f"Bad body: not JSON (NaN and Infinity are not JSON), not a list, an item neither a string nor an integer,"
-        f" more than {MAX_NUMBERS:,} numbers, not UTF-8, too large, or CSV that cannot be read (the error names the"
-        " line)."
+        f"Bad body: not JSON (NaN and Infinity are not JSON), not a list, an item neither a string nor an integer"
+        f" (adding: nor an object of the right shape), more than {MAX_NUMBERS:,} numbers, not UTF-8, too large, or CSV"
+        " that cannot be read (the error names the line)."
     ),
     **_REFUSALS,
     "415": _error_response("The body is neither application/json nor text/csv."),
