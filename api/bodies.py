@@ -11,9 +11,9 @@ from django.core.exceptions import RequestDataTooBig
 
 from blacklist import csv_files
 from blacklist.forms import DETAIL_FIELDS, RequestDetailsForm
-from blacklist.models import Channel, Reason, Status
+from blacklist.models import Channel, Status
 from blacklist.phones import MAX_INPUT_LENGTH, normalized
-from blacklist.request_details import Entry
+from blacklist.request_details import Entry, RequestDetails
 
 from .services import MAX_NUMBERS
 
@@ -97,9 +97,9 @@ def _check_object(position: int, item: dict) -> None:
 def entries_to_add(items: Sequence[Item], status: Status) -> tuple[list[Entry], list[dict]]:
     """An add request's items as Entries (plain numbers: the API's default details), and the
     rejected ones, each `{"input": the item as sent, "reason": why}`: a bad number or a bad detail
-    rejects its item only. Details are checked once per distinct set (a batch shares a few)."""
-    reasons = list(Reason.objects.all())
-    checked: dict[tuple, RequestDetailsForm] = {}
+    rejects its item only. Details are checked by one form, once per distinct set."""
+    form = RequestDetailsForm(channel=Channel.API, status=status)
+    checked: dict[tuple, RequestDetails | list[str]] = {}
     entries, rejected = [], []
     for item in items:
         fields = item if isinstance(item, dict) else {"phone": item}
@@ -108,13 +108,12 @@ def entries_to_add(items: Sequence[Item], status: Status) -> tuple[list[Entry], 
         details = None
         if isinstance(item, dict) and (given := tuple(fields.get(name) for name in DETAIL_FIELDS)) != (None,) * 5:
             if given not in checked:
-                checked[given] = RequestDetailsForm(dict(zip(DETAIL_FIELDS, given, strict=True)),
-                                                    channel=Channel.API, status=status, reasons=reasons)
-            form = checked[given]
-            if form.is_valid():
-                details = form.details()
+                checked[given] = form.check(dict(zip(DETAIL_FIELDS, given, strict=True)))
+            outcome = checked[given]
+            if isinstance(outcome, RequestDetails):
+                details = outcome
             else:
-                problems.extend(form.detail_errors())
+                problems.extend(outcome)
         if problems:
             rejected.append({"input": item, "reason": "; ".join(problems)})
         else:
