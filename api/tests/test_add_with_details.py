@@ -163,3 +163,14 @@ def test_an_expired_number_stops_blocking_at_its_expiry_instant(api, make_key, m
     at_expiry = answer_at(expires)
     assert (at_expiry["blocked"], at_expiry["status"], at_expiry["reason"]) == (False, None, None)
     assert BlacklistedNumber.objects.filter(pk=number.pk).exists()  # the beat task removes it, with its event
+
+
+def test_ten_thousand_objects_each_with_its_own_note_are_added_in_one_request(api, make_key):
+    body = [{"phone": f"+1415555{i:04d}", "reason": "complaint", "note": f"complaint {i}"} for i in range(10_000)]
+
+    data = api.post(ADD, body, make_key(can_add=True)).json()
+
+    assert (data["new"], data["invalid"]) == (10_000, 0)
+    assert BlacklistedNumber.objects.filter(reason__slug="complaint", note="complaint 9999",
+                                            phone="+14155559999").exists()
+    assert Event.objects.filter(action=Event.Action.ADDED).count() == 10_000
