@@ -352,18 +352,21 @@ def _incoming_rows(entries: Iterable[Entry], batch_details: RequestDetails, now)
     default_reason = None
     deadline_of = functools.cache(honour_by)  # a batch shares a few received dates at most
     adapt = connection.ops.adapt_datetimefield_value
+    stored: dict[int, tuple] = {}  # the columns of each RequestDetails (by id: a file's rows share one)
     rows = []
     for entry in entries:
         details = entry.details or batch_details
-        if details.reason is not None:
-            reason_id = details.reason.pk
-        else:
-            reason_id = default_reason = default_reason or default_reason_id()
-        received = details.received_at or now
-        rows.append((
-            entry.phone, reason_id, details.channel, adapt(received), str(deadline_of(received)), details.note,
-            adapt(details.expires_at) if details.expires_at else None, entry.line,
-        ))
+        if (columns := stored.get(id(details))) is None:
+            if details.reason is not None:
+                reason_id = details.reason.pk
+            else:
+                reason_id = default_reason = default_reason or default_reason_id()
+            received = details.received_at or now
+            columns = stored[id(details)] = (
+                reason_id, details.channel, adapt(received), str(deadline_of(received)), details.note,
+                adapt(details.expires_at) if details.expires_at else None,
+            )
+        rows.append((entry.phone, *columns, entry.line))
     return rows
 
 
@@ -374,8 +377,9 @@ def _load_incoming(cursor, rows: list[tuple]) -> None:
         " channel varchar(8) NOT NULL, received_at timestamp with time zone NOT NULL, deadline date NOT NULL,"
         " note varchar(500) NOT NULL, expires_at timestamp with time zone, line integer)"
     )
-    if connection.vendor == "postgresql":
-        text = "".join("\t".join(_copy_field(value) for value in row) + "\n" for row in rows)
+    if connection.vendor == "postgresql":  # phones are E.164 and lines numbers: nothing of theirs to escape
+        details = functools.cache(lambda columns: "\t".join(_copy_field(value) for value in columns))
+        text = "".join(f"{row[0]}\t{details(row[1:7])}\t{_copy_field(row[7])}\n" for row in rows)
         cursor.copy_expert("COPY incoming_phones FROM STDIN", io.StringIO(text))
     else:
         cursor.executemany("INSERT INTO incoming_phones VALUES (%s, %s, %s, %s, %s, %s, %s, %s)", rows)
