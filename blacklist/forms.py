@@ -9,7 +9,7 @@ from blacklist_admin.params import EARLIEST_DATE, LATEST_DATE, DatabaseIdListFie
 from . import csv_files
 from .actions import ACTIONS, Action, on_tab
 from .deadlines import retained_until
-from .models import Channel, Reason, Status
+from .models import Channel, Reason, Status, default_reason_id
 from .phones import normalized
 from .request_details import RequestDetails
 
@@ -139,8 +139,10 @@ class RequestDetailsForm(forms.Form):
     def __init__(self, *args, channel: str = Channel.OTHER, status: Status = Status.REVIEW, **kwargs):
         super().__init__(*args, **kwargs)
         self.default_channel, self.status = Channel(channel), status
-        self.fields["reason"].offer(  # type: ignore[attr-defined]
-            [(reason.slug, reason.name, reason) for reason in Reason.objects.all()])
+        if not (reasons := list(Reason.objects.all())):  # emptied (a flushed test database): the built-in ones
+            default_reason_id()
+            reasons = list(Reason.objects.all())
+        self.fields["reason"].offer([(reason.slug, reason.name, reason) for reason in reasons])  # type: ignore[attr-defined]
         self.fields["channel"].offer([(value, label, Channel(value)) for value, label in Channel.choices])  # type: ignore[attr-defined]
         self.fields["reason"].initial = Reason.DEFAULT
         self.fields["channel"].initial = self.default_channel
