@@ -123,7 +123,7 @@ class RequestDetailsForm(forms.Form):
                                    " 2026-11-20T14:30 or 2026-11-20T14:30:00Z)."},
     )
     note = forms.CharField(
-        required=False, max_length=MAX_NOTE,
+        required=False, max_length=MAX_NOTE, help_text=f"Up to {MAX_NOTE} characters.",
         widget=forms.Textarea(attrs={"rows": 2, "class": "form-control", "maxlength": MAX_NOTE}),
         error_messages={"max_length": f"The note is too long: at most {MAX_NOTE} characters (it has %(show_value)d)."},
     )
