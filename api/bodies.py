@@ -1,6 +1,8 @@
 """Reading the numbers a scrub or add request sends: a JSON list, or a text/csv body read by the
 upload's reader (blacklist/csv_files.py, the same row rules as uploaded files). What cannot be
-read raises BadBody, which the endpoints answer as a JSON 400 (415 for another content type)."""
+read raises BadBody, which the endpoints answer as a JSON 400 (415 for another content type).
+An add request's list may hold objects with a number's request details beside plain numbers:
+entries_to_add checks each, with the web forms' own RequestDetailsForm."""
 
 import json
 from collections.abc import Sequence
@@ -8,7 +10,10 @@ from collections.abc import Sequence
 from django.core.exceptions import RequestDataTooBig
 
 from blacklist import csv_files
-from blacklist.phones import MAX_INPUT_LENGTH
+from blacklist.forms import DETAIL_FIELDS, RequestDetailsForm
+from blacklist.models import Channel, Status
+from blacklist.phones import MAX_INPUT_LENGTH, normalized
+from blacklist.request_details import Entry, RequestDetails
 
 from .services import MAX_NUMBERS
 
@@ -24,15 +29,28 @@ class BadBody(Exception):
         self.status = status
 
 
+Item = str | int | dict
+OBJECT_FIELDS = ("phone", *DETAIL_FIELDS)  # an add request's object: {"phone", "reason", …}
+
+
 def numbers_in_body(request) -> Sequence[str | int]:
-    """A scrub or add request's numbers: a JSON list of strings and integers, or a CSV body's
-    numbers, at most MAX_NUMBERS. Anything else raises BadBody."""
+    """A scrub request's numbers: a JSON list of strings and integers, or a CSV body's numbers,
+    at most MAX_NUMBERS. Anything else raises BadBody."""
+    return _items_in_body(request, objects=False)  # type: ignore[return-value]  # no objects read
+
+
+def items_to_add_in_body(request) -> Sequence[Item]:
+    """An add request's numbers: as numbers_in_body, and objects of a number with its details."""
+    return _items_in_body(request, objects=True)
+
+
+def _items_in_body(request, objects: bool) -> Sequence[Item]:
     try:
         body = request.body
     except RequestDataTooBig:
         raise BadBody(f"The body is too large: send at most {MAX_NUMBERS:,} numbers a request.") from None
     if request.content_type == "application/json":
-        numbers: Sequence[str | int] = _json_list(body)
+        numbers: Sequence[Item] = _json_list(body, objects)
     elif request.content_type == "text/csv":
         numbers = _csv_numbers(body)
     else:
@@ -42,9 +60,10 @@ def numbers_in_body(request) -> Sequence[str | int]:
     return numbers
 
 
-def _json_list(body: bytes) -> list[str | int]:
-    """A flat list of strings and integers, the only items the document allows: nothing nested is
-    echoed back (so no answer can be too deep to write) and no float (NaN, 1e999) reaches one."""
+def _json_list(body: bytes, objects: bool) -> list[Item]:
+    """A flat list of strings and integers (and objects of strings, integers and nulls), the only
+    items the document allows: nothing deeper is echoed back (so no answer can be too deep to
+    write) and no float (NaN, 1e999) reaches one."""
     try:
         numbers = json.loads(body, parse_constant=_not_json, parse_int=_json_int)
     except (ValueError, RecursionError):  # bad JSON or bad UTF-8 (both ValueErrors), absurd nesting
@@ -52,10 +71,54 @@ def _json_list(body: bytes) -> list[str | int]:
     if not isinstance(numbers, list):
         raise BadBody('Send a JSON list of phone numbers, e.g. ["+14155550123", "(212) 555-1234"].')
     for index, item in enumerate(numbers):
-        if type(item) not in (str, int):
+        if objects and type(item) is dict:
+            _check_object(index + 1, item)
+        elif type(item) not in (str, int):
             what = JSON_TYPES[type(item)]
             raise BadBody(f"Item {index + 1} is {what}: send each number as a string (or an integer).")
     return numbers
+
+
+def _check_object(position: int, item: dict) -> None:
+    """The shape of an add request's object (its content is checked per number: entries_to_add)."""
+    if unknown := [key for key in item if key not in OBJECT_FIELDS]:
+        raise BadBody(f"Item {position} has an unknown field “{unknown[0][:40]}”: the fields are"
+                      f" {', '.join(OBJECT_FIELDS)}.")
+    if type(item.get("phone")) not in (str, int):
+        got = "no “phone”" if "phone" not in item else f"a “phone” that is {JSON_TYPES[type(item['phone'])]}"
+        raise BadBody(f"Item {position} has {got}: give the number as a string (or an integer).")
+    for name in DETAIL_FIELDS:
+        if type(item.get(name)) not in (str, type(None)):
+            value = item[name]
+            what = "an integer" if type(value) is int else JSON_TYPES[type(value)]
+            raise BadBody(f"Item {position}'s “{name}” is {what}: each detail is a string (or null).")
+
+
+def entries_to_add(items: Sequence[Item], status: Status) -> tuple[list[Entry], list[dict]]:
+    """An add request's items as Entries (plain numbers: the API's default details), and the
+    rejected ones, each `{"input": the item as sent, "reason": why}`: a bad number or a bad detail
+    rejects its item only. Details are checked by one form, once per distinct set."""
+    form = RequestDetailsForm(channel=Channel.API, status=status)
+    checked: dict[tuple, RequestDetails | list[str]] = {}
+    entries, rejected = [], []
+    for item in items:
+        fields = item if isinstance(item, dict) else {"phone": item}
+        phone, reason = normalized(fields["phone"])  # _check_object: there is one
+        problems = [reason] if reason else []
+        details = None
+        if isinstance(item, dict) and (given := tuple(fields.get(name) for name in DETAIL_FIELDS)) != (None,) * 5:
+            if given not in checked:
+                checked[given] = form.check(dict(zip(DETAIL_FIELDS, given, strict=True)))
+            outcome = checked[given]
+            if isinstance(outcome, RequestDetails):
+                details = outcome
+            else:
+                problems.extend(outcome)
+        if problems:
+            rejected.append({"input": item, "reason": "; ".join(problems)})
+        else:
+            entries.append(Entry(phone, details))
+    return entries, rejected
 
 
 def _not_json(constant: str):

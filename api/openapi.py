@@ -1,6 +1,7 @@
 """The OpenAPI 3.1 document served at /api/v1/openapi.json, written by hand. The tests check
 every response the API gives them against it (api/tests/test_openapi.py)."""
 
+from blacklist.models import Channel
 from blacklist.phones import E164
 
 from .services import MAX_NUMBERS
@@ -14,6 +15,46 @@ _SINCE = {
     "type": ["string", "null"],
     "format": "date-time",
     "description": "When the number took its current status (UTC); null when it is not listed.",
+}
+_REASON = {
+    "type": ["string", "null"],
+    "description": "Why the number is listed: its reason's slug (e.g. `consumer_request`, kept when a Manager renames"
+    " the reason); null when it is not listed.",
+}
+_REASON_NAME = {
+    "type": ["string", "null"],
+    "description": "The reason's name as shown in the web app (e.g. `Consumer request`); null when it is not listed.",
+}
+_RECEIVED_AT = {
+    "type": ["string", "null"],
+    "format": "date-time",
+    "description": "When the (earliest) request to list it arrived (UTC); null when it is not listed.",
+}
+_DATE_OR_TIME = "ISO 8601: a date (`2026-11-20`, midnight in the server's TIME_ZONE) or a date and time" \
+    " (`2026-11-20T14:30:00Z`; without an offset, in the server's TIME_ZONE)"
+_NUMBER_OBJECT = {
+    "type": "object",
+    "required": ["phone"],
+    "additionalProperties": False,
+    "description": "A number with the details of the request to list it (docs/compliance.md). Every field but"
+    " `phone` may be left out or null: reason Consumer request, channel `api`, received now. A detail that is"
+    " not a string (or null), an unknown field or no `phone` refuses the request (400); a detail whose content"
+    " is wrong (an unknown reason, a date in the future, a note over 500 characters…) rejects this number only"
+    " (listed in `rejected`, with why).",
+    "properties": {
+        "phone": {"type": ["string", "integer"], "description": "Any written form."},
+        "reason": {"type": ["string", "null"], "description": "A reason's slug (`wrong_number`) or name, any case"
+                   " (`Wrong number`)."},
+        "channel": {"type": ["string", "null"], "description": "How the request came: "
+                    + ", ".join(f"`{value}`" for value in Channel.values) + "; default `api`. A label (`Phone call`),"
+                    " any case, is taken too."},
+        "received_at": {"type": ["string", "null"], "description": f"When the request arrived, {_DATE_OR_TIME};"
+                        " never in the future; default now."},
+        "note": {"type": ["string", "null"], "description": "Free text, up to 500 characters."},
+        "expires_at": {"type": ["string", "null"], "description": f"When it stops blocking, {_DATE_OR_TIME}; in"
+                       " the future; only for a reason that may expire (e.g. `wrong_number`), never before the"
+                       " retention of a retained reason."},
+    },
 }
 _BLOCKED = {
     "type": "boolean",
@@ -30,20 +71,26 @@ def _json(schema_ref: str) -> dict:
     return {"application/json": {"schema": {"$ref": schema_ref}}}
 
 
-def _numbers_body(what: str) -> dict:
+def _numbers_body(what: str, objects: bool = False) -> dict:
+    if objects:
+        items: dict = {"oneOf": [{"type": "string"}, {"type": "integer"}, {"$ref": "#/components/schemas/NumberToAdd"}]}
+        described = ("Strings (any written form), integers, or objects with a number's request details. Any other"
+                     " item (null, true, 4.15E9, a list), or an object field that is a list, an object, true or a"
+                     " fraction, refuses the request: 400.")
+        example: list = ["+14155550123", {"phone": "(212) 555-1234", "reason": "consent_revoked", "channel": "sms",
+                                          "received_at": "2026-11-20T14:30:00Z", "note": "Replied STOP"}, "12345"]
+    else:
+        items = {"type": ["string", "integer"]}
+        described = "Strings (any written form) or integers. Any other item (null, true, 4.15E9, a list, an object)" \
+            " refuses the request: 400."
+        example = ["+14155550123", "(212) 555-1234", "12345"]
     return {
         "required": True,
         "description": f"Up to {MAX_NUMBERS:,} numbers to {what}, in any written form.",
         "content": {
             "application/json": {
-                "schema": {
-                    "type": "array",
-                    "maxItems": MAX_NUMBERS,
-                    "items": {"type": ["string", "integer"]},
-                    "description": "Strings (any written form) or integers. Any other item (null, true, 4.15E9,"
-                    " a list, an object) refuses the request: 400.",
-                },
-                "example": ["+14155550123", "(212) 555-1234", "12345"],
+                "schema": {"type": "array", "maxItems": MAX_NUMBERS, "items": items, "description": described},
+                "example": example,
             },
             "text/csv": {
                 "schema": {
@@ -65,9 +112,9 @@ _REFUSALS = {
 }
 _BODY_REFUSALS = {
     "400": _error_response(
-        f"Bad body: not JSON (NaN and Infinity are not JSON), not a list, an item neither a string nor an integer,"
-        f" more than {MAX_NUMBERS:,} numbers, not UTF-8, too large, or CSV that cannot be read (the error names the"
-        " line)."
+        f"Bad body: not JSON (NaN and Infinity are not JSON), not a list, an item neither a string nor an integer"
+        f" (adding: nor an object of the right shape), more than {MAX_NUMBERS:,} numbers, not UTF-8, too large, or CSV"
+        " that cannot be read (the error names the line)."
     ),
     **_REFUSALS,
     "415": _error_response("The body is neither application/json nor text/csv."),
@@ -141,9 +188,12 @@ OPENAPI = {
                 "operationId": "addNumbers",
                 "summary": "Add numbers to the blacklist (the dialer's own do-not-call requests).",
                 "description": "Scope `add`. Numbers are added for review, or approved when the key may approve."
-                " A number already listed is never lowered, only raised. Junk inputs are listed in `rejected`;"
-                " the valid ones are added. received = new + raised + unchanged + duplicates + invalid.",
-                "requestBody": _numbers_body("add"),
+                " A number already listed is never lowered, only raised; an earlier `received_at` replaces a later"
+                " one. Each number may come with the details of its request (an object); a plain number is a"
+                " Consumer request received now through the API. Junk inputs and objects with a bad detail are"
+                " listed in `rejected`, with why; the valid ones are added. received = new + raised + unchanged +"
+                " duplicates + invalid.",
+                "requestBody": _numbers_body("add", objects=True),
                 "responses": {
                     "200": {
                         "description": "What was done.",
@@ -193,30 +243,40 @@ OPENAPI = {
         "schemas": {
             "Verdict": {
                 "type": "object",
-                "required": ["phone", "blocked", "status", "since"],
+                "required": ["phone", "blocked", "status", "since", "reason", "reason_name", "received_at"],
                 "additionalProperties": False,
+                "description": "A number whose expiry has passed is not listed any more: blocked false, status null.",
                 "properties": {
                     "phone": {"type": "string", "pattern": E164.pattern, "description": "E.164"},
                     "blocked": _BLOCKED,
                     "status": _STATUS,
                     "since": _SINCE,
+                    "reason": _REASON,
+                    "reason_name": _REASON_NAME,
+                    "received_at": _RECEIVED_AT,
                 },
                 "example": {
-                    "phone": "+14155550123", "blocked": True, "status": "approved", "since": "2026-01-05T10:00:00.000Z"
+                    "phone": "+14155550123", "blocked": True, "status": "approved", "since": "2026-01-05T10:00:00.000Z",
+                    "reason": "consumer_request", "reason_name": "Consumer request",
+                    "received_at": "2026-01-02T15:20:00.000Z",
                 },
             },
             "ScrubLine": {
                 "type": "object",
-                "required": ["input", "valid", "reason", "phone", "blocked", "status", "since"],
+                "required": ["input", "valid", "reason", "phone", "blocked", "status", "since", "reason_name",
+                             "received_at"],
                 "additionalProperties": False,
                 "properties": {
                     "input": {"description": "The input as sent."},
                     "valid": {"type": "boolean"},
-                    "reason": {"type": ["string", "null"], "description": "Why it is no phone number; null if valid."},
+                    "reason": {"type": ["string", "null"], "description": "Invalid: why it is no phone number. Valid:"
+                               " why it is listed, its reason's slug (as in check); null when not listed."},
                     "phone": {"type": ["string", "null"], "pattern": E164.pattern, "description": "E.164"},
                     "blocked": _BLOCKED,
                     "status": _STATUS,
                     "since": _SINCE,
+                    "reason_name": _REASON_NAME,
+                    "received_at": _RECEIVED_AT,
                 },
             },
             "ScrubResult": {
@@ -248,11 +308,16 @@ OPENAPI = {
                             "type": "object",
                             "required": ["input", "reason"],
                             "additionalProperties": False,
-                            "properties": {"input": {}, "reason": {"type": "string"}},
+                            "properties": {
+                                "input": {"description": "The item as sent: a string, an integer or an object."},
+                                "reason": {"type": "string", "description": "Why: `too short`, or each bad detail"
+                                           " of an object (`Unknown reason “x”: use one of …`), joined by `; `."},
+                            },
                         },
                     },
                 },
             },
+            "NumberToAdd": _NUMBER_OBJECT,
             "Error": {
                 "type": "object",
                 "required": ["error"],

@@ -20,7 +20,7 @@ from django.db import OperationalError, connection
 from django.db.models import Q
 from django.utils import timezone
 
-from blacklist.models import BlacklistedNumber, Status
+from blacklist.models import BlacklistedNumber, Reason, Status
 from blacklist.services import write_lock_timed_out
 
 from .models import SCOPE_PERMISSIONS, ApiKey
@@ -35,6 +35,7 @@ LAST_USED_PRECISION = timedelta(minutes=1)
 STATUS_NAMES = {Status.REVIEW: "review", Status.APPROVED: "approved", Status.PERMANENT: "permanent"}
 
 _NUMBERS = BlacklistedNumber._meta.db_table
+_REASONS = Reason._meta.db_table
 _KEYS = ApiKey._meta.db_table
 _KEY_COLUMNS = ["id", "name", "can_check", "can_add", "can_approve", "expires_at", "revoked_at", "last_used_at",
                 "created_by_id"]
@@ -61,12 +62,18 @@ def _creator_scopes() -> str:
     )
 
 
+# A listed number as check and scrub see it: not once expired (`expires_at` compared in the
+# query itself, with the request's time, bound), with its reason. The columns make a Listing.
+_LISTING_COLUMNS = "n.status, n.status_changed_at, r.slug, r.name, n.received_at"
+_NOT_EXPIRED = "(n.expires_at IS NULL OR n.expires_at > %s)"
+
 # The key, its creator's state and permissions for each scope, and the number: one round trip.
 _KEY_AND_NUMBER = (
-    f"SELECT {', '.join('k.' + column for column in _KEY_COLUMNS)}, u.is_active, {_creator_scopes()},"  # noqa: S608 — names ours (model metadata); phone and key hash bound
-    f" n.status, n.status_changed_at"
+    f"SELECT {', '.join('k.' + column for column in _KEY_COLUMNS)}, u.is_active, {_creator_scopes()},"  # noqa: S608 — names ours (model metadata); phone, time and key hash bound
+    f" {_LISTING_COLUMNS}"
     f" FROM {_KEYS} k LEFT JOIN {get_user_model()._meta.db_table} u ON u.id = k.created_by_id"
-    f" LEFT JOIN {_NUMBERS} n ON n.phone = %s WHERE k.key_hash = %s"
+    f" LEFT JOIN {_NUMBERS} n ON n.phone = %s AND {_NOT_EXPIRED}"
+    f" LEFT JOIN {_REASONS} r ON r.id = n.reason_id WHERE k.key_hash = %s"
 )
 
 
@@ -80,6 +87,9 @@ class Listing:
 
     status: Status
     since: datetime  # when it took its current status
+    reason: str  # its slug
+    reason_name: str
+    received_at: datetime  # when the (earliest) request arrived
 
     @property
     def blocked(self) -> bool:
@@ -124,7 +134,8 @@ def authenticate(authorization: str, phone: str | None = None) -> tuple[ApiKey, 
     row = _key_and_number(phone, hash_key(secret))
     if row is None:
         raise KeyRefused("Unknown API key.")
-    *key_values, creator_active, creator_scopes, status, since = row
+    *key_values, creator_active, creator_scopes = row[:-5]
+    listing = _listing(*row[-5:]) if row[-5] is not None else None
     key = ApiKey(**dict(zip(_KEY_COLUMNS, key_values, strict=True)))
     key.expires_at, key.revoked_at, key.last_used_at = map(_aware, [key.expires_at, key.revoked_at, key.last_used_at])
     now = timezone.now()
@@ -140,7 +151,7 @@ def authenticate(authorization: str, phone: str | None = None) -> tuple[ApiKey, 
         setattr(key, field, False)
     if key.last_used_at is None or now - key.last_used_at >= LAST_USED_PRECISION:
         _record_use(key, now)
-    return key, Listing(Status(status), _aware(since)) if status is not None else None  # type: ignore[arg-type]  # since: set with status
+    return key, listing
 
 
 def _key_and_number(phone: str | None, key_hash: str) -> tuple | None:
@@ -148,14 +159,16 @@ def _key_and_number(phone: str | None, key_hash: str) -> tuple | None:
     PREPAREd once per connection: planning this join costs about as much as running it, and
     skipping that saves ~0.1 ms a request (bench/bench_api.py). Needs session pooling if a
     PgBouncer sits in between."""
+    now = connection.ops.adapt_datetimefield_value(timezone.now())  # expired at or before it: not listed
     with connection.cursor() as cursor:
         if connection.vendor != "postgresql":
-            cursor.execute(_KEY_AND_NUMBER, [phone, key_hash])
+            cursor.execute(_KEY_AND_NUMBER, [phone, now, key_hash])
             return cursor.fetchone()
         if connection.connection not in _PREPARED_ON:  # a new connection after Django reconnects
-            cursor.execute(f"PREPARE api_check (varchar, varchar) AS {_KEY_AND_NUMBER % ('$1', '$2')}")
+            cursor.execute("PREPARE api_check (varchar, timestamptz, varchar) AS"
+                           f" {_KEY_AND_NUMBER % ('$1', '$2', '$3')}")
             _PREPARED_ON.add(connection.connection)
-        cursor.execute("EXECUTE api_check (%s, %s)", [phone, key_hash])
+        cursor.execute("EXECUTE api_check (%s, %s, %s)", [phone, now, key_hash])
         return cursor.fetchone()
 
 
@@ -178,23 +191,34 @@ def lookup(phones: Collection[str]) -> dict[str, Listing]:
     unique index on phone."""
     if not phones:
         return {}
-    columns = f"SELECT phone, status, status_changed_at FROM {_NUMBERS}"  # noqa: S608 — table name from model metadata; the phones bound
+    columns = (f"SELECT n.phone, {_LISTING_COLUMNS} FROM {_NUMBERS} n"  # noqa: S608 — names from model metadata; the phones and time bound
+               f" JOIN {_REASONS} r ON r.id = n.reason_id WHERE {_NOT_EXPIRED} AND")
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":  # one array parameter, not thousands of literals to parse
-            cursor.execute(f"{columns} WHERE phone = ANY(%s)", [list(phones)])
+            cursor.execute(f"{columns} n.phone = ANY(%s)", [now, list(phones)])
         else:
-            cursor.execute(f"{columns} WHERE phone IN ({', '.join(['%s'] * len(phones))})", list(phones))
-        return {phone: Listing(Status(status), _aware(since))  # type: ignore[arg-type]  # since: NOT NULL
-                for phone, status, since in cursor.fetchall()}
+            cursor.execute(f"{columns} n.phone IN ({', '.join(['%s'] * len(phones))})", [now, *phones])
+        return {phone: _listing(*listing) for phone, *listing in cursor.fetchall()}
+
+
+def _listing(status: int, since: datetime, reason: str, reason_name: str, received_at: datetime) -> Listing:
+    return Listing(Status(status), _aware(since), reason, reason_name, _aware(received_at))  # type: ignore[arg-type]  # NOT NULL columns
 
 
 def verdict(phone: str, listing: Listing | None) -> dict:
     """What check (and each valid scrub line) answers about one normalized number."""
     if listing is None:
-        return {"phone": phone, "blocked": False, "status": None, "since": None}
+        return {"phone": phone, "blocked": False, "status": None, "since": None, "reason": None, "reason_name": None,
+                "received_at": None}
     # Formatted here, not by DjangoJSONEncoder: for a 10,000-number scrub that saves ~40 ms.
-    since = listing.since.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-    return {"phone": phone, "blocked": listing.blocked, "status": STATUS_NAMES[listing.status], "since": since}
+    return {"phone": phone, "blocked": listing.blocked, "status": STATUS_NAMES[listing.status],
+            "since": _utc_text(listing.since), "reason": listing.reason, "reason_name": listing.reason_name,
+            "received_at": _utc_text(listing.received_at)}
+
+
+def _utc_text(value: datetime) -> str:
+    return value.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _aware(value: datetime | None) -> datetime | None:

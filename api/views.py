@@ -12,16 +12,18 @@ from django.views.decorators.csrf import csrf_exempt
 from audit.events import Source
 from audit.models import Event
 from blacklist import services as blacklist_services
-from blacklist.models import Status
+from blacklist.models import Channel, Status
 from blacklist.phones import normalized
+from blacklist.request_details import RequestDetails
 
 from . import services
-from .bodies import BadBody, numbers_in_body
+from .bodies import BadBody, entries_to_add, items_to_add_in_body, numbers_in_body
 from .openapi import OPENAPI
 
 SCOPE_VERBS = {"check": "check or scrub numbers (scope “check”)", "add": "add numbers (scope “add”)"}
 
 
+API_DETAILS = RequestDetails(channel=Channel.API)  # a plain number's: Consumer request, received now
 BUSY_RETRY_AFTER = 1  # seconds; a race lasts as long as the other request's transaction
 
 
@@ -85,7 +87,7 @@ def _scrub_result(raw, phone: str, reason: str, listings: dict) -> dict:
     """One scrub line: every line has the same keys, junk included."""
     if not phone:
         return {"input": raw, "valid": False, "reason": reason, "phone": None, "blocked": False, "status": None,
-                "since": None}
+                "since": None, "reason_name": None, "received_at": None}
     return {"input": raw, "valid": True, "reason": None, **services.verdict(phone, listings.get(phone))}
 
 
@@ -122,14 +124,13 @@ def scrub(request):
 
 @api_view(["POST"], scope="add")
 def add_numbers(request):
-    inputs = numbers_in_body(request)
-    answers = [normalized(raw) for raw in inputs]
-    phones = [phone for phone, _ in answers if phone]
+    inputs = items_to_add_in_body(request)
     status = Status.APPROVED if request.api_key.can_approve else Status.REVIEW
+    entries, rejected = entries_to_add(inputs, status)
+    phones = [entry.phone for entry in entries]
     source = Source(Event.Via.API, api_key=request.api_key)  # the key is the events' actor
-    outcome = blacklist_services.add_numbers(phones, status, user=request.api_key.created_by, source=source)
-    rejected = [{"input": raw, "reason": reason}
-                for raw, (phone, reason) in zip(inputs, answers, strict=True) if not phone]
+    outcome = blacklist_services.add_numbers(entries, status, user=request.api_key.created_by, source=source,
+                                             details=API_DETAILS)
     return json_response({
         "status": services.STATUS_NAMES[status],
         "received": len(inputs),

@@ -10,7 +10,9 @@ repeats) and times, on the same database:
 
   floor    csv + a digit filter + one committed COPY of its numbers into the blacklist table
   import   the import task's work, task start → succeeded (services.import_numbers), full
-           phonenumbers validation, validation cache cold for these numbers
+           phonenumbers validation, validation cache cold for these numbers, with the upload
+           form's request details for the whole file (a reason, channel, received date, note;
+           checked by the form's RequestDetailsForm) and each number's line recorded
   again    the same file uploaded again: every number already listed; its database time apart
 
 It removes the rows it added afterwards, so the database keeps --existing numbers between runs.
@@ -25,6 +27,7 @@ import re
 import statistics
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,6 +36,7 @@ sys.path.insert(0, str(ROOT))
 from bench.database import ensure_database  # noqa: E402
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/blacklist_bench_import"
+TARGET_RATIO = 2.5  # issue 14: a 50K upload with the form's request details, ≤ 2.5× its COPY floor
 
 
 def setup_django(url: str) -> None:
@@ -53,7 +57,7 @@ def fill(existing: int) -> None:
     ending in an even digit (the files below end in odd ones, so the floor's COPY never collides)."""
     from django.db import connection
 
-    from blacklist.models import BlacklistedNumber
+    from blacklist.models import BlacklistedNumber, default_reason_id
 
     have = BlacklistedNumber.objects.count()
     if have >= existing:
@@ -61,10 +65,12 @@ def fill(existing: int) -> None:
     print(f"Filling the blacklist with {existing - have:,} numbers…", flush=True)
     with connection.cursor() as cursor:
         cursor.execute(
-            "INSERT INTO blacklist_blacklistednumber (phone, status, added_at, status_changed_at)"
-            " SELECT '+1' || (2000000000 + (i::bigint * 7919) %% 3999999999 * 2)::text, 1 + i %% 3, now(), now()"
+            "INSERT INTO blacklist_blacklistednumber (phone, status, added_at, status_changed_at, reason_id, channel,"
+            " received_at, deadline, note)"
+            " SELECT '+1' || (2000000000 + (i::bigint * 7919) %% 3999999999 * 2)::text, 1 + i %% 3, now(), now(),"
+            " %s, 'other', now(), current_date + 14, ''"
             " FROM generate_series(%s, %s) AS i ON CONFLICT (phone) DO NOTHING",
-            [have, existing - 1],
+            [default_reason_id(), have, existing - 1],
         )
         cursor.execute("ANALYZE blacklist_blacklistednumber")
 
@@ -106,9 +112,12 @@ def make_file(rows: int, seed: int, area_codes: list[str]) -> bytes:
 
 
 def floor(content: bytes) -> float:
-    """csv + a digit filter + one committed COPY into the blacklist table: the least any import costs.
-    The rows it added are deleted afterwards, untimed."""
+    """csv + a digit filter + one committed COPY into the blacklist table, every column the import
+    fills but the upload's line: the least any import costs. The rows it added are deleted
+    afterwards, untimed."""
     from django.db import connection, transaction
+
+    from blacklist.models import default_reason_id
 
     started = time.perf_counter()
     not_digit = re.compile(r"\D")
@@ -119,10 +128,12 @@ def floor(content: bytes) -> float:
             digits = digits[1:]
         if len(digits) == 10:
             phones["+1" + digits] = None
-    data = "".join(f"{phone}\t1\t2026-01-01 00:00:00+00\t2026-01-01 00:00:00+00\n" for phone in phones)
+    request = f"{default_reason_id()}\tletter\t2025-12-20 00:00:00+00\t2026-01-06\tfrom the bench"
+    data = "".join(f"{phone}\t1\t2026-01-01 00:00:00+00\t2026-01-01 00:00:00+00\t{request}\n" for phone in phones)
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.copy_expert(
-            "COPY blacklist_blacklistednumber (phone, status, added_at, status_changed_at) FROM STDIN",
+            "COPY blacklist_blacklistednumber (phone, status, added_at, status_changed_at, reason_id, channel,"
+            " received_at, deadline, note) FROM STDIN",
             io.StringIO(data),
         )
     elapsed = time.perf_counter() - started
@@ -134,11 +145,19 @@ def floor(content: bytes) -> float:
 def timed_import(content: bytes, name: str) -> tuple[float, float, object]:
     """(seconds task start → succeeded, seconds of database time, TaskLog)."""
     from django.db import connection
+    from django.utils import timezone
 
     from blacklist import csv_files, services
-    from blacklist.models import Status
+    from blacklist.forms import RequestDetailsForm
+    from blacklist.models import Channel, Status
 
-    task_log = services.save_upload(csv_files.read_csv(name, io.BytesIO(content)), Status.APPROVED)
+    received = (timezone.localdate() - timedelta(days=10)).isoformat()
+    form = RequestDetailsForm({"reason": "consent_revoked", "channel": "letter", "received_at": received,
+                               "note": "Revocations by letter, scanned batch"}, channel=Channel.UPLOAD,
+                              status=Status.APPROVED)
+    assert form.is_valid(), form.errors
+    task_log = services.save_upload(csv_files.read_csv(name, io.BytesIO(content)), Status.APPROVED,
+                                    details=form.details())
     database, merging = [0.0], [False]
 
     def timed_query(execute, sql, params, many, context):
@@ -208,6 +227,8 @@ def main() -> None:
         again_seconds, again_db, again_log = timed_import(content, f"bench-{run}-again.csv")
         assert task_log.state == again_log.state == TaskLog.State.SUCCEEDED
         assert again_log.new == 0 and again_log.unchanged == task_log.new + task_log.raised + task_log.unchanged
+        assert BlacklistedNumber.objects.filter(source_task=task_log, reason__slug="consent_revoked",
+                                                source_line__isnull=False).count() == task_log.new
         ratio = import_seconds / floor_seconds
         results.append((floor_seconds, import_seconds, ratio, again_seconds, again_db))
         print(f"{run:>3}  {floor_seconds:6.2f}s  {import_seconds:6.2f}s  {ratio:4.1f}×  {again_seconds:6.2f}s"
@@ -224,7 +245,9 @@ def main() -> None:
     sample = make_file(5_000, seed=1, area_codes=area_codes).decode().splitlines()[1:]
     print(f"phonenumbers parse + validation alone: {phonenumbers_cost(sample) * 1e6:.0f} µs a number"
           f" ({phonenumbers_cost(sample) * args.rows:.2f}s for {args.rows:,})")
-    print("targets: import ≤ 1.5 s and ≤ 3.5× the floor; again ≤ 0.5 s of database time")
+    print(f"ours (median) {median[1]:.2f}s  floor {median[0]:.2f}s  ratio {median[2]:.2f}×  target ≤ {TARGET_RATIO}×:"
+          f" {'met' if median[2] <= TARGET_RATIO else 'NOT met'}")
+    print(f"targets: import ≤ 1.5 s and ≤ {TARGET_RATIO}× the floor; again ≤ 0.5 s of database time")
     if args.json:
         from bench.results import Result, write_json
 
@@ -232,7 +255,8 @@ def main() -> None:
             median[3] * 1000, median[4] * 1000
         write_json(args.json, [
             Result(f"upload of {args.rows:,} rows, task start → succeeded", import_ms, floor_ms,
-                   "csv + digit filter + COPY", "≤ 1,500 ms and ≤ 3.5× raw", import_ms <= 1_500 and ratio <= 3.5),
+                   "csv + digit filter + COPY", f"≤ 1,500 ms and ≤ {TARGET_RATIO}× raw",
+                   import_ms <= 1_500 and ratio <= TARGET_RATIO),
             Result("re-upload of the same file, end to end", again_ms, None, "", "", None),
             Result("re-upload of the same file, database time", again_db_ms, None, "", "≤ 500 ms",
                    again_db_ms <= 500),

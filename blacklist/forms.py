@@ -1,11 +1,17 @@
-from django import forms
+from datetime import datetime, timedelta
 
-from blacklist_admin.params import DatabaseIdListField
+from django import forms
+from django.conf import settings
+from django.utils import timezone
+
+from blacklist_admin.params import EARLIEST_DATE, LATEST_DATE, DatabaseIdListField
 
 from . import csv_files
 from .actions import ACTIONS, Action, on_tab
-from .models import Status
+from .deadlines import retained_until
+from .models import Channel, Reason, Status, default_reason_id
 from .phones import normalized
+from .request_details import RequestDetails
 
 MAX_HAND_ENTRIES = 1000
 CONFIRM_ABOVE = 1_000  # any action over this many numbers asks first
@@ -52,6 +58,173 @@ class BulkActionForm(forms.Form):
         return ACTIONS[self.cleaned_data["action"]]
 
 
+# Request details (docs/compliance.md): the one place that reads and checks them, for the upload
+# form, hand entry, `import_blacklist` and each object of the API's POST /numbers.
+
+CLOCK_SKEW = timedelta(minutes=5)  # a "received" this far ahead of our clock is still taken as now
+MAX_NOTE = 500
+
+
+class _LookupChoiceField(forms.ChoiceField):
+    """A choice given by its value, or its label in any case (the API's callers write either);
+    cleaned, the object `lookup` names (empty: None)."""
+
+    what = "choice"
+
+    def __init__(self, **kwargs):
+        super().__init__(choices=(), **kwargs)
+        self.lookup: dict[str, object] = {}
+        self.offered: list[tuple[str, str]] = []
+
+    def offer(self, choices: list[tuple[str, str, object]]) -> None:
+        """(value, label, object) of each choice."""
+        self.choices = self.offered = [(value, label) for value, label, _ in choices]
+        self.lookup = {key: thing for value, label, thing in choices for key in (value, label.casefold())}
+
+    def to_python(self, value):
+        text = "" if value in self.empty_values else str(value).strip()
+        if not text:
+            return None
+        found = self.lookup.get(text, self.lookup.get(text.casefold()))
+        if found is None:
+            known = ", ".join(f"{value} ({label})" for value, label in self.offered)
+            raise forms.ValidationError(f"Unknown {self.what} “{text[:60]}”: use one of {known}.",
+                                        code="invalid_choice")
+        return found
+
+    def validate(self, value):
+        forms.Field.validate(self, value)  # to_python checked the choice already
+
+
+class ReasonField(_LookupChoiceField):
+    what = "reason"
+
+
+class ChannelField(_LookupChoiceField):
+    what = "channel"
+
+
+class RequestDetailsForm(forms.Form):
+    """Why and when numbers were asked for: reason, channel, received, note, expires (all optional).
+
+    Blank fields take the defaults: reason *Consumer request*, the form's `channel`, received when
+    added. `status` is the one the numbers are added at (forms with the approval checkboxes read
+    theirs): a permanently approved number never expires. Cleaned, `details()` is the RequestDetails.
+    """
+
+    reason = ReasonField(required=False, widget=forms.Select(attrs={"class": "form-select"}))
+    channel = ChannelField(required=False, widget=forms.Select(attrs={"class": "form-select"}))
+    received_at = forms.DateTimeField(
+        label="Request received",
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local", "class": "form-control"}, format="%Y-%m-%dT%H:%M"),
+        help_text="When the request arrived; empty: now. Never in the future.",
+        error_messages={"invalid": "“Received” is not a date or date and time (ISO 8601: 2026-11-20,"
+                                   " 2026-11-20T14:30 or 2026-11-20T14:30:00Z)."},
+    )
+    note = forms.CharField(
+        required=False, max_length=MAX_NOTE, help_text=f"Up to {MAX_NOTE} characters.",
+        widget=forms.Textarea(attrs={"rows": 2, "class": "form-control", "maxlength": MAX_NOTE}),
+        error_messages={"max_length": f"The note is too long: at most {MAX_NOTE} characters (it has %(show_value)d)."},
+    )
+    expires_at = forms.DateTimeField(
+        label="Expires",
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local", "class": "form-control"}, format="%Y-%m-%dT%H:%M"),
+        help_text="Only for reasons that may expire (e.g. Wrong number); empty: never.",
+        error_messages={"invalid": "“Expires” is not a date or date and time (ISO 8601: 2026-11-20,"
+                                   " 2026-11-20T14:30 or 2026-11-20T14:30:00Z)."},
+    )
+
+    def __init__(self, *args, channel: str = Channel.OTHER, status: Status = Status.REVIEW, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.default_channel, self.status = Channel(channel), status
+        if not (reasons := list(Reason.objects.all())):  # emptied (a flushed test database): the built-in ones
+            default_reason_id()
+            reasons = list(Reason.objects.all())
+        self.fields["reason"].offer([(reason.slug, reason.name, reason) for reason in reasons])  # type: ignore[attr-defined]
+        self.fields["channel"].offer([(value, label, Channel(value)) for value, label in Channel.choices])  # type: ignore[attr-defined]
+        self.fields["reason"].initial = Reason.DEFAULT
+        self.fields["channel"].initial = self.default_channel
+
+    def requested_status(self) -> Status:
+        return self.status
+
+    def check(self, data) -> RequestDetails | list[str]:
+        """Check another set of details with this form: the details, or the errors. The API checks
+        thousands of rows a request; making a form each time would cost ten times the checking."""
+        self.data, self.is_bound, self._errors = data, True, None
+        return self.details() if self.is_valid() else self.detail_errors()
+
+    def clean_received_at(self) -> datetime | None:
+        received = self.cleaned_data["received_at"]
+        if received is None:
+            return None
+        if received > timezone.now() + CLOCK_SKEW:
+            raise forms.ValidationError(
+                f"“Received” is in the future ({received:%Y-%m-%d %H:%M}):"  # as given: the year 9999 has no local time
+                " a request can only have arrived already."
+            )
+        if received.date() < EARLIEST_DATE:
+            raise forms.ValidationError(f"“Received” is before {EARLIEST_DATE:%Y}: check the year.")
+        return received
+
+    def clean_expires_at(self) -> datetime | None:
+        expires = self.cleaned_data["expires_at"]
+        if expires is None:
+            return None
+        if expires <= timezone.now():
+            raise forms.ValidationError("“Expires” is not in the future: a number cannot be added already expired.")
+        if expires.date() > LATEST_DATE:
+            raise forms.ValidationError(f"“Expires” is after {LATEST_DATE:%Y}: leave it empty for never.")
+        return expires
+
+    def clean(self):
+        super().clean()
+        data = self.cleaned_data  # what clean() returns, typed without the None
+        expires = data.get("expires_at")
+        reason = data.get("reason") or (self._default_reason() if "reason" in data else None)
+        if expires is not None and reason is not None:
+            if self.requested_status() == Status.PERMANENT:
+                self.add_error("expires_at", "A permanently approved number never expires: leave “Expires” empty"
+                                             " or add the numbers without permanent approval.")
+            elif not reason.expirable:
+                expirable = ", ".join(name for name in self._expirable_names()) or "none so far"
+                self.add_error("expires_at", f"Numbers listed for “{reason.name}” never expire; the reasons that"
+                                             f" may expire: {expirable}.")
+            elif reason.retained:
+                kept_until = retained_until(data.get("received_at") or timezone.now())
+                if expires < kept_until:
+                    self.add_error("expires_at", f"A “{reason.name}” request is kept {settings.RETENTION_YEARS} years:"
+                                                 f" “Expires” must be {timezone.localtime(kept_until):%Y-%m-%d %H:%M}"
+                                                 " or later.")
+        return data
+
+    def _default_reason(self) -> Reason | None:
+        return self.fields["reason"].lookup.get(Reason.DEFAULT)  # type: ignore[attr-defined]
+
+    def _expirable_names(self) -> list[str]:
+        field = self.fields["reason"]
+        return [label for value, label in field.offered if field.lookup[value].expirable]  # type: ignore[attr-defined]
+
+    def details(self) -> RequestDetails:
+        data = self.cleaned_data
+        return RequestDetails(
+            reason=data["reason"], channel=data["channel"] or self.default_channel,
+            received_at=data["received_at"], note=data["note"], expires_at=data["expires_at"],
+        )
+
+    def detail_fields(self):
+        return [self[name] for name in DETAIL_FIELDS]
+
+    def detail_errors(self) -> list[str]:
+        """Each error of the details, naming its field (the API's per-row answer, the upload's message)."""
+        return [f"{error}" for name in [*DETAIL_FIELDS, None] for error in self.errors.get(name or "__all__", ())]
+
+
+DETAIL_FIELDS = ("reason", "channel", "received_at", "note", "expires_at")
+
+
 class ApprovalChoiceMixin(forms.Form):
     """The two checkboxes of every way to add numbers; permanent implies approved."""
 
@@ -77,8 +250,9 @@ class ApprovalChoiceMixin(forms.Form):
         return Status.REVIEW
 
 
-class AddNumbersForm(ApprovalChoiceMixin):
-    """Numbers typed by hand, one per line; any invalid line refuses the whole batch."""
+class AddNumbersForm(ApprovalChoiceMixin, RequestDetailsForm):
+    """Numbers typed by hand, one per line, with their request's details; any invalid line or
+    detail refuses the whole batch."""
 
     numbers = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 8, "placeholder": "+1 (415) 555-0123\n415.555.0124"}),
@@ -104,10 +278,14 @@ class AddNumbersForm(ApprovalChoiceMixin):
             raise forms.ValidationError(["Nothing was added. Fix these lines and submit again.", *errors[:20]])
         return phones
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, channel=Channel.PHONE, **kwargs)  # most hand-typed requests were phoned in
 
-class UploadForm(ApprovalChoiceMixin):
-    """A CSV file of numbers for the worker to import. The file rules are checked here, in the
-    request, so a refused file is neither stored nor queued; cleaned, `file` is a CsvFile."""
+
+class UploadForm(ApprovalChoiceMixin, RequestDetailsForm):
+    """A CSV file of numbers for the worker to import, with one set of request details for the
+    whole file. The file rules and the details are checked here, in the request, so a refused
+    file is neither stored nor queued; cleaned, `file` is a CsvFile."""
 
     file = forms.FileField(
         label="Choose File",
@@ -116,8 +294,12 @@ class UploadForm(ApprovalChoiceMixin):
     )
 
     def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, channel=Channel.UPLOAD, **kwargs)
         self.fields["file"].help_text = csv_files.rules_text()
+        received = self.fields["received_at"]
+        received.label = "Request received (date)"
+        received.help_text = "One date for the whole file; empty: when imported."
+        received.widget = forms.DateInput(attrs={"type": "date", "class": "form-control"}, format="%Y-%m-%d")
 
     def clean_file(self) -> csv_files.CsvFile:
         upload = self.cleaned_data["file"]

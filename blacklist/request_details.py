@@ -27,3 +27,28 @@ class Entry(NamedTuple):
     phone: str  # E.164
     details: RequestDetails | None = None
     line: int | None = None
+
+
+def to_params(details: RequestDetails) -> dict:
+    """As JSON for a job's TaskLog.params: the worker reads them there, not from the web server."""
+    return {
+        "reason": details.reason.slug if details.reason else None,
+        "channel": str(details.channel),
+        "received_at": details.received_at.isoformat() if details.received_at else None,
+        "note": details.note,
+        "expires_at": details.expires_at.isoformat() if details.expires_at else None,
+    }
+
+
+def from_params(params: dict | None) -> RequestDetails:
+    """What to_params wrote (checked when the job was made); none: the defaults. A reason keeps
+    its slug when renamed; Reason.DoesNotExist if it was deleted since (not while in use)."""
+    if not params:
+        return RequestDetails()
+    return RequestDetails(
+        reason=Reason.objects.get(slug=params["reason"]) if params["reason"] else None,
+        channel=Channel(params["channel"]),
+        received_at=datetime.fromisoformat(params["received_at"]) if params["received_at"] else None,
+        note=params["note"],
+        expires_at=datetime.fromisoformat(params["expires_at"]) if params["expires_at"] else None,
+    )

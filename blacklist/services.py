@@ -26,7 +26,7 @@ from audit.models import Event
 from tasks_logs import jobs
 from tasks_logs.models import RejectedRow, TaskLog, Upload
 
-from . import csv_files
+from . import csv_files, request_details
 from .actions import ACTIONS
 from .deadlines import honour_by
 from .filters import matching_numbers
@@ -285,9 +285,12 @@ def add_numbers(
 
 # A listed number an incoming request changes: a higher status, an earlier request (`i` is
 # incoming_phones, `listed` the number), or one that says something new, recorded as an event.
+# The rows the INSERT just added match none of these (they hold what they were given), so they
+# are not merged again; nor is a request repeated word for word (the same file sent twice).
 _RAISES = "listed.status < %s"
 _EARLIER = "i.received_at < listed.received_at"
-_SAYS_MORE = f"({_RAISES} OR {_EARLIER} OR i.reason_id <> listed.reason_id OR i.note <> '')"
+_SAYS_MORE = (f"({_RAISES} OR {_EARLIER} OR i.reason_id <> listed.reason_id"
+              " OR (i.note <> '' AND i.note <> listed.note))")
 
 
 def _merge_postgresql(cursor, status: Status, changed_at_by: list, raised_event, repeated_event) -> int:
@@ -358,18 +361,21 @@ def _incoming_rows(entries: Iterable[Entry], batch_details: RequestDetails, now)
     default_reason = None
     deadline_of = functools.cache(honour_by)  # a batch shares a few received dates at most
     adapt = connection.ops.adapt_datetimefield_value
+    stored: dict[int, tuple] = {}  # the columns of each RequestDetails (by id: a file's rows share one)
     rows = []
     for entry in entries:
         details = entry.details or batch_details
-        if details.reason is not None:
-            reason_id = details.reason.pk
-        else:
-            reason_id = default_reason = default_reason or default_reason_id()
-        received = details.received_at or now
-        rows.append((
-            entry.phone, reason_id, details.channel, adapt(received), str(deadline_of(received)), details.note,
-            adapt(details.expires_at) if details.expires_at else None, entry.line,
-        ))
+        if (columns := stored.get(id(details))) is None:
+            if details.reason is not None:
+                reason_id = details.reason.pk
+            else:
+                reason_id = default_reason = default_reason or default_reason_id()
+            received = details.received_at or now
+            columns = stored[id(details)] = (
+                reason_id, details.channel, adapt(received), str(deadline_of(received)), details.note,
+                adapt(details.expires_at) if details.expires_at else None,
+            )
+        rows.append((entry.phone, *columns, entry.line))
     return rows
 
 
@@ -380,8 +386,9 @@ def _load_incoming(cursor, rows: list[tuple]) -> None:
         " channel varchar(8) NOT NULL, received_at timestamp with time zone NOT NULL, deadline date NOT NULL,"
         " note varchar(500) NOT NULL, expires_at timestamp with time zone, line integer)"
     )
-    if connection.vendor == "postgresql":
-        text = "".join("\t".join(_copy_field(value) for value in row) + "\n" for row in rows)
+    if connection.vendor == "postgresql":  # phones are E.164 and lines numbers: nothing of theirs to escape
+        details = functools.cache(lambda columns: "\t".join(_copy_field(value) for value in columns))
+        text = "".join(f"{row[0]}\t{details(row[1:7])}\t{_copy_field(row[7])}\n" for row in rows)
         cursor.copy_expert("COPY incoming_phones FROM STDIN", io.StringIO(text))
     else:
         cursor.executemany("INSERT INTO incoming_phones VALUES (%s, %s, %s, %s, %s, %s, %s, %s)", rows)
@@ -403,16 +410,19 @@ PROGRESS_EVERY = 5_000  # rows between progress commits, so the Tasks Logs page 
 ADDED_AS = {Status.REVIEW: "for review", Status.APPROVED: "as approved", Status.PERMANENT: "as permanently approved"}
 
 
-def save_upload(csv_file: csv_files.CsvFile, status: Status, user=None) -> TaskLog:
-    """Store a checked file with a queued import TaskLog, in one transaction; the caller sends
-    the task once it commits (`delay_on_commit`) or runs it in the foreground."""
+def save_upload(
+    csv_file: csv_files.CsvFile, status: Status, user=None, details: RequestDetails = NO_DETAILS
+) -> TaskLog:
+    """Store a checked file with a queued import TaskLog, in one transaction, with the request
+    details (checked: forms.RequestDetailsForm) for all its numbers; the caller sends the task
+    once it commits (`delay_on_commit`) or runs it in the foreground."""
     with transaction.atomic():
         task_log = TaskLog.objects.create(
             kind=TaskLog.Kind.IMPORT,
             file_name=csv_file.name[:255],
             created_by=user,
             total=csv_file.rows,
-            params={"status": int(status)},
+            params={"status": int(status), "details": request_details.to_params(details)},
         )
         Upload.objects.create(task_log=task_log, content=csv_file.text, encoding=csv_file.encoding, size=csv_file.size)
     return task_log
@@ -437,7 +447,8 @@ def _merge_once(task_log_id: int, checked: "_CheckedRows") -> None:
     if not (task_log := jobs.locked(task_log_id)):  # another run of the same job got here first
         return
     status = Status(task_log.params["status"])
-    outcome = add_numbers(checked.phones, status, task_log.created_by, source_task=task_log)
+    details = request_details.from_params(task_log.params.get("details"))  # a job queued before: the defaults
+    outcome = add_numbers(checked.entries, status, task_log.created_by, source_task=task_log, details=details)
     RejectedRow.objects.bulk_create(checked.rejected, batch_size=PROGRESS_EVERY)
     task_log.total = task_log.processed = checked.total
     task_log.new, task_log.raised, task_log.unchanged = outcome.new, outcome.raised, outcome.unchanged
@@ -451,7 +462,7 @@ def _merge_once(task_log_id: int, checked: "_CheckedRows") -> None:
 class _CheckedRows:
     total: int = 0
     duplicates: int = 0
-    phones: list[str] = field(default_factory=list)  # valid and unique, in file order
+    entries: list[Entry] = field(default_factory=list)  # valid and unique, in file order, with their line
     rejected: list[RejectedRow] = field(default_factory=list)
 
 
@@ -469,7 +480,7 @@ def _check_rows(task_log: TaskLog, on_progress) -> _CheckedRows:
                 checked.duplicates += 1
             else:
                 seen.add(phone)
-                checked.phones.append(phone)
+                checked.entries.append(Entry(phone, None, line))
         checked.total += len(chunk)
         TaskLog.objects.filter(pk=task_log.pk, state=TaskLog.State.RUNNING).update(
             processed=checked.total, updated_at=timezone.now()

@@ -116,7 +116,8 @@ def add(request):
     if request.method == "POST" and form.is_valid():
         _check_status_allowed(request, form.requested_status())
         outcome = services.add_numbers(
-            form.cleaned_data["numbers"], form.requested_status(), user=request.user, source=Source(Event.Via.HAND)
+            form.cleaned_data["numbers"], form.requested_status(), user=request.user, source=Source(Event.Via.HAND),
+            details=form.details(),
         )
         messages.success(
             request,
@@ -256,7 +257,9 @@ def upload(request):
         return redirect("blacklist:add")
     _check_status_allowed(request, form.requested_status())
     with transaction.atomic():
-        task_log = services.save_upload(form.cleaned_data["file"], form.requested_status(), request.user)
+        task_log = services.save_upload(
+            form.cleaned_data["file"], form.requested_status(), request.user, details=form.details()
+        )
         sending = tasks.send_on_commit(tasks.import_upload, task_log.pk)
     if sending.failed:
         messages.warning(request, f"{task_log.file_name}: {task_log.total:,} rows queued for import.{_QUEUE_DOWN}")

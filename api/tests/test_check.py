@@ -16,6 +16,15 @@ def since(number) -> str:
     return number.status_changed_at.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+def request_of(number) -> dict:
+    """What check says of the request behind a listed number (make_numbers: consumer requests)."""
+    return {"reason": "consumer_request", "reason_name": "Consumer request",
+            "received_at": number.received_at.isoformat(timespec="milliseconds").replace("+00:00", "Z")}
+
+
+NOT_LISTED = {"blocked": False, "status": None, "since": None, "reason": None, "reason_name": None, "received_at": None}
+
+
 @pytest.mark.parametrize(
     "written", ["+14155550100", "(415) 555-0100", "415.555.0100", "1-415-555-0100", "tel:+14155550100"]
 )
@@ -25,19 +34,22 @@ def test_an_approved_number_is_blocked_whatever_its_written_form(api, make_key, 
     response = api.get(CHECK, make_key(), phone=written)
 
     assert response.status_code == 200
-    assert response.json() == {"phone": "+14155550100", "blocked": True, "status": "approved", "since": since(number)}
+    assert response.json() == {"phone": "+14155550100", "blocked": True, "status": "approved", "since": since(number),
+                               **request_of(number)}
 
 
 def test_a_permanently_approved_number_is_blocked(api, make_key, make_numbers):
     (number,) = make_numbers(Status.PERMANENT)
     response = api.get(CHECK, make_key(), phone="4155550100")
-    assert response.json() == {"phone": "+14155550100", "blocked": True, "status": "permanent", "since": since(number)}
+    assert response.json() == {"phone": "+14155550100", "blocked": True, "status": "permanent", "since": since(number),
+                               **request_of(number)}
 
 
 def test_a_number_for_review_is_blocked_by_default(api, make_key, make_numbers):
     (number,) = make_numbers(Status.REVIEW)
     response = api.get(CHECK, make_key(), phone="4155550100")
-    assert response.json() == {"phone": "+14155550100", "blocked": True, "status": "review", "since": since(number)}
+    assert response.json() == {"phone": "+14155550100", "blocked": True, "status": "review", "since": since(number),
+                               **request_of(number)}
 
 
 @override_settings(BLOCK_NUMBERS_UNDER_REVIEW=False)
@@ -53,7 +65,7 @@ def test_with_the_setting_off_a_number_for_review_is_not_blocked_but_says_its_st
 def test_a_number_not_on_the_list_is_not_blocked(api, make_key, make_numbers):
     make_numbers(Status.APPROVED)
     response = api.get(CHECK, make_key(), phone="+44 20 7946 0958")
-    assert response.json() == {"phone": "+442079460958", "blocked": False, "status": None, "since": None}
+    assert response.json() == {"phone": "+442079460958", **NOT_LISTED}
 
 
 def test_a_removed_number_stops_blocking_at_once(api, make_key, make_numbers):
@@ -63,9 +75,7 @@ def test_a_removed_number_stops_blocking_at_once(api, make_key, make_numbers):
 
     blacklist_services.remove(BlacklistedNumber.objects.filter(phone="+14155550100"))
 
-    assert api.get(CHECK, key, phone="4155550100").json() == {
-        "phone": "+14155550100", "blocked": False, "status": None, "since": None
-    }
+    assert api.get(CHECK, key, phone="4155550100").json() == {"phone": "+14155550100", **NOT_LISTED}
 
 
 @override_settings(BLOCK_NUMBERS_UNDER_REVIEW=False)

@@ -6,7 +6,8 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from blacklist import csv_files, services
-from blacklist.models import Status
+from blacklist.forms import RequestDetailsForm
+from blacklist.models import Channel, Status
 
 
 class Command(BaseCommand):
@@ -21,9 +22,23 @@ class Command(BaseCommand):
         status.add_argument("--approve", action="store_true", help="mark all numbers as approved")
         status.add_argument("--permanent", action="store_true", help="mark all numbers as approved permanently")
         parser.add_argument("--user", help="the username to record as the one who added them")
+        request = parser.add_argument_group("the request, for every number of the file (docs/compliance.md)")
+        request.add_argument("--reason", help="a reason's slug or name (default: consumer_request)")
+        request.add_argument("--channel", help="how the requests came (default: upload)")
+        request.add_argument("--received", help="when they arrived, ISO 8601 (default: when imported)")
+        request.add_argument("--note", help="up to 500 characters")
+        request.add_argument("--expires", help="when they expire, ISO 8601 (expirable reasons only)")
 
     def handle(self, *args, file: Path, approve: bool, permanent: bool, user: str | None, **options):
         account = self._user(user)
+        status = Status.PERMANENT if permanent else Status.APPROVED if approve else Status.REVIEW
+        details = RequestDetailsForm(
+            {"reason": options["reason"], "channel": options["channel"], "received_at": options["received"],
+             "note": options["note"], "expires_at": options["expires"]},
+            channel=Channel.UPLOAD, status=status,
+        )
+        if not details.is_valid():
+            raise CommandError(" ".join(details.detail_errors()) + " Nothing was stored.")
         try:
             with file.open("rb") as stream:
                 csv_file = csv_files.read_csv(file.name, stream)
@@ -31,8 +46,7 @@ class Command(BaseCommand):
             raise CommandError(f"{file}: {error.strerror}.") from None
         except csv_files.BadFile as error:
             raise CommandError(f"{file}: {error.message} Nothing was stored.") from None
-        status = Status.PERMANENT if permanent else Status.APPROVED if approve else Status.REVIEW
-        task_log = services.save_upload(csv_file, status, account)
+        task_log = services.save_upload(csv_file, status, account, details=details.details())
         self.stdout.write(
             f"{csv_file.name}: {csv_file.rows:,} rows, adding them {services.ADDED_AS[status]} (task {task_log.pk})"
         )
