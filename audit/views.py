@@ -14,7 +14,7 @@ from blacklist_admin.params import paginate
 from . import chart
 from .filters import EventFilter
 from .models import Event
-from .tables import EventTable, change_text, source_html
+from .tables import EventTable, change_text, late_html, source_html
 
 can_view = permission_required("audit.view_event", raise_exception=True)
 CHART_DAYS = 30  # the chart's range when the filter names none
@@ -89,5 +89,6 @@ def history(request):
         events = list(Event.objects.filter(phone=phone).select_related("task").order_by("-at", "-id"))
         for event in events:
             event.change, event.source = change_text(event), source_html(event)  # type: ignore[attr-defined]  # for the template
+            event.late = late_html(event)  # type: ignore[attr-defined]
         context.update(phone=phone, listing=BlacklistedNumber.objects.filter(phone=phone).first(), events=events)
     return render(request, "audit/history.html", context)
