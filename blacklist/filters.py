@@ -1,7 +1,7 @@
 import django_filters
 from django import forms
-from django.db import models
 from django.contrib.auth import get_user_model
+from django.db import models
 from django.http import QueryDict
 from django.utils import timezone
 

@@ -17,7 +17,7 @@ LOCK_ICON = (  # inline, so it shows whatever fonts the browser has
 )
 
 
-OVERDUE_ROW, DUE_SOON_ROW = mark_safe(' class="overdue"'), mark_safe(' class="due-soon"')  # noqa: S308 — constants
+OVERDUE_ROW, DUE_SOON_ROW = mark_safe(' class="overdue"'), mark_safe(' class="due-soon"')
 
 
 class BlacklistTable(tables.Table):
@@ -54,6 +54,7 @@ class BlacklistTable(tables.Table):
         self.deadlines = tab == "review"  # approved numbers were honoured: no age, no deadline to meet
         self.today = timezone.localdate()
         self.due_soon_until = due_soon_until(self.today)
+        self.ages: dict = {}  # received day → its age text (render_age)
         if not self.deadlines:
             self.columns.hide("age")
             self.columns.hide("deadline")
@@ -127,11 +128,14 @@ class BlacklistTable(tables.Table):
                            record.reason.name, record.get_channel_display())
 
     def render_received_at(self, record):
-        return timezone.localtime(record.received_at).strftime("%Y-%m-%d %H:%M")
+        return timezone.localtime(record.received_at).isoformat(" ", "minutes")[:16]  # 2026-11-20 10:15
 
     def render_age(self, record):
         """Business days since the request arrived (weekends and HOLIDAY_CALENDAR's holidays skipped)."""
-        return business_days_text(business_days_between(timezone.localdate(record.received_at), self.today))
+        received_on = timezone.localdate(record.received_at)
+        if received_on not in self.ages:  # once a day per page: the rows of an upload share their day
+            self.ages[received_on] = business_days_text(business_days_between(received_on, self.today))
+        return self.ages[received_on]
 
     def render_deadline(self, record):
         """The last day to honour the request, and, when it is near or past, a badge that says so."""
