@@ -30,7 +30,7 @@ def change_text(event: Event) -> str:
 def late_html(event: Event) -> str:
     """A badge `3 business days past its deadline` on an event that honoured its request late,
     else nothing (Event.days_late)."""
-    if not (late := event.days_late):
+    if not (late := event.days_late) or event.deadline is None:  # no deadline: never late
         return ""
     return format_html(' <span class="badge text-bg-warning late">{} past its deadline {}</span>',
                        business_days_text(late), event.deadline.isoformat())
