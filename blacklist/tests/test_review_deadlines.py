@@ -171,6 +171,19 @@ def test_a_late_approval_shows_as_late_in_activity_and_history(admin_client, que
     assert "1 business day past its deadline 2026-12-08" in history
     history = admin_client.get(reverse("audit:history"), {"phone": in_time.phone}).content.decode()
     assert "past its deadline" not in history
+    export = b"".join(admin_client.get(reverse("audit:export"), {"action": "approved"}).streaming_content)
+    lines = export.decode("utf-8-sig").splitlines()
+    assert lines[0].endswith('"deadline","business days late"')
+    assert sorted(line.split(",")[1] + line.rsplit(",", 2)[1] + line.rsplit(",", 1)[1] for line in lines[1:]) == [
+        '"+12125550030""2026-12-08""1"', '"+13125550000""2026-12-10"""']
+
+
+def test_a_note_shows_escaped_as_the_reason_cells_tooltip(admin_client):
+    services.add_numbers(["+12125559999"], Status.REVIEW,
+                         details=RequestDetails(note='Said "stop" <script>alert(1)</script>'))
+    page = admin_client.get(reverse("blacklist:review")).content.decode()
+    assert 'title="Said &quot;stop&quot; &lt;script&gt;alert(1)&lt;/script&gt;"' in page
+    assert "<script>alert(1)" not in page
 
 
 def test_adding_a_number_approved_after_its_deadline_is_late_and_unapproving_is_not(admin_client, queue):
