@@ -3,7 +3,7 @@ from urllib.parse import quote
 import django_tables2 as tables
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html, format_html_join
+from django.utils.html import conditional_escape, format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from .actions import Action
@@ -67,9 +67,8 @@ class BlacklistTable(tables.Table):
 
         django-tables2's own cell rendering costs about 1 ms a row (it inspects each render
         method's signature per cell); a page of 25 would spend most of its 50 ms budget there."""
-        return format_html_join(
-            "", "<tr{}>{}</tr>", ((self._row_class(record), self._cells_html(record)) for record in self.data)
-        )
+        rows = (f"<tr{self._row_class(record)}>{self._cells_html(record)}</tr>" for record in self.data)
+        return mark_safe("".join(rows))  # noqa: S308 — each part is escaped markup (_cells_html)
 
     def _row_class(self, record) -> str:
         """`overdue` or `due-soon` on the review tab (the deadline cell says so in words too)."""
@@ -94,7 +93,9 @@ class BlacklistTable(tables.Table):
         if self.buttons:  # the checkbox and the buttons only for those who may act
             checkbox = format_html('<input type="checkbox" name="ids" value="{}">', record.pk)
             cells = [checkbox, *cells, self.render_actions(record)]
-        return format_html_join("", "<td>{}</td>", ((cell,) for cell in cells))
+        # One join, not a format_html per cell: conditional_escape keeps the cells' markup and
+        # escapes any plain text, as format_html would.
+        return "".join(f"<td>{conditional_escape(cell)}</td>" for cell in cells)
 
     def render_actions(self, record):
         """The tab's per-row buttons; they submit the page's hidden `row-action` form. Irreversible
