@@ -202,3 +202,11 @@ def test_the_deadline_index_exists_and_the_sqlite_guards_survive_its_migration()
             cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s",
                            [BlacklistedNumber._meta.db_table])
             assert len(cursor.fetchall()) >= 2
+
+
+def test_the_export_follows_the_deadline_filter_and_its_order(admin_client, queue):
+    response = admin_client.get(reverse("blacklist:export", args=["review"]), {"due": "overdue"})
+    phones = [line.split(",")[0].strip('"') for line in
+              b"".join(response.streaming_content).decode("utf-8-sig").splitlines()[1:]]
+    assert set(phones) == queue["overdue"] and len(phones) == 40
+    assert phones[:30] == sorted(phones[:30]) and set(phones[:30]) == {f"+1212555{i:04d}" for i in range(30)}
