@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime
 
 from django.utils import timezone
 
+from blacklist.deadlines import business_days_between, business_days_late
 from blacklist.exports import csv_lines
 from blacklist.models import BlacklistedNumber, Channel, Status
 
@@ -89,11 +90,12 @@ def _state(number: BlacklistedNumber, events: list[Event], today: date) -> dict:
 
 
 def _outcome(deadline: date, honoured: datetime | None, today: date) -> tuple[str, int | None]:
-    """met / met late / open / overdue, and by how many calendar days past the deadline."""
+    """met / met late / open / overdue, and by how many business days past the deadline (counted
+    as Activity and the review tab count them: deadlines.business_days_late)."""
     if honoured is not None:
-        late = (timezone.localdate(honoured) - deadline).days
+        late = business_days_late(deadline, honoured)
         return ("met late", late) if late > 0 else ("met", None)
-    return ("overdue", (today - deadline).days) if today > deadline else ("open", None)
+    return ("overdue", business_days_between(deadline, today)) if today > deadline else ("open", None)
 
 
 def _event(event: Event) -> dict:

@@ -3,6 +3,7 @@ from django.db import models
 from django.utils import timezone
 
 from blacklist.actions import enum_members
+from blacklist.deadlines import business_days_late
 from blacklist.models import Channel, Status
 
 
@@ -126,3 +127,15 @@ class TallyMark(models.Model):
 
     def __str__(self):
         return str(self.last_event_id)
+    @property
+    def honours_request(self) -> bool:
+        """Whether this event honoured the request: took the number from review (or from not being
+        listed) to approved or permanently approved. Approving late is allowed; the event keeps the
+        deadline it was measured against."""
+        return (self.to_status or 0) >= Status.APPROVED and self.from_status in (None, Status.REVIEW)
+
+    @property
+    def days_late(self) -> int:
+        """Business days past the deadline this event honoured the request (0: in time, or not an
+        event that honours one). deadlines.business_days_late does the counting."""
+        return business_days_late(self.deadline, self.at) if self.honours_request else 0

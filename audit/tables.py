@@ -5,6 +5,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from blacklist.deadlines import business_days_text
 from blacklist.phones import format_phone
 
 from .models import Event
@@ -24,6 +25,15 @@ def change_text(event: Event) -> str:
     before = event.get_from_status_display() if event.from_status else ""
     after = event.get_to_status_display() if event.to_status else ""
     return " → ".join(part for part in [before, after] if part) or "—"
+
+
+def late_html(event: Event) -> str:
+    """A badge `3 business days past its deadline` on an event that honoured its request late,
+    else nothing (Event.days_late)."""
+    if not (late := event.days_late) or event.deadline is None:  # no deadline: never late
+        return ""
+    return format_html(' <span class="badge text-bg-warning late">{} past its deadline {}</span>',
+                       business_days_text(late), event.deadline.isoformat())
 
 
 class EventTable(tables.Table):
@@ -52,7 +62,7 @@ class EventTable(tables.Table):
                            format_phone(value))
 
     def render_change(self, record):
-        return change_text(record)
+        return format_html("{}{}", change_text(record), late_html(record))
 
     def render_via(self, record):
         return source_html(record)

@@ -8,6 +8,10 @@ Builds (once, then reuses) a PostgreSQL database `blacklist_bench_<rows>` on BEN
   +12000xxxxxx  1M numbers for review  (the "approve all matching" slice)
   +12001xxxxxx  1M approved numbers    (the "delete all matching" slice)
   the rest      30% review, 60% approved, 10% permanently approved, added over ~2 years.
+Each number carries its request (issue 14): a reason (half *Consumer request*, the rest spread),
+a channel, received 0–19 days before it was added (so about a third of the newest numbers for
+review are already overdue, and all old ones are), its business-day deadline, and a note on one
+in fifty. The review tab is also timed with its Overdue and Due soon filters and by deadline.
 Pages are timed through Django's test client (server time: middleware, queries, template);
 the bulk actions run through the same service the Celery task runs, each inside a transaction
 that is rolled back afterwards, as is its raw SQL baseline, so the database is reused as is.
@@ -18,6 +22,7 @@ import os
 import statistics
 import sys
 import time
+from datetime import date, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,31 +32,60 @@ from bench.database import ensure_database  # noqa: E402
 
 
 def fill(rows: int) -> None:
-    """Insert the benchmark numbers with one INSERT … SELECT generate_series, if not there yet."""
+    """Insert the benchmark numbers with one INSERT … SELECT generate_series, if not there yet.
+    A database filled before the request details (received = added everywhere) is filled again."""
+    from django.conf import settings
     from django.db import connection
+
+    from blacklist.deadlines import honour_by_day
 
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM (SELECT 1 FROM blacklist_blacklistednumber LIMIT %s) AS capped", [rows])
-        if cursor.fetchone()[0] >= rows:
+        full = cursor.fetchone()[0] >= rows
+        cursor.execute("SELECT received_at < added_at FROM blacklist_blacklistednumber WHERE phone = '+12000000007'")
+        if full and cursor.fetchone() == (True,):  # row 7 is received 13 days before it was added
             return
         print(f"Filling {rows:,} numbers (once; reused by later runs)…", flush=True)
         started = time.perf_counter()
         cursor.execute("TRUNCATE blacklist_blacklistednumber")
+        cursor.execute("SELECT slug, id FROM blacklist_reason")
+        reason = dict(cursor.fetchall())
+        # 10 slots: half consumer requests, then revocations, litigators, complaints, wrong numbers
+        reasons = [reason[slug] for slug in ["consumer_request"] * 5 + ["consent_revoked"] * 2
+                   + ["litigator", "complaint", "wrong_number"]]
+        # Each day's deadline (received + 10 business days, holidays skipped), computed once per day.
+        today = date.today()
+        days = [today - timedelta(days=n) for n in range(rows * 6 // 86_400 + 25)]
+        cursor.execute("CREATE TEMPORARY TABLE deadline_of (day date PRIMARY KEY, deadline date NOT NULL)")
+        cursor.executemany("INSERT INTO deadline_of VALUES (%s, %s)", [(day, honour_by_day(day)) for day in days])
         cursor.execute(
             """
-            INSERT INTO blacklist_blacklistednumber (phone, status, added_at, status_changed_at)
-            SELECT '+1' || (2000000000 + i)::text,
-                   CASE WHEN i < 1000000 THEN 1
-                        WHEN i < 2000000 THEN 2
-                        WHEN i %% 10 < 3 THEN 1
-                        WHEN i %% 10 < 9 THEN 2
-                        ELSE 3 END,
-                   now() - (i * interval '6 seconds'),
-                   now() - (i * interval '6 seconds')
-            FROM generate_series(0, %s - 1) AS i
+            INSERT INTO blacklist_blacklistednumber (phone, status, added_at, status_changed_at, reason_id, channel,
+                                                     received_at, deadline, note)
+            SELECT n.phone, n.status, n.added_at, n.added_at, n.reason_id, n.channel, n.received_at, d.deadline,
+                   n.note
+            FROM (
+                SELECT '+1' || (2000000000 + i)::text AS phone,
+                       CASE WHEN i < 1000000 THEN 1
+                            WHEN i < 2000000 THEN 2
+                            WHEN i %% 10 < 3 THEN 1
+                            WHEN i %% 10 < 9 THEN 2
+                            ELSE 3 END AS status,
+                       now() - (i * interval '6 seconds') AS added_at,
+                       (%s::bigint[])[1 + (i / 3) %% 10] AS reason_id,
+                       (ARRAY['phone', 'sms', 'email', 'web', 'letter', 'api', 'upload', 'other'])[1 + (i / 7) %% 8]
+                           AS channel,
+                       now() - (i * interval '6 seconds') - ((i::bigint * 7919) %% 20) * interval '1 day'
+                           - (i %% 7) * interval '1 hour' AS received_at,
+                       CASE WHEN i %% 50 = 0 THEN 'Asked again on the phone; see the call recording' ELSE '' END
+                           AS note
+                FROM generate_series(0, %s - 1) AS i
+            ) AS n
+            JOIN deadline_of d ON d.day = (n.received_at AT TIME ZONE %s)::date  -- hashed: rows keep their order
             """,
-            [rows],
+            [reasons, rows, settings.TIME_ZONE],
         )
+        cursor.execute("DROP TABLE deadline_of")
         cursor.execute("VACUUM ANALYZE blacklist_blacklistednumber")
         print(f"  filled in {time.perf_counter() - started:.0f} s", flush=True)
 
@@ -91,19 +125,20 @@ def rolled_back_seconds(action) -> float:
     return elapsed
 
 
-def deep_cursor(tab: str, depth: int) -> str:
-    """The keyset cursor of the row `depth` rows into a tab (found once with OFFSET, not timed)."""
-    from blacklist.models import BlacklistedNumber
+def deep_cursor(numbers, sort: str, depth: int):
+    """(row, keyset cursor) of the row `depth` rows into `numbers` in `sort` order (found once with
+    OFFSET, not timed)."""
     from blacklist.paging import _encode
 
-    row = BlacklistedNumber.objects.for_tab(tab).order_by("-added_at", "-id")[depth - 1]
-    return _encode("-added_at", row, "added_at")
+    row = numbers.order_by(sort, "-id" if sort.startswith("-") else "id")[depth - 1]
+    return row, _encode(sort, row, sort.lstrip("-"))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, default=10_000_000)
     parser.add_argument("--json", help="also write the results here, for `make bench`")
+    parser.add_argument("--pages-only", action="store_true", help="time the pages only, not bulk actions and export")
     args = parser.parse_args()
     server = os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432")
     os.environ["DATABASE_URL"] = ensure_database(f"{server}/blacklist_bench_{args.rows}")
@@ -118,13 +153,11 @@ def main() -> None:
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
     from django.test import Client
+    from django.utils import timezone
 
     from bench.results import Result, table, write_json
-    from blacklist import services
-    from blacklist.filters import matching_numbers
+    from blacklist.deadlines import due_soon_until
     from blacklist.models import BlacklistedNumber
-    from blacklist_admin.celery import app
-    from tasks_logs.models import TaskLog
 
     call_command("migrate", verbosity=0)
     fill(args.rows)
@@ -148,14 +181,20 @@ def main() -> None:
     first_sql = "SELECT * FROM blacklist_blacklistednumber WHERE status {cond} ORDER BY added_at DESC, id DESC LIMIT 26"
     prefix_sql = ("SELECT * FROM blacklist_blacklistednumber WHERE status {cond} AND phone LIKE %s"
                   " ORDER BY added_at DESC, id DESC LIMIT 26")
+    by_deadline_sql = ("SELECT * FROM blacklist_blacklistednumber WHERE status = 1 AND deadline {range}"
+                       " ORDER BY deadline, id LIMIT 26")
+    deadline_keyset_sql = ("SELECT * FROM blacklist_blacklistednumber WHERE status = 1 AND deadline {range}"
+                           " AND (deadline, id) > (%s, %s) ORDER BY deadline, id LIMIT 26")
     page_sql = "raw SQL of the page's rows"
 
     def page_result(operation, ours, raw):
-        return Result(operation, ours, raw, page_sql, "≤ 50 ms", ours <= 50)
+        return Result(operation, ours, raw, page_sql, "≤ 15 ms", ours <= 15)
 
     for tab, cond in (("review", "= 1"), ("approved", ">= 2")):
-        deep = BlacklistedNumber.objects.for_tab(tab).order_by("-added_at", "-id")[250_000 - 1]
-        cursor = deep_cursor(tab, 250_000)
+        numbers = BlacklistedNumber.objects.for_tab(tab)
+        if not numbers[:250_000].count() == 250_000:  # --rows 1000000: no approved numbers
+            continue
+        deep, cursor = deep_cursor(numbers, "-added_at", 250_000)
         results.append(page_result(f"{tab} tab, first page", median_ms(page(f"/blacklist/{tab}/")),
                                    raw_ms(first_sql.format(cond=cond))))
         results.append(page_result(f"{tab} tab, page 10,001 (cursor)",
@@ -164,8 +203,51 @@ def main() -> None:
         results.append(page_result(f"{tab} tab, filtered by number prefix",
                                    median_ms(page(f"/blacklist/{tab}/", {"phone": "2001234"})),
                                    raw_ms(prefix_sql.format(cond=cond), ["+12001234%"])))
+
+    # The review tab by deadline: its filters sort oldest deadline first (the review_by_deadline index).
+    today, until = timezone.localdate(), due_soon_until()
+    review = BlacklistedNumber.objects.for_review()
+    for label, due, chosen, where, params in (
+        ("Overdue", "overdue", review.overdue(), "< %s", [today]),
+        ("Due soon", "due_soon", review.due_soon(), "BETWEEN %s AND %s", [today, until]),
+        ("no filter, sorted by deadline", "", review, ">= %s", [date.min]),
+    ):
+        size = chosen.count()  # not timed: how deep the deep page can go
+        query = {"due": due} if due else {"sort": "deadline"}
+        results.append(page_result(f"review tab, {label}: first page ({size:,} rows)",
+                                   median_ms(page("/blacklist/review/", query)),
+                                   raw_ms(by_deadline_sql.format(range=where), params)))
+        depth = min(250_000, max(size // 2, 1))
+        deep, cursor = deep_cursor(chosen, "deadline", depth)
+        results.append(page_result(f"review tab, {label}: page {depth // 25 + 1:,} (cursor)",
+                                   median_ms(page("/blacklist/review/",
+                                                  {**query, "after": cursor, "page": depth // 25 + 1})),
+                                   raw_ms(deadline_keyset_sql.format(range=where), [*params, deep.deadline, deep.pk])))
+    results.append(page_result("review tab, Overdue sorted newest added first",
+                               median_ms(page("/blacklist/review/", {"due": "overdue", "sort": "-added_at"})),
+                               raw_ms(first_sql.format(cond="= 1 AND deadline < %s"), [today])))
+    overdue_label_ms = raw_ms("SELECT count(*) FROM (SELECT id FROM blacklist_blacklistednumber"
+                              " WHERE status = 1 AND deadline < %s LIMIT 1001) AS capped", [today])
+    results.append(Result("  of which the overdue count in the tab label", overdue_label_ms, None,
+                          "", "(bounded: 1,001 rows)", None))
     count_ms = raw_ms("SELECT count(*) FROM blacklist_blacklistednumber WHERE status = 1", repeat=3)
     results.append(Result("review tab, COUNT(*) a counting paginator adds", count_ms, None, "", "(not done)", None))
+    if not args.pages_only:
+        bulk_and_export(client, user, results)
+    print(f"\nBlacklists Management tabs, {args.rows:,} numbers, PostgreSQL; pages: median server time")
+    print(table(results))
+    if args.json:
+        write_json(args.json, results, benchmark="tabs", rows=args.rows)
+
+
+def bulk_and_export(client, user, results) -> None:
+    """The request that starts a bulk action, the bulk actions over 1M rows and the 1M-row export."""
+    from bench.results import Result
+    from blacklist import services
+    from blacklist.filters import matching_numbers
+    from blacklist_admin.celery import app
+    from tasks_logs.models import TaskLog
+
 
     def start_bulk():
         response = client.post("/blacklist/review/bulk/", {"action": "approve", "scope": "all",
@@ -205,11 +287,6 @@ def main() -> None:
     results.append(Result("export CSV of 1M rows (streamed)", export_ms, raw_export, "raw COPY … TO STDOUT",
                           "constant memory", export_peak_mb < 50))
     results.append(Result(f"  its peak memory growth: {export_peak_mb:.1f} MB", 0, None, "", "", None))
-
-    print(f"\nBlacklists Management tabs, {args.rows:,} numbers, PostgreSQL; pages: median server time")
-    print(table(results))
-    if args.json:
-        write_json(args.json, results, benchmark="tabs", rows=args.rows)
 
 
 def timed_export(client, url, params) -> tuple[float, float]:

@@ -71,3 +71,22 @@ def retained_until(received_at: datetime) -> datetime:
         return received_at.replace(year=received_at.year + years)
     except ValueError:  # 29 February, and the year `years` later is not a leap year
         return received_at.replace(year=received_at.year + years, day=28)
+
+
+def business_days_late(deadline: date | None, honoured_at: datetime) -> int:
+    """How many business days after its deadline a request was honoured: 0 when in time.
+
+    `deadline` is the last day to honour it (a number's or an event's `deadline`); `honoured_at`
+    the instant it was honoured (an approving event's `at`), taken in TIME_ZONE as the deadline
+    is. Honoured on the deadline itself is in time; on the next business day, 1 late; a weekend
+    or holiday in between does not count. Used wherever lateness is shown (Activity, a number's
+    history, its evidence record) so they all say the same.
+    """
+    if deadline is None:
+        return 0
+    return max(0, business_days_between(deadline, timezone.localdate(honoured_at)))
+
+
+def business_days_text(count: int) -> str:
+    """`1 business day`, `3 business days`."""
+    return f"{count:,} business day{'' if count == 1 else 's'}"

@@ -1,6 +1,7 @@
 import django_filters
 from django import forms
 from django.contrib.auth import get_user_model
+from django.db import models
 from django.http import QueryDict
 from django.utils import timezone
 
@@ -9,6 +10,7 @@ from blacklist_admin.params import DatabaseIdChoiceFilter, DateRangeFilter
 from tasks_logs.models import TaskLog
 
 from .models import BlacklistedNumber, Status
+from .paging import DEFAULT_SORT
 from .phones import phone_prefix
 
 MENU_UPLOADS = 100  # the Source upload menu's newest uploads (an older one chosen by link is added)
@@ -16,6 +18,14 @@ MENU_UPLOADS = 100  # the Source upload menu's newest uploads (an older one chos
 
 def upload_label(upload: TaskLog) -> str:
     return f"{upload.file_name or 'upload'} (#{upload.pk}, {timezone.localtime(upload.created_at):%Y-%m-%d})"
+
+
+class Due(models.TextChoices):
+    """The review tab's deadline filter (docs/compliance.md). Both are ranges of the indexed
+    deadline, compared with today in TIME_ZONE: no arithmetic per row."""
+
+    OVERDUE = "overdue", "Overdue"
+    DUE_SOON = "due_soon", "Due soon"
 
 
 class BlacklistFilter(PageFilterSet):
@@ -32,6 +42,7 @@ class BlacklistFilter(PageFilterSet):
     added = DateRangeFilter(
         field_name="added_at", label="Added between", widget=DateRangeWidget(labels=("Added from", "to"))
     )
+    due = django_filters.ChoiceFilter(label="Deadline", choices=Due, method="filter_due", empty_label="Any deadline")
     added_by = DatabaseIdChoiceFilter(
         queryset=get_user_model().objects.order_by("username").only("username"), empty_label="Anyone"
     )
@@ -47,12 +58,23 @@ class BlacklistFilter(PageFilterSet):
 
     class Meta(PageFilterSet.Meta):
         model = BlacklistedNumber
-        fields = ["phone", "status", "added", "added_by", "source"]
+        fields = ["phone", "status", "due", "added", "added_by", "source"]
 
     def __init__(self, *args, tab: str, **kwargs):
         super().__init__(*args, **kwargs)
         if tab != "approved":
             del self.filters["status"]  # the review tab holds one status only
+        else:
+            del self.filters["due"]  # approved numbers are honoured: their deadline is history
+
+    def filter_due(self, queryset, name, value):
+        return queryset.overdue() if value == Due.OVERDUE else queryset.due_soon()
+
+    def default_sort(self) -> str:
+        """Oldest deadline first when filtered by deadline (served by the review_by_deadline index),
+        else newest first."""
+        due = self.form.cleaned_data.get("due") if self.is_bound and self.is_valid() else None
+        return "deadline" if due else DEFAULT_SORT
 
     def filter_phone(self, queryset, name, value):
         prefix = phone_prefix(value)

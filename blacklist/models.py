@@ -1,4 +1,5 @@
 import json
+from datetime import date
 
 from django.conf import settings
 from django.db import DatabaseError, connections, models, transaction
@@ -102,6 +103,15 @@ class NumberQuerySet(models.QuerySet):
     def changeable(self):
         """All but permanently approved numbers, which nothing may change or remove."""
         return self.exclude(status=Status.PERMANENT)
+
+    def overdue(self, today: date | None = None):
+        """Numbers for review whose deadline (the last day to honour them) is before `today`."""
+        return self.filter(status=Status.REVIEW, deadline__lt=today or timezone.localdate())
+
+    def due_soon(self, today: date | None = None):
+        """Numbers for review due today or within DUE_SOON_BUSINESS_DAYS business days (not overdue)."""
+        today = today or timezone.localdate()
+        return self.filter(status=Status.REVIEW, deadline__gte=today, deadline__lte=deadlines.due_soon_until(today))
 
     def with_prefix(self, e164_prefix: str):
         """Numbers starting with a normalized prefix (`+1415555`): served by the phone index."""
@@ -219,6 +229,10 @@ class BlacklistedNumber(models.Model):
                 name="approved_by_status_change",
                 condition=Q(status__gte=Status.APPROVED),
             ),
+            # The review tab by deadline (docs/compliance.md): its Overdue and Due soon filters
+            # (WHERE status = 1 AND deadline < today, or BETWEEN), sorted oldest deadline first
+            # with keyset pages, and the overdue count in its tab label.
+            models.Index(fields=["deadline", "id"], name="review_by_deadline", condition=Q(status=Status.REVIEW)),
         ]
 
     def __str__(self):

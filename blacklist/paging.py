@@ -5,13 +5,19 @@ the rows after it in sort order, "previous" for the rows before it."""
 import base64
 import binascii
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from django.db.models import Q, QuerySet
 
-# ?sort= values the tabs accept (a leading "-" means descending), each served by an index.
-SORT_FIELDS = ("phone", "added_at", "status_changed_at")
+# ?sort= values each tab accepts (a leading "-" means descending), each served by an index. The
+# review tab also sorts by deadline: `deadline` (the default with a Due soon / Overdue filter)
+# puts the oldest deadline first, as reviewers want.
+SORT_FIELDS = {
+    "review": ("phone", "added_at", "status_changed_at", "deadline"),
+    "approved": ("phone", "added_at", "status_changed_at"),
+}
 DEFAULT_SORT = "-added_at"
+DATE_FIELDS = ("deadline",)  # sorted by a date, not a timestamp: its cursors carry a date
 PAGE_SIZES = (25, 50, 100, 500)
 
 
@@ -23,8 +29,9 @@ class KeysetPage:
     previous_cursor: str | None
 
 
-def clean_sort(value: str | None) -> str:
-    return value if value and value.lstrip("-") in SORT_FIELDS else DEFAULT_SORT
+def clean_sort(value: str | None, tab: str, default: str = DEFAULT_SORT) -> str:
+    """The `?sort=` value if `tab` offers it, else `default`."""
+    return value if value and value.lstrip("-") in SORT_FIELDS[tab] else default
 
 
 def keyset_page(numbers: QuerySet, sort: str, per_page: int, after: str = "", before: str = "", number: int = 1):
@@ -76,7 +83,7 @@ def _flip(term: str) -> str:
 
 def _encode(sort: str, row, field: str) -> str:
     value = getattr(row, field)
-    text = value.isoformat() if isinstance(value, datetime) else str(value)
+    text = value.isoformat() if isinstance(value, date) else str(value)
     return base64.urlsafe_b64encode(f"{sort}|{text}|{row.pk}".encode()).decode().rstrip("=")
 
 
@@ -86,7 +93,8 @@ def _decode(cursor: str, sort: str):
         return None
     try:
         cursor_sort, text, pk = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode().split("|")
-        value = text if sort.lstrip("-") == "phone" else datetime.fromisoformat(text)
+        field = sort.lstrip("-")
+        value = text if field == "phone" else (date if field in DATE_FIELDS else datetime).fromisoformat(text)
         return (value, int(pk)) if cursor_sort == sort else None
     except (binascii.Error, UnicodeDecodeError, ValueError):
         return None

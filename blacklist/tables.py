@@ -3,10 +3,11 @@ from urllib.parse import quote
 import django_tables2 as tables
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html, format_html_join
+from django.utils.html import conditional_escape, format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from .actions import Action
+from .deadlines import business_days_between, business_days_text, due_soon_until
 from .models import BlacklistedNumber, Status
 
 LOCK_ICON = (  # inline, so it shows whatever fonts the browser has
@@ -16,10 +17,17 @@ LOCK_ICON = (  # inline, so it shows whatever fonts the browser has
 )
 
 
+OVERDUE_ROW, DUE_SOON_ROW = mark_safe(' class="overdue"'), mark_safe(' class="due-soon"')
+
+
 class BlacklistTable(tables.Table):
     ids = tables.CheckBoxColumn(accessor="pk", attrs={"th__input": {"data-select-all": "ids"}})  # BulkActionForm.ids
     phone = tables.Column(verbose_name="Number")
     status = tables.Column(orderable=False)
+    reason = tables.Column(verbose_name="Reason · channel", orderable=False)
+    received_at = tables.Column(verbose_name="Request received", orderable=False)
+    age = tables.Column(verbose_name="Age", empty_values=(), orderable=False)  # the review tab's
+    deadline = tables.Column(verbose_name="Honour by")  # the review tab's; sorted oldest first by the index
     added_at = tables.Column(verbose_name="Added")
     source_task = tables.Column(verbose_name="Source", orderable=False)
     status_changed_at = tables.Column(verbose_name="Last status change")
@@ -27,7 +35,8 @@ class BlacklistTable(tables.Table):
 
     class Meta:
         model = BlacklistedNumber
-        fields = ("ids", "phone", "status", "added_at", "source_task", "status_changed_at", "actions")
+        fields = ("ids", "phone", "status", "reason", "received_at", "age", "deadline", "added_at", "source_task",
+                  "status_changed_at", "actions")
         order_by_field = "sort"
         attrs = {"class": "table table-sm table-hover align-middle blacklist-table"}
         empty_text = "No numbers match."
@@ -42,6 +51,13 @@ class BlacklistTable(tables.Table):
             for action in actions
         ]
         self.history_url = reverse("audit:history") + "?phone="  # once, not per row
+        self.deadlines = tab == "review"  # approved numbers were honoured: no age, no deadline to meet
+        self.today = timezone.localdate()
+        self.due_soon_until = due_soon_until(self.today)
+        self.ages: dict = {}  # received day → its age text (render_age)
+        if not self.deadlines:
+            self.columns.hide("age")
+            self.columns.hide("deadline")
         if not self.buttons:  # a Viewer: no checkboxes, no buttons (body_html leaves their cells out too)
             self.columns.hide("ids")
             self.columns.hide("actions")
@@ -51,12 +67,25 @@ class BlacklistTable(tables.Table):
 
         django-tables2's own cell rendering costs about 1 ms a row (it inspects each render
         method's signature per cell); a page of 25 would spend most of its 50 ms budget there."""
-        return format_html_join("", "<tr>{}</tr>", ((self._cells_html(record),) for record in self.data))
+        rows = (f"<tr{self._row_class(record)}>{self._cells_html(record)}</tr>" for record in self.data)
+        return mark_safe("".join(rows))  # noqa: S308 — each part is escaped markup (_cells_html)
+
+    def _row_class(self, record) -> str:
+        """`overdue` or `due-soon` on the review tab (the deadline cell says so in words too)."""
+        if not self.deadlines or record.deadline > self.due_soon_until:
+            return ""
+        return OVERDUE_ROW if record.deadline < self.today else DUE_SOON_ROW
 
     def _cells_html(self, record):
         cells = [
             self.render_phone(record),
             self.render_status(record),
+            self.render_reason(record),
+            self.render_received_at(record),
+        ]
+        if self.deadlines:
+            cells += [self.render_age(record), self.render_deadline(record)]
+        cells += [
             self.render_added_at(record),
             self.render_source_task(record.source_task) if record.source_task else "manual",
             self.render_status_changed_at(record),
@@ -64,7 +93,9 @@ class BlacklistTable(tables.Table):
         if self.buttons:  # the checkbox and the buttons only for those who may act
             checkbox = format_html('<input type="checkbox" name="ids" value="{}">', record.pk)
             cells = [checkbox, *cells, self.render_actions(record)]
-        return format_html_join("", "<td>{}</td>", ((cell,) for cell in cells))
+        # One join, not a format_html per cell: conditional_escape keeps the cells' markup and
+        # escapes any plain text, as format_html would.
+        return "".join(f"<td>{conditional_escape(cell)}</td>" for cell in cells)
 
     def render_actions(self, record):
         """The tab's per-row buttons; they submit the page's hidden `row-action` form. Irreversible
@@ -90,6 +121,34 @@ class BlacklistTable(tables.Table):
         if record.status == Status.PERMANENT:
             return mark_safe(f'<span class="badge text-bg-dark">{LOCK_ICON} Permanently approved</span>')  # noqa: S308 — constant markup, no data in it
         return record.get_status_display()
+
+    def render_reason(self, record):
+        """The reason and channel; the note, if any, as the cell's tooltip (escaped)."""
+        title = format_html(' title="{}"', record.note) if record.note else ""
+        return format_html('<span{}>{}</span> <span class="text-body-secondary">· {}</span>', title,
+                           record.reason.name, record.get_channel_display())
+
+    def render_received_at(self, record):
+        return timezone.localtime(record.received_at).isoformat(" ", "minutes")[:16]  # 2026-11-20 10:15
+
+    def render_age(self, record):
+        """Business days since the request arrived (weekends and HOLIDAY_CALENDAR's holidays skipped)."""
+        received_on = timezone.localdate(record.received_at)
+        if received_on not in self.ages:  # once a day per page: the rows of an upload share their day
+            self.ages[received_on] = business_days_text(business_days_between(received_on, self.today))
+        return self.ages[received_on]
+
+    def render_deadline(self, record):
+        """The last day to honour the request, and, when it is near or past, a badge that says so."""
+        day = record.deadline.isoformat()
+        if record.deadline < self.today:
+            late = business_days_text(business_days_between(record.deadline, self.today))
+            return format_html('{} <span class="badge text-bg-danger">Overdue by {}</span>', day, late)
+        if record.deadline <= self.due_soon_until:
+            left = business_days_between(self.today, record.deadline)
+            when = "today" if left <= 0 else f"in {business_days_text(left)}"
+            return format_html('{} <span class="badge text-bg-warning">Due soon: {}</span>', day, when)
+        return day
 
     def render_added_at(self, record):
         return _when_and_who(record.added_at, record.added_by)

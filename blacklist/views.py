@@ -25,6 +25,7 @@ from .paging import PAGE_SIZES, clean_sort, keyset_page
 from .tables import BlacklistTable
 from .templatetags.blacklist_tags import count_label
 
+OVERDUE_SHOWN = 1_000  # the tab label counts overdue numbers up to this many, then says "1,000+"
 BACKGROUND_ABOVE = 10_000  # "all matching" over this many numbers runs as a Celery task
 _QUEUE_DOWN = (" The queue is unreachable right now, so it will start by itself once the queue is back;"
                " it is stored, nothing is lost.")
@@ -61,8 +62,13 @@ def _check_status_allowed(request, status: Status) -> None:
 
 
 def _tab_counts() -> dict:
-    """Each list tab's size for its label: exact when cheap, else an estimate shown with "~"."""
-    return {tab: BlacklistedNumber.objects.for_tab(tab).count_estimate() for tab in TABS}
+    """Each list tab's size for its label (exact when cheap, else an estimate shown with "~"), and
+    the review tab's overdue numbers up to OVERDUE_SHOWN ("1,000+" beyond): one bounded read of
+    the review_by_deadline index, whatever the size of the queue."""
+    counts: dict = {tab: BlacklistedNumber.objects.for_tab(tab).count_estimate() for tab in TABS}
+    overdue = BlacklistedNumber.objects.overdue().values("pk")[: OVERDUE_SHOWN + 1].count()
+    counts["overdue"] = f"{OVERDUE_SHOWN:,}+" if overdue > OVERDUE_SHOWN else f"{overdue:,}" if overdue else ""
+    return counts
 
 
 def _back(request, tab) -> str:
@@ -77,10 +83,10 @@ def _report(request, action, outcome) -> None:
 
 def _tab_page(request, tab):
     numbers = BlacklistedNumber.objects.for_tab(tab).select_related(
-        "added_by", "status_changed_by", "source_task"
+        "added_by", "status_changed_by", "source_task", "reason"
     )
     filterset = BlacklistFilter(request.GET, queryset=numbers, tab=tab)
-    sort = clean_sort(request.GET.get("sort"))
+    sort = clean_sort(request.GET.get("sort"), tab, default=filterset.default_sort())
     per_page = choice_param(request.GET, "per_page", PAGE_SIZES, PAGE_SIZES[0])
     page = keyset_page(
         filterset.qs,
@@ -156,7 +162,9 @@ def export(request, tab):
     if numbers is None:
         messages.warning(request, "The filter is not valid, so there is nothing to export.")
         return redirect(reverse(f"blacklist:{tab}") + "?" + request.GET.urlencode())
-    ordered = numbers.order_by(clean_sort(request.GET.get("sort")), "-id")
+    default = BlacklistFilter(request.GET, queryset=numbers, tab=tab).default_sort()
+    sort = clean_sort(request.GET.get("sort"), tab, default=default)  # as the page shows them
+    ordered = numbers.order_by(sort, "-id" if sort.startswith("-") else "id")
     return csv_download(number_rows(ordered), f"blacklist-{tab}-{timezone.localtime():%Y%m%d-%H%M}.csv")
 
 

@@ -123,7 +123,7 @@ def test_the_json_download_is_canonical_and_its_sha256_is_the_one_on_the_page(ad
     assert record["number"] == NUMBER and record["listed"] is True and record["removed"] is None
     assert record["current"]["deadline"] == disputed.isoformat()
     assert record["current"]["deadline_outcome"] == "met late"
-    assert record["current"]["days_late"] == (timezone.localdate() - disputed).days
+    assert record["current"]["days_late"] == deadlines.business_days_between(disputed, timezone.localdate())
     assert [event["via"] for event in record["events"]] == [
         "Added by hand", "Added by hand", "Row action", "Bulk action", "API", "Django admin"]
     assert record["events"][1]["note"] == NOTE and record["events"][1]["channel"] == "Letter"
@@ -198,11 +198,11 @@ def test_the_deadline_outcome(admin_client, admin_user, days_ago, approve, outco
 
     assert current["deadline_outcome"] == outcome
     deadline = deadlines.honour_by(received)
-    late = (timezone.localdate() - deadline).days if days_ago else None
+    late = deadlines.business_days_between(deadline, timezone.localdate()) if days_ago else None
     assert current["days_late"] == late
     shown = html.unescape(page_of(admin_client))
-    assert {"open": "<strong>open</strong>", "overdue": f"overdue by {late} days", "met": ">met</strong>",
-            "met late": f"met late by {late} days"}[outcome] in shown
+    assert {"open": "<strong>open</strong>", "overdue": f"overdue by {late} business days", "met": ">met</strong>",
+            "met late": f"met late by {late} business days"}[outcome] in shown
 
 
 def test_a_number_from_an_upload_shows_the_file_and_its_line(admin_client, admin_user):
