@@ -11,7 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.urls import reverse
 
-from blacklist.models import BlacklistedNumber, Status
+from blacklist.models import BlacklistedNumber, Reason, Status, default_reason_id
 from blacklist_admin.env import make_var_dir
 from tests.helpers import (
     celery_worker_command,
@@ -57,11 +57,15 @@ def _fast_password_hashing(settings):
 
 @pytest.fixture
 def make_numbers(db):
-    """make_numbers(Status.REVIEW, Status.PERMANENT, …) → one saved number per status, in order."""
+    """make_numbers(Status.REVIEW, Status.PERMANENT, …) → one saved number per status, in order.
+    `reason`: a Reason slug (default: Consumer request, kept for retention RETENTION_YEARS; tests
+    that remove numbers pass one that is not, "other")."""
 
-    def make(*statuses, start=100):
+    def make(*statuses, start=100, reason=None):
+        reason_id = Reason.objects.get(slug=reason).pk if reason else default_reason_id()
         numbers = [
-            BlacklistedNumber(phone=f"+1415555{start + i:04d}", status=status) for i, status in enumerate(statuses)
+            BlacklistedNumber(phone=f"+1415555{start + i:04d}", status=status, reason_id=reason_id)
+            for i, status in enumerate(statuses)
         ]
         BlacklistedNumber.objects.bulk_create(numbers)
         return list(BlacklistedNumber.objects.filter(phone__in=[n.phone for n in numbers]).order_by("phone"))

@@ -71,3 +71,14 @@ def retained_until(received_at: datetime) -> datetime:
         return received_at.replace(year=received_at.year + years)
     except ValueError:  # 29 February, and the year `years` later is not a leap year
         return received_at.replace(year=received_at.year + years, day=28)
+
+
+def retention_cutoff(now: datetime) -> datetime:
+    """Retained requests received after this instant are still kept at `now` (NumberQuerySet.retained):
+    `now` less RETENTION_YEARS. On a 29 February it is the 28th: a leap-day boundary keeps a number
+    a day longer than retained_until says, never a day less."""
+    years = settings.RETENTION_YEARS
+    try:
+        return now.replace(year=now.year - years)
+    except ValueError:
+        return now.replace(year=now.year - years, day=28)
