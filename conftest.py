@@ -62,7 +62,8 @@ def make_numbers(db):
     that remove numbers pass one that is not, "other")."""
 
     def make(*statuses, start=100, reason=None):
-        reason_id = Reason.objects.get(slug=reason).pk if reason else default_reason_id()
+        reason_id = default_reason_id()  # (which makes the built-in reasons again after a flush)
+        reason_id = Reason.objects.get(slug=reason).pk if reason else reason_id
         numbers = [
             BlacklistedNumber(phone=f"+1415555{start + i:04d}", status=status, reason_id=reason_id)
             for i, status in enumerate(statuses)
