@@ -5,6 +5,7 @@ Each benchmark builds its PostgreSQL database once (by set-based SQL) and reuses
   import  blacklist_bench_import    1M numbers: a 50,000-row upload end to end, and again
   api     blacklist_bench_api       10M numbers, served by gunicorn: check latency/throughput, scrub
   audit   blacklist_bench_audit     1M numbers for review: bulk approve with and without audit events
+  expiry  blacklist_bench_expiry    2M numbers, 1M expired: the batched expiry task vs one statement
 """
 
 import json
@@ -25,6 +26,7 @@ BENCHMARKS = {
     "import": ["bench/bench_import.py"],
     "api": ["bench/bench_api.py"],
     "audit": ["bench/bench_audit.py"],
+    "expiry": ["bench/bench_expiry.py"],
 }
 
 

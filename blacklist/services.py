@@ -214,7 +214,7 @@ def remove_expired(now: datetime | None = None, batch: int = EXPIRY_BATCH) -> in
 @retry_on_deadlock
 def _remove_expired_batch(now: datetime, batch: int, change: Change) -> int:
     expired = BlacklistedNumber.objects.expired(now)
-    first = expired.order_by("expires_at", "pk").values("pk")[:batch]  # read from the partial index
+    first = expired.order_by("expires_at").values("pk")[:batch]  # in the partial index's order: no sort
     return events.delete(expired.filter(pk__in=first), change)
 
 
