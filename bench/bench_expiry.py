@@ -93,7 +93,7 @@ def floor() -> int:
     columns, params = Change(Event.Action.EXPIRED, None, timezone.now(), None, Source(Event.Via.OTHER)).select_list()
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
-            "WITH n AS (DELETE FROM blacklist_blacklistednumber WHERE expires_at <= now() AND status <> 3"
+            "WITH n AS (DELETE FROM blacklist_blacklistednumber WHERE expires_at <= now() AND status <> 3"  # noqa: S608 — names ours, values bound
             " RETURNING phone, status, reason_id, channel, received_at, deadline)"
             f" {events.INSERT_EVENTS} SELECT {events.number_facts()}, {columns} FROM n",
             ["", *params],

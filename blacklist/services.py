@@ -13,6 +13,7 @@ import logging
 import random
 import time
 from collections.abc import Callable, Iterable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import wraps
@@ -188,7 +189,7 @@ def check_justification(justification: str, user) -> str:
     return justification
 
 
-def retained_until(numbers: NumberQuerySet, now: datetime) -> datetime | None:
+def last_kept_until(numbers: NumberQuerySet, now: datetime) -> datetime | None:
     """The latest end of retention among the selection's numbers kept for retention at `now`."""
     latest = numbers.changeable().retained(now).order_by("-received_at").values_list("received_at", flat=True).first()
     return deadlines.retained_until(latest) if latest else None
@@ -214,8 +215,29 @@ def remove_expired(now: datetime | None = None, batch: int = EXPIRY_BATCH) -> in
 @retry_on_deadlock
 def _remove_expired_batch(now: datetime, batch: int, change: Change) -> int:
     expired = BlacklistedNumber.objects.expired(now)
-    first = expired.order_by("expires_at").values("pk")[:batch]  # in the partial index's order: no sort
-    return events.delete(expired.filter(pk__in=first), change)
+    # The batch's ids first, read from the partial index in its order (no sort); the DELETE then
+    # finds them by primary key and checks again, once they are locked, that they are expired.
+    ids = list(expired.order_by("expires_at").values_list("pk", flat=True)[:batch])
+    if not ids:
+        return 0
+    with _by_primary_key():
+        return events.delete(expired.filter(pk__in=ids), change)
+
+
+@contextmanager
+def _by_primary_key():
+    """PostgreSQL, for this transaction's next statements only: plan for an SSD (random_page_cost
+    1.1, not the spinning-disk default 4), so a batch of 10,000 ids among millions of numbers is
+    found by primary key, not by scanning the table once per batch (4× slower at 2M numbers)."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('random_page_cost'), set_config('random_page_cost', '1.1', true)")
+        previous, _ = cursor.fetchone()
+        yield
+        # Restore it: inside a caller's transaction, a local setting would outlive this block.
+        cursor.execute("SELECT set_config('random_page_cost', %s, true)", [previous])
 
 
 # Each declared action's rule: the function above of the same name (a KeyError here names a

@@ -80,7 +80,7 @@ def _report(request, action, outcome, numbers=None) -> None:
 
 def _kept_for_retention(numbers, kept: int) -> str:
     """Why `kept` numbers of the selection stay: until when, and who may remove them earlier."""
-    until = services.retained_until(numbers, timezone.now())
+    until = services.last_kept_until(numbers, timezone.now())
     if until is None:  # their retention ended meanwhile
         return ""
     day = f"{timezone.localdate(until):%Y-%m-%d}"

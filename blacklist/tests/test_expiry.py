@@ -112,3 +112,18 @@ def test_the_worker_removes_expired_numbers(expiring, celery_worker_process):
 
     assert wait_until(lambda: phones() == set(kept), 30, "the worker to remove the expired numbers")
     assert set(Event.objects.values_list("phone", "action")) == {(phone, "expired") for phone in expired}
+
+
+def test_the_planner_setting_of_a_batch_does_not_outlive_it(expiring):
+    from django.db import connection
+
+    def random_page_cost():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT current_setting('random_page_cost')" if connection.vendor == "postgresql"
+                           else "SELECT 'n/a'")
+            return cursor.fetchone()[0]
+
+    expiring(3, -60)
+    before = random_page_cost()
+    assert services.remove_expired(batch=2) == 3  # inside this test's transaction
+    assert random_page_cost() == before
