@@ -11,7 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.urls import reverse
 
-from blacklist.models import BlacklistedNumber, Status
+from blacklist.models import BlacklistedNumber, Reason, Status, default_reason_id
 from blacklist_admin.env import make_var_dir
 from tests.helpers import (
     celery_worker_command,
@@ -57,11 +57,16 @@ def _fast_password_hashing(settings):
 
 @pytest.fixture
 def make_numbers(db):
-    """make_numbers(Status.REVIEW, Status.PERMANENT, …) → one saved number per status, in order."""
+    """make_numbers(Status.REVIEW, Status.PERMANENT, …) → one saved number per status, in order.
+    `reason`: a Reason slug (default: Consumer request, kept for retention RETENTION_YEARS; tests
+    that remove numbers pass one that is not, "other")."""
 
-    def make(*statuses, start=100):
+    def make(*statuses, start=100, reason=None):
+        reason_id = default_reason_id()  # (which makes the built-in reasons again after a flush)
+        reason_id = Reason.objects.get(slug=reason).pk if reason else reason_id
         numbers = [
-            BlacklistedNumber(phone=f"+1415555{start + i:04d}", status=status) for i, status in enumerate(statuses)
+            BlacklistedNumber(phone=f"+1415555{start + i:04d}", status=status, reason_id=reason_id)
+            for i, status in enumerate(statuses)
         ]
         BlacklistedNumber.objects.bulk_create(numbers)
         return list(BlacklistedNumber.objects.filter(phone__in=[n.phone for n in numbers]).order_by("phone"))
@@ -149,10 +154,10 @@ def numbers_made_by_every_path(admin_client, admin_user, celery_worker_process):
                                      headers={"Authorization": f"Bearer {secret}"})
         assert response.status_code == 200, response.content
 
-    def row_action(tab, action, phone):
+    def row_action(tab, action, phone, answer=302):
         url = reverse("blacklist:row_action", args=[tab, action])
         pk = BlacklistedNumber.objects.get(phone=phone).pk
-        assert admin_client.post(url, {"pk": pk, "query": ""}).status_code == 302
+        assert admin_client.post(url, {"pk": pk, "query": ""}).status_code == answer
 
     def bulk_action(tab, action, phones, **extra):
         ids = list(BlacklistedNumber.objects.filter(phone__in=phones).values_list("pk", flat=True))
@@ -168,9 +173,12 @@ def numbers_made_by_every_path(admin_client, admin_user, celery_worker_process):
     by_api([f"+1415555{i:04d}" for i in range(100, 125)], can_approve=True)
     row_action("review", "approve", "+12125550020")
     row_action("review", "approve_permanently", "+12125550021")
-    row_action("review", "remove", "+12125550022")
+    # Numbers added now are kept for retention (Consumer request): a row Remove asks the Manager
+    # why (the confirmation page), and the confirmed removal carries the justification.
+    row_action("review", "remove", "+12125550022", answer=200)
+    bulk_action("review", "remove", ["+12125550022"], confirmed="on", justification="Entered by mistake")
     row_action("approved", "unapprove", "+13125550100")
     row_action("approved", "approve_permanently", "+16465550000")
     bulk_action("review", "approve", [f"+1212555{i:04d}" for i in range(30, 60)])
     bulk_action("approved", "unapprove", [f"+1415555{i:04d}" for i in range(100, 112)])
-    bulk_action("review", "remove", ["+13125550000", "+13125550001"], confirmed="on")
+    bulk_action("review", "remove", ["+13125550000", "+13125550001"], confirmed="on", justification="Duplicates")

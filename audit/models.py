@@ -80,6 +80,19 @@ class Event(models.Model):
     def __str__(self):
         return f"{self.phone} {self.action} by {self.actor}"
 
+    @property
+    def honours_request(self) -> bool:
+        """Whether this event honoured the request: took the number from review (or from not being
+        listed) to approved or permanently approved. Approving late is allowed; the event keeps the
+        deadline it was measured against."""
+        return (self.to_status or 0) >= Status.APPROVED and self.from_status in (None, Status.REVIEW)
+
+    @property
+    def days_late(self) -> int:
+        """Business days past the deadline this event honoured the request (0: in time, or not an
+        event that honours one). deadlines.business_days_late does the counting."""
+        return business_days_late(self.deadline, self.at) if self.honours_request else 0
+
 
 # The compliance report's summary (audit/report.py, docs/compliance.md "Compliance report"):
 # folded from the events by SQL, so the report reads a few hundred rows, not millions of events.
@@ -127,15 +140,3 @@ class TallyMark(models.Model):
 
     def __str__(self):
         return str(self.last_event_id)
-    @property
-    def honours_request(self) -> bool:
-        """Whether this event honoured the request: took the number from review (or from not being
-        listed) to approved or permanently approved. Approving late is allowed; the event keeps the
-        deadline it was measured against."""
-        return (self.to_status or 0) >= Status.APPROVED and self.from_status in (None, Status.REVIEW)
-
-    @property
-    def days_late(self) -> int:
-        """Business days past the deadline this event honoured the request (0: in time, or not an
-        event that honours one). deadlines.business_days_late does the counting."""
-        return business_days_late(self.deadline, self.at) if self.honours_request else 0

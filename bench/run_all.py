@@ -7,6 +7,7 @@ Each benchmark builds its PostgreSQL database once (by set-based SQL) and reuses
   audit   blacklist_bench_audit     1M numbers for review: bulk approve with and without audit events
   evidence blacklist_bench_evidence 10M numbers: the Reasons page, a number's evidence record and downloads
   report  blacklist_bench_report    10M numbers, 10M events: the compliance report per week and month
+  expiry  blacklist_bench_expiry    2M numbers, 1M expired: the batched expiry task vs one statement
 """
 
 import json
@@ -29,6 +30,7 @@ BENCHMARKS = {
     "audit": ["bench/bench_audit.py"],
     "evidence": ["bench/bench_evidence.py"],
     "report": ["bench/bench_report.py"],
+    "expiry": ["bench/bench_expiry.py"],
 }
 
 

@@ -49,6 +49,23 @@ class Action:
     skips: dict[Status, str]  # the statuses its rule leaves alone → the word for why
     event: Choice  # the audit Event.Action of each change it makes
     task_kind: Choice  # the TaskLog.Kind of its background job ("all matching", large)
+    # Its rule also leaves numbers kept for retention (NumberQuerySet.retained), reported as
+    # RETAINED beside `skips`, unless a Manager writes a justification (docs/compliance.md).
+    keeps_retained: bool = False
+
+
+RETAINED = "kept for retention"  # the skipped numbers of an action that keeps_retained
+RETAINED_PERMISSION = "blacklist.remove_retained"  # who may override it, with a justification
+JUSTIFICATION_MAX = 500  # characters: audit Event.note
+
+
+def skip_sentence(reason: str, count: int, *, will: bool = False) -> str:
+    """`3 permanently approved numbers were skipped.`, `1 number will be kept for retention.`"""
+    numbers = f"number{'s' if count != 1 else ''}"
+    verb = "will be" if will else ("were" if count != 1 else "was")
+    if reason == RETAINED:
+        return f"{count:,} {numbers} {verb} {RETAINED}."
+    return f"{count:,} {reason} {numbers} {verb} skipped."
 
 
 # In the order of the stored choices (Event.Action, TaskLog.Kind and their migrations).
@@ -120,6 +137,7 @@ ACTIONS = {action.name: action for action in [
         skips={Status.PERMANENT: "permanently approved"},
         event=Choice("removed", "Removed"),
         task_kind=Choice("bulk_remove", "Bulk remove"),
+        keeps_retained=True,
     ),
 ]}
 

@@ -1,17 +1,21 @@
 """The Django admin, read-only for numbers: every change it offers goes through services,
-so permanently approved numbers stay untouched here too."""
+so permanently approved numbers, and those kept for retention, stay untouched here too."""
 
 from django.contrib import admin, messages
 from django.contrib.admin.options import IS_POPUP_VAR
+from django.utils import timezone
 
 from audit.events import Source
 from audit.models import Event
 
 from . import services
-from .actions import ACTIONS, Action
+from .actions import ACTIONS, RETAINED, Action
 from .models import BlacklistedNumber
 
 ADMIN = Source(Event.Via.ADMIN)
+# The admin asks for no justification: numbers kept for retention stay, and this says where to go.
+KEPT_HERE = ("Numbers kept for retention (the consumer's own requests) stay listed: a Manager may remove one"
+             " earlier from its Blacklists tab, with a written justification.")
 
 
 def _admin_action(action: Action):
@@ -20,6 +24,8 @@ def _admin_action(action: Action):
     def run(modeladmin, request, queryset):
         outcome = services.RULES[action.name](queryset, request.user, ADMIN)
         report = f"{action.past} {outcome.changed:,} number(s). {outcome.skipped_text()}"
+        if outcome.skipped.get(RETAINED):
+            report += f" {KEPT_HERE}"
         modeladmin.message_user(request, report.strip())
 
     return run
@@ -48,7 +54,11 @@ class BlacklistedNumberAdmin(admin.ModelAdmin):
         }
 
     def has_delete_permission(self, request, obj=None):
-        return super().has_delete_permission(request, obj) and not (obj and obj.is_permanent)
+        """No delete button for a number nothing may remove here: permanent, or kept for retention."""
+        if obj is not None and (obj.is_permanent or BlacklistedNumber.objects.filter(pk=obj.pk).retained(
+                timezone.now()).exists()):
+            return False
+        return super().has_delete_permission(request, obj)
 
     def delete_model(self, request, obj):
         self.delete_queryset(request, BlacklistedNumber.objects.filter(pk=obj.pk))
@@ -56,4 +66,5 @@ class BlacklistedNumberAdmin(admin.ModelAdmin):
     def delete_queryset(self, request, queryset):
         outcome = services.remove(queryset, request.user, ADMIN)
         if outcome.skipped_total:
-            self.message_user(request, outcome.skipped_text(), messages.WARNING)
+            kept_here = KEPT_HERE if outcome.skipped.get(RETAINED) else ""
+            self.message_user(request, f"{outcome.skipped_text()} {kept_here}".strip(), messages.WARNING)

@@ -90,3 +90,12 @@ def business_days_late(deadline: date | None, honoured_at: datetime) -> int:
 def business_days_text(count: int) -> str:
     """`1 business day`, `3 business days`."""
     return f"{count:,} business day{'' if count == 1 else 's'}"
+def retention_cutoff(now: datetime) -> datetime:
+    """Retained requests received after this instant are still kept at `now` (NumberQuerySet.retained):
+    `now` less RETENTION_YEARS. On a 29 February it is the 28th: a leap-day boundary keeps a number
+    a day longer than retained_until says, never a day less."""
+    years = settings.RETENTION_YEARS
+    try:
+        return now.replace(year=now.year - years)
+    except ValueError:
+        return now.replace(year=now.year - years, day=28)

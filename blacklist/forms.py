@@ -7,7 +7,7 @@ from django.utils import timezone
 from blacklist_admin.params import EARLIEST_DATE, LATEST_DATE, DatabaseIdListField
 
 from . import csv_files
-from .actions import ACTIONS, Action, on_tab
+from .actions import ACTIONS, JUSTIFICATION_MAX, Action, on_tab
 from .deadlines import retained_until
 from .models import Channel, Reason, Status, default_reason_id
 from .phones import normalized
@@ -34,6 +34,12 @@ class BulkActionForm(forms.Form):
     page_ids = DatabaseIdListField(required=False)  # every row on the page
     query = forms.CharField(required=False)  # the page's query string: its filter
     confirmed = forms.BooleanField(required=False)
+    # On the confirmation of an action that keeps numbers for retention (Managers): why remove them now.
+    justification = forms.CharField(
+        required=False, max_length=JUSTIFICATION_MAX, widget=forms.Textarea(attrs={"rows": 3, "class": "form-control"}),
+        error_messages={"max_length": "The justification is %(show_value)s characters long; at most %(limit_value)s"
+                                      " are kept."},
+    )
 
     def __init__(self, *args, tab: str, matching: str = "", **kwargs):
         """`matching`: how many records the page's filter matches ("1,234"), for the scope's label."""

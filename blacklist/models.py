@@ -1,5 +1,5 @@
 import json
-from datetime import date
+from datetime import date, datetime
 
 from django.conf import settings
 from django.db import DatabaseError, connections, models, transaction
@@ -83,6 +83,13 @@ def default_reason_id() -> int:
         return Reason.objects.values_list("pk", flat=True).get(slug=Reason.DEFAULT)
 
 
+def _retained_at(now: datetime) -> Q:
+    """NumberQuerySet.retained's condition; the reasons are a sub-select (a tiny table), not a
+    join, so a DELETE built on it locks the numbers only."""
+    return Q(reason__in=Reason.objects.filter(retained=True).values("pk"),
+             received_at__gt=deadlines.retention_cutoff(now))
+
+
 TABS = ("review", "approved")  # the two list tabs of Blacklists Management
 
 
@@ -112,6 +119,20 @@ class NumberQuerySet(models.QuerySet):
         """Numbers for review due today or within DUE_SOON_BUSINESS_DAYS business days (not overdue)."""
         today = today or timezone.localdate()
         return self.filter(status=Status.REVIEW, deadline__gte=today, deadline__lte=deadlines.due_soon_until(today))
+    def retained(self, now: datetime):
+        """Numbers kept for retention at `now`: listed for a retained reason (the consumer's own
+        request) received less than RETENTION_YEARS before. services.remove leaves them unless a
+        Manager writes a justification (docs/compliance.md)."""
+        return self.filter(_retained_at(now))
+
+    def removable(self, now: datetime):
+        """What removing may delete at `now` without a justification: changeable, not retained."""
+        return self.changeable().exclude(_retained_at(now))
+
+    def expired(self, now: datetime):
+        """Numbers whose expiry has come (served by the partial index on expires_at); never
+        permanent ones, which nothing removes."""
+        return self.changeable().filter(expires_at__lte=now)
 
     def with_prefix(self, e164_prefix: str):
         """Numbers starting with a normalized prefix (`+1415555`): served by the phone index."""
@@ -204,8 +225,12 @@ class BlacklistedNumber(models.Model):
         permissions = [  # roles/groups.py gives them to roles; the built-in add/change/delete/view are used too
             ("add_approved", "Can add numbers approved (the approval checkboxes)"),
             ("approve_permanently", "Can approve numbers permanently"),
+            ("remove_retained", "Can remove numbers kept for retention, with a written justification"),
         ]
         indexes = [
+            # The expiry task (blacklist.tasks.remove_expired): WHERE expires_at <= now, in batches;
+            # partial, as most numbers never expire.
+            models.Index(fields=["expires_at"], name="expiring", condition=Q(expires_at__isnull=False)),
             # Blacklisted Leads for Review tab: WHERE status = 1 ORDER BY added_at DESC, id DESC
             # (first pages and keyset pages alike), without touching approved rows.
             models.Index(

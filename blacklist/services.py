@@ -13,7 +13,9 @@ import logging
 import random
 import time
 from collections.abc import Callable, Iterable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import wraps
 
 from django.db import OperationalError, connection, transaction
@@ -26,8 +28,8 @@ from audit.models import Event
 from tasks_logs import jobs
 from tasks_logs.models import RejectedRow, TaskLog, Upload
 
-from . import csv_files, request_details
-from .actions import ACTIONS
+from . import csv_files, deadlines, request_details
+from .actions import ACTIONS, JUSTIFICATION_MAX, RETAINED, RETAINED_PERMISSION, skip_sentence
 from .deadlines import honour_by
 from .filters import matching_numbers
 from .models import BlacklistedNumber, NumberQuerySet, Status, default_reason_id
@@ -101,10 +103,7 @@ class Outcome:
 
     def skipped_text(self) -> str:
         """`3 permanently approved numbers were skipped.`, one sentence per reason."""
-        return " ".join(
-            f"{count:,} {reason} number{'s' if count != 1 else ''} {'were' if count != 1 else 'was'} skipped."
-            for reason, count in self.skipped.items()
-        )
+        return " ".join(skip_sentence(reason, count) for reason, count in self.skipped.items())
 
 
 @dataclass(frozen=True)
@@ -116,11 +115,19 @@ class MergeOutcome:
     unchanged: int
 
 
-def skipped_by_reason(numbers: QuerySet[BlacklistedNumber], rule: str) -> dict[str, int]:
-    """Count, by reason, the numbers in the selection that `rule` will leave alone."""
-    reasons = ACTIONS[rule].skips
+def skipped_by_reason(
+    numbers: NumberQuerySet, rule: str, now: datetime | None = None, justification: str = ""
+) -> dict[str, int]:
+    """Count, by reason, the numbers in the selection that `rule` will leave alone at `now`
+    (those kept for retention too, unless a justification is given)."""
+    action = ACTIONS[rule]
+    reasons = action.skips
     counts = numbers.order_by().filter(status__in=reasons).values_list("status").annotate(n=Count("pk"))
-    return {reasons[status]: n for status, n in sorted(counts) if n}
+    skipped = {reasons[status]: n for status, n in sorted(counts) if n}
+    if action.keeps_retained and not justification:
+        if retained := numbers.order_by().changeable().retained(now or timezone.now()).count():
+            skipped[RETAINED] = retained
+    return skipped
 
 
 @retry_on_deadlock
@@ -153,17 +160,95 @@ def unapprove(numbers: QuerySet[BlacklistedNumber], user=None, source: Source | 
 
 
 @retry_on_deadlock
-def remove(numbers: NumberQuerySet, user=None, source: Source | None = None) -> Outcome:
-    """Delete from the blacklist, so the numbers can be called again; never permanent ones."""
-    change = Change(ACTIONS["remove"].event.value, None, timezone.now(), user, source or Source())
-    skipped = skipped_by_reason(numbers, "remove")
-    deleted = events.delete(numbers.changeable(), change)
+def remove(numbers: NumberQuerySet, user=None, source: Source | None = None, justification: str = "") -> Outcome:
+    """Delete from the blacklist, so the numbers can be called again; never permanent ones, nor
+    those kept for retention (NumberQuerySet.retained) unless `user` may and writes why: the
+    `justification`, recorded on each removed number's event."""
+    justification = check_justification(justification, user)
+    now = timezone.now()
+    change = Change(ACTIONS["remove"].event.value, None, now, user, source or Source(), note=justification)
+    skipped = skipped_by_reason(numbers, "remove", now, justification)
+    deleted = events.delete(numbers.changeable() if justification else numbers.removable(now), change)
     return Outcome(deleted, skipped)
+
+
+class NotJustified(ValueError):
+    """A justification for removing numbers kept for retention that is refused: its message says why."""
+
+
+def check_justification(justification: str, user) -> str:
+    """The justification, stripped, if `user` may give one ("" for none); NotJustified otherwise."""
+    justification = justification.strip()
+    if not justification:
+        return ""
+    if len(justification) > JUSTIFICATION_MAX:
+        raise NotJustified(f"The justification is {len(justification):,} characters long;"
+                           f" at most {JUSTIFICATION_MAX} are kept.")
+    if user is None or not user.has_perm(RETAINED_PERMISSION):
+        raise NotJustified("Only a Manager may remove numbers kept for retention.")
+    return justification
+
+
+def last_kept_until(numbers: NumberQuerySet, now: datetime) -> datetime | None:
+    """The latest end of retention among the selection's numbers kept for retention at `now`."""
+    latest = numbers.changeable().retained(now).order_by("-received_at").values_list("received_at", flat=True).first()
+    return deadlines.retained_until(latest) if latest else None
+
+
+EXPIRY_BATCH = 10_000  # numbers per transaction of remove_expired: each holds its row locks briefly
+
+
+def remove_expired(now: datetime | None = None, batch: int = EXPIRY_BATCH) -> int:
+    """Remove the numbers whose expiry has come (never permanent ones), each with an `expired`
+    event, `batch` at a time: one transaction each, its rows locked in phone order, so a million
+    expiries never hold locks for long. Safe to run twice: what is gone is not found again."""
+    now = now or timezone.now()
+    change = Change(Event.Action.EXPIRED, None, now, None, Source(Event.Via.OTHER))
+    removed = 0
+    while (done := _remove_expired_batch(now, batch, change)) > 0:
+        removed += done
+        if done < batch:
+            break
+    return removed
+
+
+@retry_on_deadlock
+def _remove_expired_batch(now: datetime, batch: int, change: Change) -> int:
+    expired = BlacklistedNumber.objects.expired(now)
+    # The batch's ids first, read from the partial index in its order (no sort); the DELETE then
+    # finds them by primary key and checks again, once they are locked, that they are expired.
+    ids = list(expired.order_by("expires_at").values_list("pk", flat=True)[:batch])
+    if not ids:
+        return 0
+    with _by_primary_key():
+        return events.delete(expired.filter(pk__in=ids), change)
+
+
+@contextmanager
+def _by_primary_key():
+    """PostgreSQL, for this transaction's next statements only: plan for an SSD (random_page_cost
+    1.1, not the spinning-disk default 4), so a batch of 10,000 ids among millions of numbers is
+    found by primary key, not by scanning the table once per batch (4× slower at 2M numbers)."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('random_page_cost'), set_config('random_page_cost', '1.1', true)")
+        previous, _ = cursor.fetchone()
+        yield
+        # Restore it: inside a caller's transaction, a local setting would outlive this block.
+        cursor.execute("SELECT set_config('random_page_cost', %s, true)", [previous])
 
 
 # Each declared action's rule: the function above of the same name (a KeyError here names a
 # declaration in blacklist/actions.py that has no rule yet).
 RULES = {name: globals()[name] for name in ACTIONS}
+
+
+def justified(justification: str) -> dict:
+    """The keyword arguments that pass a justification to a rule, for the rules that take one
+    (those that keep numbers for retention); none when there is none."""
+    return {"justification": justification} if justification else {}
 
 
 def run_bulk_action(task_log: TaskLog) -> None:
@@ -192,7 +277,7 @@ def _run_rule_once(task_log_id: int, action: str, numbers: QuerySet[BlacklistedN
     if not (task_log := jobs.locked(task_log_id)):
         return
     source = Source(Event.Via.BULK_TASK, task=task_log)
-    outcome = RULES[action](numbers, task_log.created_by, source)
+    outcome = RULES[action](numbers, task_log.created_by, source, **justified(task_log.params.get("justification", "")))
     task_log.changed, task_log.skipped = outcome.changed, outcome.skipped_total
     task_log.processed = task_log.total = outcome.changed + outcome.skipped_total
     jobs.finish(task_log, outcome.skipped_text())

@@ -63,6 +63,13 @@ def sweep_stale_jobs() -> None:
         JOBS.get(kind, run_bulk_action).delay(task_log_id)
 
 
+@shared_task(ignore_result=True)
+def remove_expired() -> None:
+    """Remove the numbers whose expiry has come, with an `expired` event each (CELERY_BEAT_SCHEDULE)."""
+    if removed := services.remove_expired():
+        logger.info("Removed %s expired number(s)", removed)
+
+
 @worker_ready.connect
 def _sweep_when_a_worker_starts(sender=None, **kwargs) -> None:
     """A worker (re)starting is when a crashed one's job is found: sweep now, and again once

@@ -16,7 +16,7 @@ from blacklist_admin.params import choice_param, int_param, page_number
 from tasks_logs.models import TaskLog
 
 from . import services, tasks
-from .actions import ACTIONS, allowed, on_tab
+from .actions import ACTIONS, RETAINED, RETAINED_PERMISSION, allowed, on_tab, skip_sentence
 from .exports import csv_download, number_rows
 from .filters import BlacklistFilter, matching_numbers
 from .forms import CONFIRM_ABOVE, AddNumbersForm, BulkActionForm, UploadForm, numbers_text
@@ -76,9 +76,25 @@ def _back(request, tab) -> str:
     return reverse(f"blacklist:{tab}") + "?" + request.POST.get("query", "")
 
 
-def _report(request, action, outcome) -> None:
-    text = f"{action.done.format(numbers_text(outcome.changed))} {outcome.skipped_text()}".strip()
-    (messages.success if outcome.changed else messages.warning)(request, text)
+def _report(request, action, outcome, numbers=None) -> None:
+    """The rule's outcome as a message; with the `numbers` it ran on, why some were kept for retention."""
+    text = f"{action.done.format(numbers_text(outcome.changed))} {outcome.skipped_text()}"
+    if numbers is not None and (kept := outcome.skipped.get(RETAINED)):
+        text += " " + _kept_for_retention(numbers, kept)
+    (messages.success if outcome.changed else messages.warning)(request, text.strip())
+
+
+def _kept_for_retention(numbers, kept: int) -> str:
+    """Why `kept` numbers of the selection stay: until when, and who may remove them earlier."""
+    until = services.last_kept_until(numbers, timezone.now())
+    if until is None:  # their retention ended meanwhile
+        return ""
+    day = f"{timezone.localdate(until):%Y-%m-%d}"
+    if kept == 1:
+        return (f"It is kept until {day} for retention (the consumer's own request): only a Manager may remove it"
+                " earlier, with a written justification.")
+    return (f"They are kept for retention (the consumer's own requests), the last until {day}: only a Manager may"
+            " remove them earlier, with a written justification.")
 
 
 def _tab_page(request, tab):
@@ -176,12 +192,24 @@ def row_action(request, tab, action):
         raise Http404("No such action on this tab.")
     _check_action_allowed(request, action)
     numbers = BlacklistedNumber.objects.for_tab(tab).filter(pk=pk)
+    if _may_justify(request, ACTIONS[action], numbers):  # a Manager may remove it, if they write why
+        form = BulkActionForm({"action": action, "scope": "selected", "ids": [pk],
+                               "query": request.POST.get("query", "")}, tab=tab)
+        if form.is_valid():
+            return _confirmation(request, tab, form, numbers)
     outcome = services.RULES[action](numbers, request.user, Source(Event.Via.ROW))
     if not outcome.changed and not outcome.skipped:
         messages.warning(request, "That number is no longer on this tab. Nothing was changed.")
     else:
-        _report(request, ACTIONS[action], outcome)
+        _report(request, ACTIONS[action], outcome, numbers)
     return redirect(_back(request, tab))
+
+
+def _may_justify(request, action, numbers) -> bool:
+    """The action keeps numbers for retention, some of `numbers` are, and the user may remove them
+    with a justification: the confirmation step asks for one."""
+    return (action.keeps_retained and request.user.has_perm(RETAINED_PERMISSION)
+            and numbers.changeable().retained(timezone.now()).exists())
 
 
 @require_POST
@@ -192,7 +220,8 @@ def bulk_action(request, tab):
     _check_action_allowed(request, request.POST.get("action", ""))
     form = BulkActionForm(request.POST, tab=tab)
     if not form.is_valid():
-        refused = [*form.non_field_errors(), *form.errors.get("ids", ()), *form.errors.get("page_ids", ())]
+        refused = [*form.non_field_errors(), *form.errors.get("ids", ()), *form.errors.get("page_ids", ()),
+                   *form.errors.get("justification", ())]
         problems = " ".join(refused) or "Choose an action and which records."
         messages.warning(request, f"{problems} Nothing was changed.")
         return redirect(_back(request, tab))
@@ -204,9 +233,14 @@ def bulk_action(request, tab):
     needs_confirmation = action.irreversible or numbers[: CONFIRM_ABOVE + 1].count() > CONFIRM_ABOVE
     if needs_confirmation and not form.cleaned_data["confirmed"]:
         return _confirmation(request, tab, form, numbers)
+    justification = form.cleaned_data["justification"] if action.keeps_retained else ""
+    if justification and not request.user.has_perm(RETAINED_PERMISSION):
+        raise PermissionDenied("Only a Manager may remove numbers kept for retention.")
     if form.cleaned_data["scope"] == "all" and numbers[: BACKGROUND_ABOVE + 1].count() > BACKGROUND_ABOVE:
-        return _start_in_background(request, tab, form)
-    _report(request, action, services.RULES[form.cleaned_data["action"]](numbers, request.user, Source(Event.Via.BULK)))
+        return _start_in_background(request, tab, form, justification)
+    outcome = services.RULES[action.name](numbers, request.user, Source(Event.Via.BULK),
+                                          **services.justified(justification))
+    _report(request, action, outcome, numbers)
     return redirect(_back(request, tab))
 
 
@@ -223,12 +257,16 @@ def _confirmation(request, tab, form, numbers):
     """Ask before an irreversible or large change, with the exact count; never list the rows."""
     count = numbers.count()
     skipped = services.skipped_by_reason(numbers, form.cleaned_data["action"])
+    kept = skipped.get(RETAINED, 0)
     context = {
         "tab": tab,
         "tab_counts": _tab_counts(),
         "form": form,
         "question": form.chosen_action.question.format(numbers_text(count)),
-        "skipped": skipped,
+        "skipped": [skip_sentence(reason, n, will=True) for reason, n in skipped.items()],
+        "kept_for_retention": _kept_for_retention(numbers, kept) if kept else "",
+        "justify": kept and request.user.has_perm(RETAINED_PERMISSION),  # a Manager may write why
+        "kept": kept,
         "count": count,
         "back": _back(request, tab),
         "background": form.cleaned_data["scope"] == "all" and count > BACKGROUND_ABOVE,
@@ -236,13 +274,14 @@ def _confirmation(request, tab, form, numbers):
     return render(request, "blacklist/confirm_bulk_action.html", context)
 
 
-def _start_in_background(request, tab, form):
+def _start_in_background(request, tab, form, justification: str):
     action_name = form.cleaned_data["action"]
+    params = {"tab": tab, "action": action_name, "query": form.cleaned_data["query"]}
     with transaction.atomic():
         task_log = TaskLog.objects.create(
             kind=ACTIONS[action_name].task_kind.value,
             created_by=request.user,
-            params={"tab": tab, "action": action_name, "query": form.cleaned_data["query"]},
+            params={**params, "justification": justification} if justification else params,
         )
         sending = tasks.send_on_commit(tasks.run_bulk_action, task_log.pk)
     if sending.failed:

@@ -185,12 +185,14 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ROUTES = {
     "blacklist.tasks.import_upload": {"queue": "imports"},
     "blacklist.tasks.sweep_stale_jobs": {"queue": "imports"},
+    "blacklist.tasks.remove_expired": {"queue": "bulk"},  # up to millions of rows, in batches
     "blacklist.tasks.run_bulk_action": {"queue": "bulk"},
 }
 WORKER_QUEUES = "imports,bulk,celery"  # what `make run`, `make serve` and the tests' workers consume
 CELERY_TASK_ANNOTATIONS = {  # (soft, hard) time limits: a stuck job fails instead of holding a worker
     "blacklist.tasks.import_upload": {"soft_time_limit": 600, "time_limit": 660},
     "blacklist.tasks.run_bulk_action": {"soft_time_limit": 3600, "time_limit": 3660},
+    "blacklist.tasks.remove_expired": {"soft_time_limit": 3600, "time_limit": 3660},
 }
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # keep the one-line-per-event format below
 
@@ -215,9 +217,13 @@ TASK_SWEEP_SECONDS = env_int("TASK_SWEEP_SECONDS", 60, minimum=1)
 # A job that meets a transient database error (a restart, a failover) is tried again after 1, 2,
 # 4, 8, 16 ... seconds, TASK_RETRIES times, then failed with the reason (tasks_logs/jobs.py).
 TASK_RETRIES = env_int("TASK_RETRIES", 5)
+# Numbers whose expiry has come are removed (an `expired` event each) every EXPIRY_SWEEP_SECONDS;
+# the API stops blocking them at the expiry instant itself, so this only tidies up.
+EXPIRY_SWEEP_SECONDS = env_int("EXPIRY_SWEEP_SECONDS", 300, minimum=1)
 CELERY_BEAT_SCHEDULE = {
     "sweep-stale-jobs": {"task": "blacklist.tasks.sweep_stale_jobs", "schedule": TASK_SWEEP_SECONDS},
     # The compliance report's tallies, folded from the events (audit/report.py).
     "fold-compliance-tallies": {"task": "audit.tasks.fold_compliance_tallies", "schedule": 60},
+    "remove-expired-numbers": {"task": "blacklist.tasks.remove_expired", "schedule": EXPIRY_SWEEP_SECONDS},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")

@@ -21,6 +21,7 @@ REVIEWER = VIEWER + [
 MANAGER = REVIEWER + [
     "blacklist.add_approved",  # the approval checkboxes on upload and hand entry
     "blacklist.approve_permanently",
+    "blacklist.remove_retained",  # remove a number kept for retention, with a written justification
     "api.view_apikey", "api.add_apikey", "api.change_apikey",  # the API page
     "roles.manage_roles",  # the Roles page; no auth.* permission, which the admin would honour
     "roles.manage_reasons",  # the Reasons page

@@ -3,19 +3,21 @@
 import pytest
 from playwright.sync_api import expect
 
-from blacklist.models import BlacklistedNumber, Status
+from blacklist.models import BlacklistedNumber, Reason, Status, default_reason_id
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
 def numbers(transactional_db):
+    default_reason_id()  # the built-in reasons, after an earlier test's flush
+    other = Reason.objects.get(slug="other")  # removable: not kept for retention (blacklist/tests/test_retention.py)
     BlacklistedNumber.objects.bulk_create([
-        BlacklistedNumber(phone="+14155550100", status=Status.REVIEW),
-        BlacklistedNumber(phone="+14155550101", status=Status.REVIEW),
-        BlacklistedNumber(phone="+14155550102", status=Status.REVIEW),
-        BlacklistedNumber(phone="+12125550100", status=Status.PERMANENT),
-        BlacklistedNumber(phone="+12125550101", status=Status.APPROVED),
+        BlacklistedNumber(phone="+14155550100", status=Status.REVIEW, reason=other),
+        BlacklistedNumber(phone="+14155550101", status=Status.REVIEW, reason=other),
+        BlacklistedNumber(phone="+14155550102", status=Status.REVIEW, reason=other),
+        BlacklistedNumber(phone="+12125550100", status=Status.PERMANENT, reason=other),
+        BlacklistedNumber(phone="+12125550101", status=Status.APPROVED, reason=other),
     ])
 
 

@@ -78,7 +78,7 @@ def test_bulk_approve_permanently_records_each_numbers_previous_status(admin_cli
 
 
 def test_bulk_remove_records_numbers_that_no_longer_exist(admin_client, make_numbers):
-    first, second = make_numbers(Status.REVIEW, Status.REVIEW)
+    first, second = make_numbers(Status.REVIEW, Status.REVIEW, reason="other")
     data = {"action": "remove", "scope": "page", "page_ids": [first.pk, second.pk], "confirmed": "on"}
     admin_client.post(reverse("blacklist:bulk_action", args=["review"]), data)
 
@@ -99,7 +99,7 @@ def test_the_background_bulk_task_records_its_task_and_whoever_started_it(admin_
 
 
 def test_admin_actions_record_the_admin_as_source(admin_client, make_numbers):
-    number, = make_numbers(Status.REVIEW)
+    number, = make_numbers(Status.REVIEW, reason="other")
     data = {"action": "remove", "_selected_action": [number.pk]}
     admin_client.post(reverse("admin:blacklist_blacklistednumber_changelist"), data)
 

@@ -33,7 +33,8 @@ def story(admin_user, django_user_model):
     rita = django_user_model.objects.create_user("rita")
     services.add_numbers(["+14155550100", "+14155550101"], Status.REVIEW, admin_user, source=Source(Event.Via.HAND))
     services.approve(BlacklistedNumber.objects.filter(phone="+14155550100"), rita, Source(Event.Via.ROW))
-    services.remove(BlacklistedNumber.objects.filter(phone="+14155550100"), admin_user, Source(Event.Via.BULK))
+    services.remove(BlacklistedNumber.objects.filter(phone="+14155550100"), admin_user, Source(Event.Via.BULK),
+                    justification="Added by mistake")  # kept for retention otherwise
     return rita
 
 

@@ -102,7 +102,7 @@ def test_task_kinds_and_audit_events_are_the_declared_ones_and_need_no_migration
 def test_each_declared_action_writes_its_declared_event(admin_client, make_numbers, name):
     action = ACTIONS[name]
     tab = action.tabs[0]
-    (number,) = make_numbers(Status.REVIEW if tab == "review" else Status.APPROVED)
+    (number,) = make_numbers(Status.REVIEW if tab == "review" else Status.APPROVED, reason="other")
 
     admin_client.post(reverse("blacklist:row_action", args=[tab, name]), {"pk": number.pk})
 

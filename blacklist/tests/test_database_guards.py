@@ -19,7 +19,7 @@ COLUMNS = "phone, status, added_at, status_changed_at"
 @pytest.fixture
 def guarded(make_numbers, admin_user):
     """A permanent number, a number for review, and an audit event."""
-    permanent, review, removed = make_numbers(Status.PERMANENT, Status.REVIEW, Status.REVIEW)
+    permanent, review, removed = make_numbers(Status.PERMANENT, Status.REVIEW, Status.REVIEW, reason="other")
     services.remove(BlacklistedNumber.objects.filter(pk=removed.pk), admin_user)
     return {"permanent": permanent, "review": review, "event": Event.objects.get()}
 
@@ -108,6 +108,6 @@ def test_postgresql_still_truncates_a_numbers_table_without_permanent_numbers(ma
 def test_a_transactional_test_may_leave_permanent_numbers_and_events_behind(make_numbers, admin_user):
     """The tests' flush (TRUNCATE on PostgreSQL, DELETE on SQLite) lifts the guards for itself only
     (conftest.py): this test's teardown would fail otherwise."""
-    make_numbers(Status.PERMANENT, Status.REVIEW)
+    make_numbers(Status.PERMANENT, Status.REVIEW, reason="other")
     services.remove(BlacklistedNumber.objects.all(), admin_user)
     assert BlacklistedNumber.objects.filter(status=Status.PERMANENT).exists() and Event.objects.exists()

@@ -48,7 +48,7 @@ def test_unapprove_returns_approved_numbers_to_review_but_never_permanent_ones(m
 
 
 def test_remove_deletes_all_but_permanent_numbers(make_numbers):
-    review, approved, permanent = make_numbers(Status.REVIEW, Status.APPROVED, Status.PERMANENT)
+    review, approved, permanent = make_numbers(Status.REVIEW, Status.APPROVED, Status.PERMANENT, reason="other")
 
     outcome = services.remove(BlacklistedNumber.objects.all())
 
@@ -191,7 +191,7 @@ def test_database_allows_changes_to_every_other_number(make_numbers):
 
 
 def test_admin_remove_action_keeps_permanent_numbers(admin_client, make_numbers):
-    review, permanent = make_numbers(Status.REVIEW, Status.PERMANENT)
+    review, permanent = make_numbers(Status.REVIEW, Status.PERMANENT, reason="other")
     data = {"action": "remove", "_selected_action": [review.pk, permanent.pk]}
 
     response = admin_client.post(reverse("admin:blacklist_blacklistednumber_changelist"), data, follow=True)

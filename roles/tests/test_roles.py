@@ -19,7 +19,7 @@ RANKS = {"none": 0, "Viewer": 1, "Reviewer": 2, "Manager": 3, "superuser": 4}
 
 @pytest.fixture
 def numbers(make_numbers):
-    review, approved = make_numbers(Status.REVIEW, Status.APPROVED)
+    review, approved = make_numbers(Status.REVIEW, Status.APPROVED, reason="other")  # none kept for retention
     return {"review": review.pk, "approved": approved.pk}
 
 
