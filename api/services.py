@@ -65,7 +65,7 @@ def _creator_scopes() -> str:
 # A listed number as check and scrub see it: not once expired (`expires_at` compared in the
 # query itself, with the request's time, bound), with its reason. The columns make a Listing.
 _LISTING_COLUMNS = "n.status, n.status_changed_at, r.slug, r.name, n.received_at"
-_NOT_EXPIRED = "(n.expires_at IS NULL OR n.expires_at > %s)"
+_NOT_EXPIRED = f"(n.expires_at IS NULL OR n.expires_at > %s OR n.status = {int(Status.PERMANENT)})"
 
 # The key, its creator's state and permissions for each scope, and the number: one round trip.
 _KEY_AND_NUMBER = (

@@ -135,6 +135,8 @@ def _change_status(numbers, rule: str, from_statuses: list[Status], to: Status, 
     now = timezone.now()
     change = Change(ACTIONS[rule].event.value, to, now, user, source or Source())
     values = {"status": to, "status_changed_at": now, "status_changed_by": user}
+    if to == Status.PERMANENT:
+        values["expires_at"] = None  # a permanent number never expires
     skipped = skipped_by_reason(numbers, rule)
     # One statement for every previous status, so its rows are locked in one (phone) order;
     # each event records the status its number came from.
@@ -374,8 +376,11 @@ def add_numbers(
 # are not merged again; nor is a request repeated word for word (the same file sent twice).
 _RAISES = "listed.status < %s"
 _EARLIER = "i.received_at < listed.received_at"
-_SAYS_MORE = (f"({_RAISES} OR {_EARLIER} OR i.reason_id <> listed.reason_id"
+# Its expiry: the longest a request asks for (none: never), and none once permanent.
+_LONGER = "(listed.expires_at IS NOT NULL AND (i.expires_at IS NULL OR i.expires_at > listed.expires_at))"
+_SAYS_MORE = (f"({_RAISES} OR {_EARLIER} OR {_LONGER} OR i.reason_id <> listed.reason_id"
               " OR (i.note <> '' AND i.note <> listed.note))")
+_PERMANENT = int(Status.PERMANENT)
 
 
 def _merge_postgresql(cursor, status: Status, changed_at_by: list, raised_event, repeated_event) -> int:
@@ -388,9 +393,11 @@ def _merge_postgresql(cursor, status: Status, changed_at_by: list, raised_event,
         f" status_changed_at = CASE WHEN before.status < %s THEN %s ELSE {TABLE}.status_changed_at END,"
         f" status_changed_by_id = CASE WHEN before.status < %s THEN %s ELSE {TABLE}.status_changed_by_id END,"
         f" received_at = LEAST({TABLE}.received_at, before.in_received_at),"
-        f" deadline = LEAST({TABLE}.deadline, before.in_deadline)"
+        f" deadline = LEAST({TABLE}.deadline, before.in_deadline),"
+        f" expires_at = CASE WHEN GREATEST(before.status, %s) = {_PERMANENT} OR {TABLE}.expires_at IS NULL"
+        f"  OR before.in_expires_at IS NULL THEN NULL ELSE GREATEST({TABLE}.expires_at, before.in_expires_at) END"
         " FROM (SELECT listed.id, listed.status, i.reason_id, i.channel, i.received_at AS in_received_at,"
-        f"  i.deadline AS in_deadline, i.note, i.line FROM {TABLE} listed"
+        f"  i.deadline AS in_deadline, i.expires_at AS in_expires_at, i.note, i.line FROM {TABLE} listed"
         f"  JOIN incoming_phones i ON i.phone = listed.phone WHERE {_SAYS_MORE}"
         "  ORDER BY listed.phone FOR UPDATE OF listed) AS before"
         f" WHERE {TABLE}.id = before.id RETURNING {TABLE}.phone, before.status, {TABLE}.status AS to_status,"
@@ -401,7 +408,7 @@ def _merge_postgresql(cursor, status: Status, changed_at_by: list, raised_event,
         f" repeated AS ({events.INSERT_EVENTS} SELECT {facts},"
         f" {repeat} FROM n WHERE n.to_status = n.status RETURNING 1)"
         " SELECT (SELECT count(*) FROM raised), (SELECT count(*) FROM repeated)",
-        [status, status, at, status, user_id, status, *raise_params, *repeat_params],
+        [status, status, at, status, user_id, status, status, *raise_params, *repeat_params],
     )
     raised, _ = cursor.fetchone()
     return raised
@@ -433,10 +440,12 @@ def _merge_sqlite(cursor, status: Status, changed_at_by: list, raised_event, rep
         f"UPDATE {TABLE} SET status = MAX({TABLE}.status, %s),"  # noqa: S608 — table name ours, every value bound
         f" status_changed_at = CASE WHEN {TABLE}.status < %s THEN %s ELSE {TABLE}.status_changed_at END,"
         f" status_changed_by_id = CASE WHEN {TABLE}.status < %s THEN %s ELSE {TABLE}.status_changed_by_id END,"
-        f" received_at = MIN({TABLE}.received_at, i.received_at), deadline = MIN({TABLE}.deadline, i.deadline)"
-        f" FROM incoming_phones i WHERE {TABLE}.phone = i.phone"
-        f" AND ({TABLE}.status < %s OR i.received_at < {TABLE}.received_at)",
-        [status, status, at, status, user_id, status],
+        f" received_at = MIN({TABLE}.received_at, i.received_at), deadline = MIN({TABLE}.deadline, i.deadline),"
+        f" expires_at = CASE WHEN MAX({TABLE}.status, %s) = {_PERMANENT} OR {TABLE}.expires_at IS NULL"
+        f"  OR i.expires_at IS NULL THEN NULL ELSE MAX({TABLE}.expires_at, i.expires_at) END"
+        f" FROM incoming_phones i WHERE {TABLE}.phone = i.phone AND ({TABLE}.status < %s"
+        f" OR i.received_at < {TABLE}.received_at OR {_LONGER.replace('listed.', TABLE + '.')})",
+        [status, status, at, status, user_id, status, status],
     )
     return raised
 

@@ -9,6 +9,7 @@ import pytest
 from django.utils import timezone
 
 from audit.models import Event
+from blacklist import services
 from blacklist.deadlines import honour_by
 from blacklist.models import BlacklistedNumber, Channel, Reason, Status
 
@@ -174,3 +175,16 @@ def test_ten_thousand_objects_each_with_its_own_note_are_added_in_one_request(ap
     assert BlacklistedNumber.objects.filter(reason__slug="complaint", note="complaint 9999",
                                             phone="+14155559999").exists()
     assert Event.objects.filter(action=Event.Action.ADDED).count() == 10_000
+
+
+
+@pytest.mark.parametrize("path", [CHECK, SCRUB])
+def test_a_permanent_number_blocks_whatever_expiry_an_old_row_still_carries(api, make_key, path):
+    """Numbers lose their expiry when they become permanent; a row written otherwise (a shell,
+    an old import) still blocks: the lookup reads the status beside the expiry."""
+    services.add_numbers(["+14155550100"], Status.PERMANENT)
+    BlacklistedNumber.objects.update(expires_at=timezone.now() - timedelta(days=1))
+    key = make_key()
+    answer = (api.get(CHECK, key, phone="4155550100").json() if path == CHECK
+              else api.post(SCRUB, ["4155550100"], key).json()["results"][0])
+    assert (answer["blocked"], answer["status"]) == (True, "permanent")

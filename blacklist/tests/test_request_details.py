@@ -188,3 +188,29 @@ def test_migration_0007_gives_existing_numbers_a_consumer_request_received_when_
 
     rows = BlacklistedNumber.objects.order_by("phone").values_list("reason__slug", "channel", "received_at", "deadline")
     assert list(rows) == [(Reason.DEFAULT, channel, added, date(2026, 12, 10)) for channel in ["upload", "api", "other"]]
+
+
+def expiring(days: int, slug: str = "wrong_number") -> RequestDetails:
+    return RequestDetails(reason(slug), expires_at=timezone.now() + timedelta(days=days))
+
+
+def test_a_repeat_keeps_the_longest_expiry_and_one_without_expiry_ends_it():
+    services.add_numbers(["+14155550100", "+14155550101", "+14155550102"], Status.REVIEW, details=expiring(30))
+    services.add_numbers(["+14155550100"], Status.REVIEW, details=expiring(10))  # shorter: nothing new
+    services.add_numbers(["+14155550101"], Status.REVIEW, details=expiring(90))  # longer: kept
+    services.add_numbers(["+14155550102"], Status.REVIEW)  # a consumer's request: listed for good
+
+    expiries = dict(BlacklistedNumber.objects.values_list("phone", "expires_at"))
+    assert (expiries["+14155550100"] - timezone.now()).days == 29
+    assert (expiries["+14155550101"] - timezone.now()).days == 89
+    assert expiries["+14155550102"] is None
+    assert sorted(Event.objects.filter(action=A.REPEATED).values_list("phone", flat=True)) == [
+        "+14155550101", "+14155550102"]
+
+
+def test_a_number_made_permanent_never_expires_by_any_path(admin_user):
+    services.add_numbers(["+14155550100", "+14155550101"], Status.REVIEW, details=expiring(30))
+    services.add_numbers(["+14155550100"], Status.PERMANENT, admin_user, details=expiring(30))
+    services.approve_permanently(BlacklistedNumber.objects.filter(phone="+14155550101"), admin_user)
+
+    assert list(BlacklistedNumber.objects.values_list("status", "expires_at").distinct()) == [(Status.PERMANENT, None)]
