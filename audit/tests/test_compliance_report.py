@@ -134,7 +134,7 @@ def test_folding_step_by_step_equals_folding_everything_at_once(manager):
     steps = [
         lambda: add(phones("30", 5), days_ago=12),
         lambda: act(manager, "review", "approve", phones("30", 3)),
-        lambda: add(phones("30", 7), days_ago=33),  # five merged (an earlier date), two new
+        lambda: add(phones("30", 7), days_ago=33, reason="wrong_number"),  # five merged (earlier), two new
         lambda: act(manager, "review", "remove", phones("30", 7)[5:]),
         lambda: add(phones("31", 4), days_ago=8, status=Status.PERMANENT),
         lambda: act(manager, "review", "approve_permanently", phones("30", 5)[3:]),
@@ -262,7 +262,7 @@ def test_a_fold_never_skips_events_a_writer_has_not_committed_yet(manager):
 
 
 def test_a_backlog_is_folded_a_slice_a_view_with_the_same_result(manager, monkeypatch):
-    add(phones("60", 6), days_ago=20)
+    add(phones("60", 6), days_ago=20, reason="wrong_number")  # not kept for retention: removable
     act(manager, "review", "approve", phones("60", 4))
     act(manager, "review", "remove", phones("60", 6)[4:5])
     monkeypatch.setattr(report, "PAGE_FOLD", 3)  # event ids a view folds
