@@ -21,7 +21,7 @@ HONOURED = (Status.APPROVED, Status.PERMANENT)
 STATUS = dict(Status.choices)
 CHANNEL = dict(Channel.choices)
 EVENT_COLUMNS = ["id", "at", "action", "from_status", "to_status", "by", "via", "api_key", "task", "file_name",
-                 "line", "reason", "channel", "received_at", "deadline", "note"]
+                 "line", "reason", "channel", "received_at", "deadline", "business_days_late", "note"]
 STATE_FIELDS = ["status", "reason", "channel", "received_at", "deadline", "deadline_outcome", "honoured_at",
                 "days_late", "note", "expires_at", "added_at", "added_by", "status_changed_at", "file_name", "line",
                 "task"]
@@ -115,6 +115,7 @@ def _event(event: Event) -> dict:
         "channel": CHANNEL.get(event.channel, event.channel) if event.channel else None,
         "received_at": utc(event.received_at),
         "deadline": day(event.deadline),
+        "business_days_late": event.days_late or None,  # on the event that honoured its request late
         "note": event.note,
     }
 

@@ -19,7 +19,7 @@ from audit.events import Source
 from audit.models import Event, OpenRequest, RequestTally
 from blacklist import services
 from blacklist.deadlines import honour_by
-from blacklist.models import BlacklistedNumber, Reason, Status
+from blacklist.models import BlacklistedNumber, Reason, Status, default_reason_id
 from blacklist.request_details import RequestDetails
 
 pytestmark = pytest.mark.django_db
@@ -34,6 +34,7 @@ def manager(client, make_user):
 def add(phones, days_ago, status=Status.REVIEW, reason="consumer_request"):
     """Numbers whose request arrived `days_ago` days ago, added as hand entry adds them."""
     received = timezone.now() - timedelta(days=days_ago)
+    default_reason_id()  # makes the built-in reasons again after a transactional test's flush
     details = RequestDetails(reason=Reason.objects.get(slug=reason), received_at=received)
     services.add_numbers(phones, status, source=Source(Event.Via.HAND), details=details)
     return received

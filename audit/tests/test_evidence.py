@@ -90,12 +90,12 @@ def test_the_evidence_record_shows_the_state_and_every_event_with_where_it_came_
     page = page_of(admin_client)
     text = html.unescape(page)
 
-    assert "Evidence record of +14155550100" in text
+    assert "History of +14155550100" in text
     assert "Now on the blacklist: <strong>For review</strong>" in text
     state = text[text.index("evidence-state"):text.index("events-heading")]
     assert "Complaint" not in state and "Consumer request" in state  # a repeat records, never overwrites, the reason
-    late = (timezone.localdate() - disputed).days
-    assert f"{disputed.isoformat()}:" in state and f"met late by {late} days" in state
+    late = deadlines.business_days_between(disputed, timezone.localdate())
+    assert f"{disputed.isoformat()}:" in state and f"met late by {late} business day" in state
     rows = text[text.index("<tbody>"):].split("<tr>")[1:]
     assert [row.split("<td>")[2].split("<")[0] for row in rows] == [
         "Added", "Requested again", "Approved", "Unapproved", "Status raised by adding again", "Unapproved"]
@@ -159,19 +159,20 @@ def test_the_csv_download_matches_its_sha256_and_is_safe_in_a_spreadsheet(admin_
 
 
 def test_a_removed_numbers_record_is_its_events_and_who_removed_it(admin_client, disputed):
-    data = {"action": "remove", "scope": "selected", "ids": [pk_of()], "query": "", "confirmed": "on"}
+    data = {"action": "remove", "scope": "selected", "ids": [pk_of()], "query": "", "confirmed": "on",
+            "justification": "Added by mistake: the consumer's own line is +14155550101"}  # kept for retention
     assert admin_client.post(reverse("blacklist:bulk_action", args=["review"]), data).status_code == 302
     assert not BlacklistedNumber.objects.filter(phone=NUMBER).exists()
 
     page = page_of(admin_client)
     text = html.unescape(re.sub(r"</?time>", "", page))
     removed_at = Event.objects.get(phone=NUMBER, action=Event.Action.REMOVED).at
-    assert f"Not on the blacklist now: Removed on {removed_at:%Y-%m-%dT%H:%M:%SZ} by admin." in text
+    assert f"Not on the blacklist now: Removed on {removed_at:%Y-%m-%dT%H:%M:%SZ} by admin. Justification:" in text
     assert "evidence-state" not in text and text.count("<tr>") == 1 + 7
     record = json.loads(download(admin_client, "json"))
     assert record["listed"] is False and record["current"] is None
     assert record["removed"] == {"action": "Removed", "at": f"{removed_at:%Y-%m-%dT%H:%M:%SZ}", "by": "admin",
-                                 "note": ""}
+                                 "note": "Added by mistake: the consumer's own line is +14155550101"}
     assert hashlib.sha256(download(admin_client, "json")).hexdigest() == shown_hash(page, "json")
 
 

@@ -48,7 +48,7 @@ def test_each_row_of_a_tab_links_to_its_history(admin_client, make_numbers):
 def test_a_removed_numbers_history_is_found_by_searching_it(admin_client, story):
     page = text(admin_client.get(reverse("audit:history"), {"phone": "(415) 555-0100"}))
 
-    assert "Evidence record of +14155550100" in page
+    assert "History of +14155550100" in page
     assert "Not on the blacklist now: Removed on " in page and "by admin" in page
     rows = page[page.index("<tbody>"):]
     assert rows.index("Added") < rows.index("Approved") < rows.index("Removed")  # oldest first
@@ -126,4 +126,4 @@ def test_the_chart_follows_the_chosen_range(admin_client, story):
 def test_history_takes_a_number_as_stored_even_if_metadata_would_refuse_it_now(admin_client, admin_user):
     services.add_numbers(["+12000123456"], Status.REVIEW, admin_user)  # area code 200: not valid today
     page = text(admin_client.get(reverse("audit:history"), {"phone": "+12000123456"}))
-    assert "Evidence record of +12000123456" in page and "Now on the blacklist" in page
+    assert "History of +12000123456" in page and "Now on the blacklist" in page
