@@ -110,6 +110,18 @@ class ChannelField(_LookupChoiceField):
     what = "channel"
 
 
+def _moment(label: str, name: str, help_text: str) -> forms.DateTimeField:
+    """An optional date and time of a request (the browser's picker; the API sends ISO 8601)."""
+    return forms.DateTimeField(
+        label=label,
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local", "class": "form-control"}, format="%Y-%m-%dT%H:%M"),
+        help_text=help_text,
+        error_messages={"invalid": f"“{name}” is not a date or date and time (ISO 8601: 2026-11-20,"
+                                   " 2026-11-20T14:30 or 2026-11-20T14:30:00Z)."},
+    )
+
+
 class RequestDetailsForm(forms.Form):
     """Why and when numbers were asked for: reason, channel, received, note, expires (all optional).
 
@@ -120,27 +132,13 @@ class RequestDetailsForm(forms.Form):
 
     reason = ReasonField(required=False, widget=forms.Select(attrs={"class": "form-select"}))
     channel = ChannelField(required=False, widget=forms.Select(attrs={"class": "form-select"}))
-    received_at = forms.DateTimeField(
-        label="Request received",
-        required=False,
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local", "class": "form-control"}, format="%Y-%m-%dT%H:%M"),
-        help_text="When the request arrived; empty: now. Never in the future.",
-        error_messages={"invalid": "“Received” is not a date or date and time (ISO 8601: 2026-11-20,"
-                                   " 2026-11-20T14:30 or 2026-11-20T14:30:00Z)."},
-    )
+    received_at = _moment("Request received", "Received", "When the request arrived; empty: now. Never in the future.")
     note = forms.CharField(
         required=False, max_length=MAX_NOTE, help_text=f"Up to {MAX_NOTE} characters.",
         widget=forms.Textarea(attrs={"rows": 2, "class": "form-control", "maxlength": MAX_NOTE}),
         error_messages={"max_length": f"The note is too long: at most {MAX_NOTE} characters (it has %(show_value)d)."},
     )
-    expires_at = forms.DateTimeField(
-        label="Expires",
-        required=False,
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local", "class": "form-control"}, format="%Y-%m-%dT%H:%M"),
-        help_text="Only for reasons that may expire (e.g. Wrong number); empty: never.",
-        error_messages={"invalid": "“Expires” is not a date or date and time (ISO 8601: 2026-11-20,"
-                                   " 2026-11-20T14:30 or 2026-11-20T14:30:00Z)."},
-    )
+    expires_at = _moment("Expires", "Expires", "Only for reasons that may expire (e.g. Wrong number); empty: never.")
 
     def __init__(self, *args, channel: str = Channel.OTHER, status: Status = Status.REVIEW, **kwargs):
         super().__init__(*args, **kwargs)
