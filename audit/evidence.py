@@ -62,7 +62,7 @@ def _state(number: BlacklistedNumber, events: list[Event], today: date) -> dict:
     # number was first approved (as the review tab and the compliance report count it), even
     # where the dialer already stops numbers under review (BLOCK_NUMBERS_UNDER_REVIEW).
     since = max((i for i, event in enumerate(events) if event.action == Event.Action.ADDED), default=0)
-    honoured = next((event.at for event in events[since:] if event.to_status in HONOURED), None)
+    honoured = next((event.at for event in events[since:] if event.honours_request), None)
     if honoured is None and number.status in HONOURED:
         honoured = number.status_changed_at  # approved before events were recorded
     outcome, late = _outcome(number.deadline, honoured, today)

@@ -19,7 +19,6 @@ Django's test client (server time, median of 5).
 """
 
 import argparse
-import os
 import statistics
 import sys
 import time
@@ -29,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 NAME = "blacklist_bench_audit"
 
-from bench.database import ensure_database  # noqa: E402
+from bench.database import setup_django  # noqa: E402
 
 
 def fill(rows: int) -> None:
@@ -105,17 +104,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--json", help="also write the results here, for `make bench`")
     args = parser.parse_args()
-    server = os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432")
-    os.environ["DATABASE_URL"] = ensure_database(f"{server}/{NAME}")
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "blacklist_admin.settings")
-    os.environ.setdefault("VAR_DIR", str(ROOT / "var" / "bench"))
-
-    import django
-
-    django.setup()
+    setup_django(NAME)
     from django.contrib.auth import get_user_model
-    from django.core.management import call_command
     from django.utils import timezone
 
     from audit.events import Source
@@ -124,7 +114,6 @@ def main() -> None:
     from blacklist.filters import matching_numbers
     from blacklist.models import Status
 
-    call_command("migrate", verbosity=0)
     fill(args.rows)
     user, _ = get_user_model().objects.get_or_create(username="bench")
 

@@ -17,7 +17,6 @@ a number with 3 events and its downloads ≤ 50 ms (one of 200 events: a figure 
 """
 
 import argparse
-import os
 import statistics
 import sys
 import time
@@ -30,7 +29,7 @@ PHONE = "+12000000007"  # one of the numbers, given 200 events
 EVENTS = 200
 TYPICAL = "+12000000008"  # and one given 3 (added, approved, unapproved)
 
-from bench.database import ensure_database  # noqa: E402
+from bench.database import setup_django  # noqa: E402
 
 
 def fill(rows: int) -> None:
@@ -92,24 +91,14 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=10_000_000)
     parser.add_argument("--json", help="also write the results here, for `make bench`")
     args = parser.parse_args()
-    server = os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432")
-    os.environ["DATABASE_URL"] = ensure_database(f"{server}/{NAME}")
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "blacklist_admin.settings")
-    os.environ.setdefault("VAR_DIR", str(ROOT / "var" / "bench"))
-
-    import django
-
-    django.setup()
+    setup_django(NAME)
     from django.conf import settings
     from django.contrib.auth import get_user_model
-    from django.core.management import call_command
     from django.db import connection
     from django.test import Client
 
     from bench.results import Result, write_json
 
-    call_command("migrate", verbosity=0)
     fill(args.rows)
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
     user, _ = get_user_model().objects.get_or_create(username="bench", defaults={"is_superuser": True})

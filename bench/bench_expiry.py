@@ -18,7 +18,6 @@ row it locks). Targets: longest transaction ≤ 1 s; total ≤ 2× the floor (me
 
 import argparse
 import importlib
-import os
 import statistics
 import sys
 import time
@@ -30,7 +29,7 @@ NAME = "blacklist_bench_expiry"
 LONGEST_MS = 1_000
 RATIO = 2
 
-from bench.database import ensure_database  # noqa: E402
+from bench.database import setup_django  # noqa: E402
 
 
 def refill(rows: int) -> None:
@@ -107,21 +106,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--json", help="also write the results here, for `make bench`")
     args = parser.parse_args()
-    server = os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432")
-    os.environ["DATABASE_URL"] = ensure_database(f"{server}/{NAME}")
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "blacklist_admin.settings")
-    os.environ.setdefault("VAR_DIR", str(ROOT / "var" / "bench"))
-
-    import django
-
-    django.setup()
-    from django.core.management import call_command
+    setup_django(NAME)
 
     from audit.models import Event
     from blacklist.services import EXPIRY_BATCH
 
-    call_command("migrate", verbosity=0)
     totals: dict[str, list[float]] = {"ours": [], "floor": []}
     longest: list[float] = []
     for round_ in range(args.rounds):
