@@ -30,15 +30,16 @@ EVENTS = Event._meta.db_table
 REASONS = Reason._meta.db_table
 # The number's columns first (per row), then the change's (Change.select_list(), shared by all).
 INSERT_EVENTS = (
-    f"INSERT INTO {EVENTS} (phone, from_status, reason, channel, received_at, deadline, note, line,"
+    f"INSERT INTO {EVENTS} (phone, dnc_list_id, from_status, reason, channel, received_at, deadline, note, line,"
     " to_status, action, at, actor, user_id, api_key_id, via, task_id)"
 )
-def number_facts(from_status: str = "n.status", note: str = "%s", line: str = "NULL") -> str:
+def number_facts(from_status: str = "n.status", note: str = "%s", line: str = "NULL",
+                 dnc_list: str = "n.dnc_list_id") -> str:
     """SQL for the columns of INSERT_EVENTS before the change's, read from numbers (or the rows a
     change to them returned) as `n`. The note is a bound parameter (the change's) unless given.
     The reason's name is a sub-select, not a join, so the events keep the rows' (locking) order."""
     return (
-        f"n.phone, {from_status}, (SELECT reason.name FROM {REASONS} reason WHERE reason.id = n.reason_id),"  # noqa: S608 — names ours
+        f"n.phone, {dnc_list}, {from_status}, (SELECT reason.name FROM {REASONS} reason WHERE reason.id = n.reason_id),"  # noqa: S608 — names ours
         f" n.channel, n.received_at, n.deadline, {note}, {line}"
     )
 
@@ -125,12 +126,12 @@ def delete(rows: QuerySet, change: Change) -> int:
 
 
 def _locked_in_phone_order(rows: QuerySet, *fields: str) -> tuple[str, tuple]:
-    """SELECT `fields` of `rows` FOR UPDATE, in phone order: the order every writer of several
+    """SELECT `fields` of `rows` FOR UPDATE, in (phone, list) order: the order every writer of several
     numbers takes its row locks in (blacklist.services.add_numbers too), so two writers racing
     for the same numbers cannot deadlock (PostgreSQL). The statement built on it changes only
     rows it has locked this way; a row changed meanwhile is read again (and dropped if it no
     longer matches), so `status` is the one it had just before this change."""
-    locked = rows.order_by("phone").select_for_update(of=("self",)).values(*fields)
+    locked = rows.order_by("phone", "dnc_list_id").select_for_update(of=("self",)).values(*fields)
     return locked.query.sql_with_params()
 
 
@@ -143,11 +144,11 @@ def _matches_nothing(rows: QuerySet) -> bool:
     return False
 
 
-_RETURNED_FACTS = "{table}.reason_id, {table}.channel, {table}.received_at, {table}.deadline"
+_RETURNED_FACTS = "{table}.dnc_list_id, {table}.reason_id, {table}.channel, {table}.received_at, {table}.deadline"
 
 
 def _insert_events_for(rows: QuerySet, change: Change, columns: str, column_params: list) -> None:
-    fields = ("phone", "status", "reason_id", "channel", "received_at", "deadline")
+    fields = ("phone", "dnc_list_id", "status", "reason_id", "channel", "received_at", "deadline")
     sql, params = rows.values(*fields).query.sql_with_params()
     with connection.cursor() as cursor:
         cursor.execute(

@@ -38,6 +38,13 @@ class Event(models.Model):
         OTHER = "other", "Shell or script"
 
     phone = models.CharField("number", max_length=16)
+    # The list of the entry the event is about (docs/lists.md); events from before lists were
+    # made are Internal's (migration 0005). An id without a constraint, like the user's: a list
+    # that has events is never deleted (blacklist.lists), only archived.
+    dnc_list = models.ForeignKey(
+        "blacklist.DncList", null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False,
+        db_index=False, related_name="+", verbose_name="list",
+    )
     action = models.CharField(max_length=24, choices=Action)
     from_status = models.PositiveSmallIntegerField(choices=Status, null=True, blank=True)
     to_status = models.PositiveSmallIntegerField(choices=Status, null=True, blank=True)

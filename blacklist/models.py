@@ -4,10 +4,11 @@ from datetime import date, datetime
 from django.conf import settings
 from django.db import DatabaseError, connections, models, transaction
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from . import deadlines
-from .phones import format_phone
+from .phones import PREFIX_MARK, format_phone
 
 
 class Status(models.IntegerChoices):
@@ -83,6 +84,61 @@ def default_reason_id() -> int:
         return Reason.objects.values_list("pk", flat=True).get(slug=Reason.DEFAULT)
 
 
+class DncList(models.Model):
+    """A named Do-Not-Call list (docs/lists.md). Every entry is on exactly one list; a number may
+    be on several. The built-in *Internal* list is always there and is what every path uses when
+    it names no list; Managers add named lists ("Campaign: Solar West", "Client: Acme"), rename
+    and archive them. Archived lists take no new entries and still block."""
+
+    class Kind(models.TextChoices):
+        INTERNAL = "internal", "Internal (built in)"
+        NAMED = "named", "Named list"
+
+    INTERNAL_NAME = "Internal"
+
+    name = models.CharField(max_length=80)
+    description = models.CharField(max_length=300, blank=True, default="")
+    kind = models.CharField(max_length=8, choices=Kind, default=Kind.NAMED)
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    archived_at = models.DateTimeField("archived", null=True, blank=True)
+
+    class Meta:
+        ordering = ["pk"]
+        verbose_name = "DNC list"
+        constraints = [
+            # "Acme" and "ACME" are one name to people: a second is a form error (lists.ListForm).
+            models.UniqueConstraint(Lower("name"), name="list_name_unique"),
+            models.UniqueConstraint(fields=["kind"], condition=Q(kind="internal"), name="one_internal_list"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def is_internal(self) -> bool:
+        return self.kind == self.Kind.INTERNAL
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
+
+
+def internal_list_id() -> int:
+    """The id of the built-in Internal list, the list of every entry that names none (made by
+    migration 0010; made again should the table be empty, as after a test database's flush)."""
+    try:
+        return DncList.objects.values_list("pk", flat=True).get(kind=DncList.Kind.INTERNAL)
+    except DncList.DoesNotExist:
+        internal, _ = DncList.objects.get_or_create(
+            kind=DncList.Kind.INTERNAL, defaults={"name": DncList.INTERNAL_NAME,
+                                                  "description": "Every number that is on no other list."}
+        )
+        return internal.pk
+
+
 def _retained_at(now: datetime) -> Q:
     """NumberQuerySet.retained's condition; the reasons are a sub-select (a tiny table), not a
     join, so a DELETE built on it locks the numbers only."""
@@ -134,6 +190,14 @@ class NumberQuerySet(models.QuerySet):
         permanent ones, which nothing removes."""
         return self.changeable().filter(expires_at__lte=now)
 
+    def in_list(self, dnc_list: "DncList | int | None"):
+        """The entries of one list; None: of every list ("All lists")."""
+        return self if dnc_list is None else self.filter(dnc_list=dnc_list)
+
+    def prefixes(self):
+        """Prefix entries ("+1201*"), which block every number they start."""
+        return self.filter(phone__endswith=PREFIX_MARK)
+
     def with_prefix(self, e164_prefix: str):
         """Numbers starting with a normalized prefix (`+1415555`): served by the phone index."""
         return self.filter(phone__startswith=e164_prefix)
@@ -175,19 +239,33 @@ class NumberQuerySet(models.QuerySet):
             return estimate, False
 
 
+def _list_tab_indexes(name: str, order: list[str]) -> list[models.Index]:
+    """One list's two tabs (review: status = 1, approved: status >= 2) in one order."""
+    return [
+        models.Index(fields=["dnc_list", *order], name=f"list_review_{name}", condition=Q(status=Status.REVIEW)),
+        models.Index(fields=["dnc_list", *order], name=f"list_approved_{name}",
+                     condition=Q(status__gte=Status.APPROVED)),
+    ]
+
+
 class BlacklistedNumber(models.Model):
-    """A phone number the dialer must not call.
+    """An entry of a DNC list: a phone number (or a prefix, "+1201*") the dialer must not call.
 
     Permanently approved rows cannot be changed or deleted: the services skip them, and
-    database triggers (migration 0002) refuse any UPDATE of their status or phone, or any
-    DELETE, from whatever path. Note for SQLite: Django rebuilds a table on most ALTERs, which
+    database triggers (migration 0002, widened by 0010) refuse any UPDATE of their status, phone
+    or list, or any DELETE, from whatever path. Note for SQLite: Django rebuilds a table on most ALTERs, which
     drops its triggers; a migration that alters this table must re-create them (tests check).
     """
 
-    # E.164 is at most 15 digits after the "+". unique=True gives the exact-lookup index (the
-    # dialer's check, the merge on upload); on PostgreSQL Django adds a varchar_pattern_ops
-    # twin ("…_phone_…_like") that serves the prefix search `phone LIKE '+1415555%'`.
-    phone = models.CharField("number", max_length=16, unique=True)
+    # E.164 is at most 15 digits after the "+"; a prefix entry ends in PREFIX_MARK ("+1201*",
+    # docs/lists.md). The unique constraint (phone, dnc_list) gives the lookups their index: check
+    # and scrub ask `phone = ANY(the number and each of its prefixes)`, any list or some. On
+    # PostgreSQL the "phone_prefix_search" index (varchar_pattern_ops) serves `phone LIKE '+1415%'`.
+    phone = models.CharField("number", max_length=16)
+    dnc_list = models.ForeignKey(
+        DncList, on_delete=models.PROTECT, default=internal_list_id, related_name="entries", verbose_name="list",
+        db_index=False,  # the indexes below lead with it where a page needs it
+    )
     status = models.PositiveSmallIntegerField(choices=Status, default=Status.REVIEW)
     added_at = models.DateTimeField("added", default=timezone.now)
     # The "added by" filter uses the default foreign-key index.
@@ -227,36 +305,32 @@ class BlacklistedNumber(models.Model):
             ("approve_permanently", "Can approve numbers permanently"),
             ("remove_retained", "Can remove numbers kept for retention, with a written justification"),
         ]
+        constraints = [
+            models.UniqueConstraint(fields=["phone", "dnc_list"], name="one_entry_per_list"),
+        ]
         indexes = [
+            models.Index(fields=["phone"], name="phone_prefix_search", opclasses=["varchar_pattern_ops"]),
             # The expiry task (blacklist.tasks.remove_expired): WHERE expires_at <= now, in batches;
             # partial, as most numbers never expire.
             models.Index(fields=["expires_at"], name="expiring", condition=Q(expires_at__isnull=False)),
-            # Blacklisted Leads for Review tab: WHERE status = 1 ORDER BY added_at DESC, id DESC
-            # (first pages and keyset pages alike), without touching approved rows.
-            models.Index(
-                fields=["-added_at", "-id"], name="review_newest_first", condition=Q(status=Status.REVIEW)
-            ),
-            # Blacklisted Leads tab: WHERE status >= 2 ORDER BY added_at DESC, id DESC.
-            models.Index(
-                fields=["-added_at", "-id"],
-                name="approved_newest_first",
-                condition=Q(status__gte=Status.APPROVED),
-            ),
-            # Each tab sorted by last status change (either direction: the index is read backwards):
-            # WHERE status = 1 ORDER BY status_changed_at DESC, id DESC, and the same for status >= 2.
-            models.Index(
-                fields=["-status_changed_at", "-id"],
-                name="review_by_status_change",
-                condition=Q(status=Status.REVIEW),
-            ),
-            models.Index(
-                fields=["-status_changed_at", "-id"],
-                name="approved_by_status_change",
-                condition=Q(status__gte=Status.APPROVED),
-            ),
+            # The tabs of one list (Internal by default): WHERE dnc_list_id = %s AND status = 1
+            # ORDER BY added_at DESC, id DESC (first pages and keyset pages alike), without touching
+            # approved rows or other lists; the same for status >= 2, and for each sort.
+            *_list_tab_indexes("newest_first", ["-added_at", "-id"]),
+            *_list_tab_indexes("by_status_change", ["-status_changed_at", "-id"]),
             # The review tab by deadline (docs/compliance.md): its Overdue and Due soon filters
             # (WHERE status = 1 AND deadline < today, or BETWEEN), sorted oldest deadline first
             # with keyset pages, and the overdue count in its tab label.
+            models.Index(
+                fields=["dnc_list", "deadline", "id"], name="list_review_by_deadline", condition=Q(status=Status.REVIEW)
+            ),
+            # "All lists": the tabs newest first, and the overdue count, over every list.
+            models.Index(
+                fields=["-added_at", "-id"], name="review_newest_first", condition=Q(status=Status.REVIEW)
+            ),
+            models.Index(
+                fields=["-added_at", "-id"], name="approved_newest_first", condition=Q(status__gte=Status.APPROVED)
+            ),
             models.Index(fields=["deadline", "id"], name="review_by_deadline", condition=Q(status=Status.REVIEW)),
         ]
 
@@ -274,6 +348,10 @@ class BlacklistedNumber(models.Model):
     @property
     def display_phone(self) -> str:
         return format_phone(self.phone)
+
+    @property
+    def is_prefix(self) -> bool:
+        return self.phone.endswith(PREFIX_MARK)
 
     @property
     def is_permanent(self) -> bool:

@@ -129,6 +129,26 @@ def _template(plus: bool, length: int, head: str, region: str) -> tuple[str, int
 
 
 @functools.cache
+def national_lengths(country_code: int) -> list[int]:
+    """The lengths a valid national number of this country code may have (every region's)."""
+    regions = [PhoneMetadata.metadata_for_region_or_calling_code(country_code, region)
+               for region in COUNTRY_CODE_TO_REGION_CODE.get(country_code, ())]
+    return sorted({length for metadata in regions if metadata is not None
+                   for length in metadata.general_desc.possible_length if length > 0})  # type: ignore[union-attr]  # every region has a general description
+
+
+def may_start(country_code: int, national: str, length: int) -> bool:
+    """Whether some valid national number of `length` digits of this country starts `national`:
+    a number type's pattern (fixed line, mobile, …: what makes a number valid) of one of its
+    regions, widened with the marker Y ("some digit"), matches it whole."""
+    regions = [PhoneMetadata.metadata_for_region_or_calling_code(country_code, region)
+               for region in COUNTRY_CODE_TO_REGION_CODE.get(country_code, ())]
+    return any(_may_match(getattr(metadata, name).national_number_pattern, national, length - len(national), whole=True)
+               for metadata in regions if metadata is not None
+               for name in _TYPES[1:] if getattr(metadata, name) is not None)
+
+
+@functools.cache
 def _metadata(country_code: int) -> list | None:
     regions = COUNTRY_CODE_TO_REGION_CODE.get(country_code, ())
     if not regions or "001" in regions:  # non-geographic codes: left to normalize_phone

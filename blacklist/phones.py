@@ -17,9 +17,12 @@ import re
 
 import phonenumbers
 from django.conf import settings
-from phonenumbers import NumberParseException, PhoneNumberFormat, ValidationResult
+from phonenumbers import COUNTRY_CODE_TO_REGION_CODE, NumberParseException, PhoneNumberFormat, ValidationResult
 
 E164 = re.compile(r"^\+[1-9][0-9]{1,14}$")  # what every stored number looks like
+PREFIX_MARK = "*"  # ends a stored prefix entry: "+1201*" blocks every number starting +1201
+PREFIX = re.compile(r"^\+[1-9][0-9]{1,13}\*$")  # what every stored prefix entry looks like
+SHORTEST_PREFIX = 3  # "+1" and a digit: no stored prefix entry is shorter (lookup_candidates)
 MAX_INPUT_LENGTH = 64  # longer than any written phone number, with room for spaces and punctuation
 MAX_EXTENSION_DIGITS = 7  # longer "extensions" are more likely a second number (`4155550123,2125550100`)
 
@@ -30,6 +33,8 @@ _EXTENSION = re.compile(
 )
 _SCIENTIFIC = re.compile(r"^[+-]?\d+(?:[.,]\d+)?[eE][+-]?\d+$")  # what Excel makes of 4155550123
 _TEL_PREFIX = re.compile(r"^tel:", re.IGNORECASE)
+# A prefix as people write it: digits (spacing allowed) then `*`, or VICIdial's X's (201XXXXXXX).
+_WRITTEN_PREFIX = re.compile(r"^(?P<head>\+?[0-9().\- ]*[0-9][0-9().\- ]*?)\s*(?:\*|[xX]+)$")
 
 _PARSE_REASONS = {
     NumberParseException.INVALID_COUNTRY_CODE: "unknown country code",
@@ -120,9 +125,86 @@ def phone_prefix(raw: str, region: str | None = None) -> str:
     return f"+{country_code}{digits}"
 
 
+def is_written_prefix(raw: str) -> bool:
+    """Whether a value is written as a prefix entry (`+1 201*`, `201XXXXXXX`), not a number."""
+    return _WRITTEN_PREFIX.match(_TEL_PREFIX.sub("", raw.strip().strip('"').strip())) is not None
+
+
+def normalized_entry(raw: str | int, allow_prefix: bool) -> tuple[str, str]:
+    """`normalized`, also reading prefix entries (`+1201*`) for those who may add them (Managers:
+    `allow_prefix`); for the others a prefix is refused with the reason."""
+    if isinstance(raw, str) and is_written_prefix(raw):
+        if not allow_prefix:
+            return "", "a prefix block: only Managers may add one"
+        return _normalized_prefix(raw, settings.DEFAULT_PHONE_REGION, settings.MIN_PREFIX_DIGITS)
+    return normalized(raw)
+
+
+@functools.lru_cache(maxsize=4_096)
+def _normalized_prefix(raw: str, region: str, min_digits: int) -> tuple[str, str]:
+    try:
+        return normalize_prefix(raw, region, min_digits), ""
+    except InvalidPhone as error:
+        return "", error.reason
+
+
+def normalize_prefix(raw: str, region: str | None = None, min_digits: int | None = None) -> str:
+    """A written prefix as stored: `+1 (201) *`, `1201*` and `201XXXXXXX` are `+1201*`; raise
+    InvalidPhone with the reason when it is too broad (a bare country code, fewer than
+    MIN_PREFIX_DIGITS digits after it), when no valid number of its country starts with it, or
+    when it is a whole number already."""
+    region = region or settings.DEFAULT_PHONE_REGION
+    min_digits = settings.MIN_PREFIX_DIGITS if min_digits is None else min_digits
+    written = _WRITTEN_PREFIX.match(_TEL_PREFIX.sub("", raw.strip().strip('"').strip()))
+    if written is None:
+        raise InvalidPhone("not a prefix (digits followed by * or X's)")
+    head = written["head"].strip()
+    digits = re.sub(r"\D", "", head)
+    if head.startswith("+"):
+        country_code = next((int(digits[:n]) for n in (1, 2, 3) if int(digits[:n] or 0) in COUNTRY_CODE_TO_REGION_CODE),
+                            None)
+        if country_code is None:
+            raise InvalidPhone("unknown country code")
+        national = digits[len(str(country_code)):]
+    else:
+        country_code = phonenumbers.country_code_for_region(region)
+        national = digits
+        if country_code == 1 and national.startswith("1"):
+            national = national[1:]  # NANP area codes never start with 1: a leading 1 is the country code
+        prefix = phonenumbers.PhoneMetadata.metadata_for_region(region).national_prefix  # type: ignore[union-attr]  # a checked region (settings)
+        if country_code != 1 and prefix and national.startswith(prefix):
+            national = national[len(prefix):]  # 020 7946* in GB → +44 20 7946*
+    if not national:
+        raise InvalidPhone(f"a bare country code (+{country_code}): too broad")
+    if len(national) < min_digits:
+        raise InvalidPhone(f"too broad: at least {min_digits} digits after the country code (+{country_code})")
+    lengths = _national_lengths(country_code)
+    if lengths and len(national) >= max(lengths):
+        raise InvalidPhone("a whole number, not a prefix: write it without the *")
+    if not any(_may_start(country_code, national, length) for length in lengths if length > len(national)):
+        raise InvalidPhone(f"no valid number of +{country_code} starts with it")
+    return f"+{country_code}{national}{PREFIX_MARK}"
+
+
+def lookup_candidates(e164: str) -> list[str]:
+    """What check and scrub look up for a number: itself and each prefix entry that could block it
+    (`+1201*`, `+12015*`, …), so one indexed `phone = ANY(…)` finds both, never a scan of prefixes."""
+    return [e164, *(e164[:end] + PREFIX_MARK for end in range(SHORTEST_PREFIX, len(e164)))]
+
+
 def format_phone(e164: str) -> str:
-    """A stored E.164 number written for people: national form at home, international abroad."""
+    """A stored E.164 number written for people: national form at home, international abroad;
+    a prefix entry as its digits so written, and `…`."""
+    if e164.endswith(PREFIX_MARK):
+        return _format_prefix(e164)
     return _format_phone(e164, settings.DEFAULT_PHONE_REGION)
+
+
+@functools.lru_cache(maxsize=4_096)
+def _format_prefix(prefix: str) -> str:
+    digits = prefix[1:-1]
+    country_code = next((n for n in (1, 2, 3) if int(digits[:n]) in COUNTRY_CODE_TO_REGION_CODE), 0)
+    return f"+{digits[:country_code]} {digits[country_code:]}…" if country_code else prefix
 
 
 @functools.lru_cache(maxsize=65_536)  # list pages show the same numbers again and again
@@ -138,3 +220,5 @@ def _format_phone(e164: str, home_region: str) -> str:
 
 # Last: the cache builds on normalize_phone above (and imports this module for it).
 from . import phone_cache  # noqa: E402
+from .phone_cache import may_start as _may_start  # noqa: E402
+from .phone_cache import national_lengths as _national_lengths  # noqa: E402

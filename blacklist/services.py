@@ -32,8 +32,8 @@ from . import csv_files, deadlines, request_details
 from .actions import ACTIONS, JUSTIFICATION_MAX, RETAINED, RETAINED_PERMISSION, skip_sentence
 from .deadlines import honour_by
 from .filters import matching_numbers
-from .models import BlacklistedNumber, NumberQuerySet, Status, default_reason_id
-from .phones import E164, normalized
+from .models import BlacklistedNumber, DncList, NumberQuerySet, Status, default_reason_id, internal_list_id
+from .phones import E164, PREFIX, normalized
 from .request_details import Entry, RequestDetails
 
 TABLE = BlacklistedNumber._meta.db_table
@@ -46,6 +46,14 @@ logger = logging.getLogger(__name__)
 # pick a transaction as a deadlock victim (or fail it for serialization), it runs again here.
 RACE_TRIES = 5  # in all; a victim waited deadlock_timeout (1 s) already, so this stays short
 _RACE_CODES = {"40P01", "40001"}  # PostgreSQL: deadlock_detected, serialization_failure
+
+
+class ArchivedList(ValueError):
+    """Adding to an archived list: it still blocks what it holds, and takes nothing new."""
+
+    def __init__(self, dnc_list: DncList):
+        super().__init__(f"The list “{dnc_list.name}” is archived: it takes no new numbers.")
+        self.dnc_list = dnc_list
 
 
 class Busy(OperationalError):
@@ -291,12 +299,13 @@ NO_DETAILS = RequestDetails()  # the defaults: Consumer request, received when a
 @retry_on_deadlock
 def add_numbers(
     entries: Iterable[str | Entry], status: Status, user=None, source_task=None, source: Source | None = None,
-    details: RequestDetails = NO_DETAILS,
+    details: RequestDetails = NO_DETAILS, dnc_list: DncList | None = None,
 ) -> MergeOutcome:
-    """Add normalized (E.164) numbers at `status`, each with its request details (its Entry's,
-    else `details`); a number given twice counts once, as first given.
+    """Add normalized (E.164) numbers, or prefix entries (`+1201*`), to a list (default: Internal)
+    at `status`, each with its request details (its Entry's, else `details`); a number given twice
+    counts once, as first given. An archived list takes none (ArchivedList).
 
-    A number already listed is merged, never lowered: raised to `status` if it was lower; its
+    A number already on the list is merged, never lowered: raised to `status` if it was lower; its
     request's received date becomes the earlier of the two (the earliest request counts, and the
     deadline with it); its reason and note stay, and a repeat that says something new (another
     reason, a note, an earlier date) is recorded as a `repeated` event (`raised` if it raised
@@ -306,10 +315,13 @@ def add_numbers(
     for entry in entries:
         entry = Entry(entry) if isinstance(entry, str) else entry
         batch.setdefault(entry.phone, entry)
-    if malformed := next((phone for phone in batch if not E164.match(phone)), None):
-        raise ValueError(f"add_numbers() takes normalized E.164 numbers, not {malformed!r}")
+    if malformed := next((phone for phone in batch if not (E164.match(phone) or PREFIX.match(phone))), None):
+        raise ValueError(f"add_numbers() takes normalized E.164 numbers or prefixes, not {malformed!r}")
     if not batch:
         return MergeOutcome(0, 0, 0)
+    list_id = dnc_list.pk if dnc_list is not None else internal_list_id()
+    if DncList.objects.filter(pk=list_id, archived_at__isnull=False).exists():
+        raise ArchivedList(DncList.objects.get(pk=list_id))
     now = timezone.now()
     # Stored as the ORM stores it (on SQLite: naive UTC text, no "+00:00"), or keyset pages and
     # every other comparison with ORM-written rows go wrong: text compares as text there.
@@ -327,18 +339,20 @@ def add_numbers(
         _load_incoming(cursor, _incoming_rows(batch.values(), details, now))
         # Insert first: a row another transaction adds meanwhile is then merged by the UPDATE.
         insert = (
-            f"INSERT INTO {TABLE} (phone, status, added_at, added_by_id, status_changed_at,"  # noqa: S608 — table name ours, every value bound
+            f"INSERT INTO {TABLE} (phone, dnc_list_id, status, added_at, added_by_id, status_changed_at,"  # noqa: S608 — table name ours, every value bound
             " status_changed_by_id, source_task_id, reason_id, channel, received_at, deadline, note, expires_at,"
-            " source_line) SELECT phone, %s, %s, %s, %s, %s, %s, reason_id, channel, received_at, deadline, note,"
-            " expires_at, line FROM incoming_phones WHERE true ORDER BY phone"
-            " ON CONFLICT (phone) DO NOTHING"  # in phone order, as every writer takes its rows
+            " source_line) SELECT phone, %s, %s, %s, %s, %s, %s, %s, reason_id, channel, received_at, deadline,"
+            " note, expires_at, line FROM incoming_phones WHERE true ORDER BY phone"
+            " ON CONFLICT (phone, dnc_list_id) DO NOTHING"  # in phone order, as every writer takes its rows
         )
-        insert_params = [status, at, user_id, at, user_id, task_id]
-        facts = events.number_facts(from_status="NULL", note="n.note", line="n.source_line" if postgresql else "n.line")
+        insert_params = [list_id, status, at, user_id, at, user_id, task_id]
+        facts = events.number_facts(from_status="NULL", note="n.note", line="n.source_line" if postgresql else "n.line",
+                                    dnc_list="n.dnc_list_id" if postgresql else "%s")
         # The numbers it added leave incoming_phones then: what is left is merged below.
         if postgresql:  # the events from the INSERT's RETURNING, in the same statement
             cursor.execute(
-                f"WITH n AS ({insert} RETURNING phone, reason_id, channel, received_at, deadline, note, source_line),"  # noqa: S608 — table name ours, every value bound
+                f"WITH n AS ({insert} RETURNING phone, dnc_list_id, reason_id, channel, received_at, deadline,"  # noqa: S608 — table name ours, every value bound
+                " note, source_line),"
                 " gone AS (DELETE FROM incoming_phones USING n WHERE incoming_phones.phone = n.phone)"
                 f" {events.INSERT_EVENTS} SELECT {facts}, {added} FROM n",
                 [*insert_params, *added_params],
@@ -347,12 +361,15 @@ def add_numbers(
         else:  # the events first, in the same write-locked transaction
             cursor.execute(
                 f"{events.INSERT_EVENTS} SELECT {facts}, {added} FROM incoming_phones n"  # noqa: S608 — table name ours, every value bound
-                f" WHERE NOT EXISTS (SELECT 1 FROM {TABLE} listed WHERE listed.phone = n.phone)",
-                added_params,
+                f" WHERE NOT EXISTS (SELECT 1 FROM {TABLE} listed WHERE listed.phone = n.phone"
+                " AND listed.dnc_list_id = %s)",
+                [list_id, *added_params, list_id],
             )
             cursor.execute(
                 "CREATE TEMPORARY TABLE new_phones AS SELECT phone FROM incoming_phones n"  # noqa: S608 — table name ours
-                f" WHERE NOT EXISTS (SELECT 1 FROM {TABLE} listed WHERE listed.phone = n.phone)"
+                f" WHERE NOT EXISTS (SELECT 1 FROM {TABLE} listed WHERE listed.phone = n.phone"
+                " AND listed.dnc_list_id = %s)",
+                [list_id],
             )
             cursor.execute(insert, insert_params)
             new = cursor.rowcount
@@ -360,11 +377,11 @@ def add_numbers(
             cursor.execute("DROP TABLE new_phones")
         if postgresql:
             raised = _merge_postgresql(
-                cursor, status, [at, user_id], (raise_to, raise_params), (repeat_pg, repeat_pg_params)
+                cursor, list_id, status, [at, user_id], (raise_to, raise_params), (repeat_pg, repeat_pg_params)
             )
         else:
             raised = _merge_sqlite(
-                cursor, status, [at, user_id], (raise_to, raise_params), (repeat_lite, repeat_lite_params)
+                cursor, list_id, status, [at, user_id], (raise_to, raise_params), (repeat_lite, repeat_lite_params)
             )
         cursor.execute("DROP TABLE incoming_phones")
     return MergeOutcome(new=new, raised=raised, unchanged=len(batch) - new - raised)
@@ -383,8 +400,8 @@ _SAYS_MORE = (f"({_RAISES} OR {_EARLIER} OR {_LONGER} OR i.reason_id <> listed.r
 _PERMANENT = int(Status.PERMANENT)
 
 
-def _merge_postgresql(cursor, status: Status, changed_at_by: list, raised_event, repeated_event) -> int:
-    """The listed numbers of the batch, merged in one statement that writes their events."""
+def _merge_postgresql(cursor, list_id: int, status: Status, changed_at_by: list, raised_event, repeated_event) -> int:
+    """The batch's numbers already on the list, merged in one statement that writes their events."""
     (raise_to, raise_params), (repeat, repeat_params) = raised_event, repeated_event
     at, user_id = changed_at_by
     facts = events.number_facts(note="n.note", line="n.line")
@@ -398,9 +415,10 @@ def _merge_postgresql(cursor, status: Status, changed_at_by: list, raised_event,
         f"  OR before.in_expires_at IS NULL THEN NULL ELSE GREATEST({TABLE}.expires_at, before.in_expires_at) END"
         " FROM (SELECT listed.id, listed.status, i.reason_id, i.channel, i.received_at AS in_received_at,"
         f"  i.deadline AS in_deadline, i.expires_at AS in_expires_at, i.note, i.line FROM {TABLE} listed"
-        f"  JOIN incoming_phones i ON i.phone = listed.phone WHERE {_SAYS_MORE}"
+        f"  JOIN incoming_phones i ON i.phone = listed.phone WHERE listed.dnc_list_id = %s AND {_SAYS_MORE}"
         "  ORDER BY listed.phone FOR UPDATE OF listed) AS before"
-        f" WHERE {TABLE}.id = before.id RETURNING {TABLE}.phone, before.status, {TABLE}.status AS to_status,"
+        f" WHERE {TABLE}.id = before.id RETURNING {TABLE}.phone, {TABLE}.dnc_list_id, before.status,"
+        f" {TABLE}.status AS to_status,"
         f" before.reason_id, before.channel, before.in_received_at AS received_at, {TABLE}.deadline,"
         " before.note, before.line),"
         f" raised AS ({events.INSERT_EVENTS} SELECT {facts},"
@@ -408,32 +426,33 @@ def _merge_postgresql(cursor, status: Status, changed_at_by: list, raised_event,
         f" repeated AS ({events.INSERT_EVENTS} SELECT {facts},"
         f" {repeat} FROM n WHERE n.to_status = n.status RETURNING 1)"
         " SELECT (SELECT count(*) FROM raised), (SELECT count(*) FROM repeated)",
-        [status, status, at, status, user_id, status, status, *raise_params, *repeat_params],
+        [status, status, at, status, user_id, status, list_id, status, *raise_params, *repeat_params],
     )
     raised, _ = cursor.fetchone()
     return raised
 
 
-def _merge_sqlite(cursor, status: Status, changed_at_by: list, raised_event, repeated_event) -> int:
+def _merge_sqlite(cursor, list_id: int, status: Status, changed_at_by: list, raised_event, repeated_event) -> int:
     """The same on SQLite (no DML in a CTE): the events first, then the one UPDATE, in the
     transaction that holds SQLite's single write lock."""
     (raise_to, raise_params), (repeat, repeat_params) = raised_event, repeated_event
     facts = (
-        "listed.phone, listed.status, reason.name, i.channel, i.received_at, MIN(listed.deadline, i.deadline),"
+        "listed.phone, listed.dnc_list_id, listed.status, reason.name, i.channel, i.received_at,"
+        " MIN(listed.deadline, i.deadline),"
         " i.note, i.line"
     )
     joined = (
-        f"FROM {TABLE} listed JOIN incoming_phones i ON i.phone = listed.phone"
+        f"FROM {TABLE} listed JOIN incoming_phones i ON i.phone = listed.phone AND listed.dnc_list_id = %s"
         f" JOIN {events.REASONS} reason ON reason.id = i.reason_id"
     )
     cursor.execute(
         f"{events.INSERT_EVENTS} SELECT {facts}, {raise_to} {joined} WHERE {_RAISES}",
-        [*raise_params, status],
+        [*raise_params, list_id, status],
     )
     raised = cursor.rowcount
     cursor.execute(
         f"{events.INSERT_EVENTS} SELECT {facts}, {repeat} {joined} WHERE NOT {_RAISES} AND {_SAYS_MORE}",
-        [*repeat_params, status, status],
+        [*repeat_params, list_id, status, status],
     )
     at, user_id = changed_at_by
     cursor.execute(
@@ -443,9 +462,9 @@ def _merge_sqlite(cursor, status: Status, changed_at_by: list, raised_event, rep
         f" received_at = MIN({TABLE}.received_at, i.received_at), deadline = MIN({TABLE}.deadline, i.deadline),"
         f" expires_at = CASE WHEN MAX({TABLE}.status, %s) = {_PERMANENT} OR {TABLE}.expires_at IS NULL"
         f"  OR i.expires_at IS NULL THEN NULL ELSE MAX({TABLE}.expires_at, i.expires_at) END"
-        f" FROM incoming_phones i WHERE {TABLE}.phone = i.phone AND ({TABLE}.status < %s"
+        f" FROM incoming_phones i WHERE {TABLE}.phone = i.phone AND {TABLE}.dnc_list_id = %s AND ({TABLE}.status < %s"
         f" OR i.received_at < {TABLE}.received_at OR {_LONGER.replace('listed.', TABLE + '.')})",
-        [status, status, at, status, user_id, status, status],
+        [status, status, at, status, user_id, status, list_id, status],
     )
     return raised
 

@@ -148,6 +148,10 @@ DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5.html"
 # Phone numbers written without a country code are read as numbers of this region.
 DEFAULT_PHONE_REGION = phone_region(os.environ.get("DEFAULT_PHONE_REGION", "US"))
 
+# Prefix blocks (docs/lists.md): how many digits after the country code a prefix entry must have
+# at least ("+1201*" has 3), so that nobody blocks a whole country or most of it by a slip.
+MIN_PREFIX_DIGITS = env_int("MIN_PREFIX_DIGITS", 3, minimum=1)
+
 # The largest CSV file the upload form and `import_blacklist` accept (50,000 rows fit in far less).
 UPLOAD_MAX_MB = env_int("UPLOAD_MAX_MB", 5, minimum=1)
 FILE_UPLOAD_HANDLERS = [  # the first stops reading a body over UPLOAD_MAX_MB (blacklist/uploads.py)

@@ -8,7 +8,7 @@ import pytest
 from django.apps import apps
 from django.db import IntegrityError, connection, models, transaction
 
-from blacklist.models import BlacklistedNumber, Status, default_reason_id
+from blacklist.models import BlacklistedNumber, Status, default_reason_id, internal_list_id
 from blacklist.paging import keyset_page
 
 rewrite = importlib.import_module("blacklist.migrations.0005_timestamps_in_one_form").rewrite
@@ -50,13 +50,13 @@ def _stored(column: str) -> list[str]:
 def test_migration_0005_rewrites_what_the_raw_sql_stored_and_keeps_the_triggers(transactional_db):
     if connection.vendor != "sqlite":
         pytest.skip("PostgreSQL stores timestamptz, not text: 0005 has nothing to rewrite there")
-    reason = default_reason_id()
+    reason, internal = default_reason_id(), internal_list_id()
     with connection.cursor() as cursor:  # as add_numbers wrote them before: sqlite3's own adapter, "+00:00"
         cursor.executemany(
             "INSERT INTO blacklist_blacklistednumber (phone, status, added_at, status_changed_at, reason_id, channel,"
-            " received_at, deadline, note) VALUES (%s, %s, %s, %s, %s, 'other', %s, '2026-12-04', '')",
+            " received_at, deadline, note, dnc_list_id) VALUES (%s, %s, %s, %s, %s, 'other', %s, '2026-12-04', '', %s)",
             [(f"+1212555{i:04d}", Status.PERMANENT if i == 0 else Status.REVIEW, "2026-11-20 10:00:00.123456+00:00",
-              "2026-11-21 10:00:00+00:00", reason, "2026-11-20 10:00:00.123456") for i in range(5)],
+              "2026-11-21 10:00:00+00:00", reason, "2026-11-20 10:00:00.123456", internal) for i in range(5)],
         )
     BlacklistedNumber.objects.create(phone="+13125550000", status=Status.REVIEW)  # the ORM's form already
 
