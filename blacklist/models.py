@@ -304,6 +304,7 @@ class BlacklistedNumber(models.Model):
             ("add_approved", "Can add numbers approved (the approval checkboxes)"),
             ("approve_permanently", "Can approve numbers permanently"),
             ("remove_retained", "Can remove numbers kept for retention, with a written justification"),
+            ("add_prefix", "Can add prefix blocks"),  # `+1201*` on hand entry and in uploads
         ]
         constraints = [
             models.UniqueConstraint(fields=["phone", "dnc_list"], name="one_entry_per_list"),

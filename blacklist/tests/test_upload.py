@@ -112,7 +112,7 @@ def test_a_good_file_is_stored_with_a_queued_task_sent_after_commit(admin_client
     assert upload.content == "Phone Number,\r\n(415) 555-0100,\r\n\r\n4.15555E+09,\r\n"
     assert len(callbacks) == 1  # the task, sent once the TaskLog and its file are committed
     page = page_text(response)
-    assert "dnc list.csv: 2 rows queued for import." in page
+    assert "dnc list.csv: 2 rows queued for import into “Internal”." in page
     assert f'data-id="{task_log.pk}"' in page and 'data-state="queued"' in page  # already on Tasks Logs
     assert not BlacklistedNumber.objects.exists()  # the worker adds them, not the request
 
