@@ -357,3 +357,35 @@ class BlacklistedNumber(models.Model):
     @property
     def is_permanent(self) -> bool:
         return self.status == Status.PERMANENT
+
+
+COVERAGE_COUNTED = 1_000  # listed numbers counted under a prefix entry; beyond, PostgreSQL's planner estimates
+
+
+def numbers_under(prefixes: list[str]) -> dict[str, tuple[int, bool]]:
+    """How many listed numbers (on any list; prefix entries not counted) each prefix entry
+    (`+1201*`) covers: (count, exact?). For the tab page's prefixes only, never a scan of millions:
+    on PostgreSQL each is a count of at most COVERAGE_COUNTED + 1 entries of the phone_prefix_search
+    index, and above that the planner's estimate for the same LIKE; SQLite, the small embedded
+    default, counts."""
+    table = BlacklistedNumber._meta.db_table
+    postgresql = connections["default"].vendor == "postgresql"
+    found = {}
+    with connections["default"].cursor() as cursor:
+        for prefix in dict.fromkeys(prefixes):
+            pattern = prefix.removesuffix(PREFIX_MARK) + "%"  # digits only: nothing to escape for LIKE
+            limit = f" LIMIT {COVERAGE_COUNTED + 1}" if postgresql else ""
+            cursor.execute(
+                f"SELECT count(*) FROM (SELECT 1 FROM {table} WHERE phone LIKE %s"  # noqa: S608 — table name ours, values bound
+                f" AND phone NOT LIKE %s{limit}) AS under",
+                [pattern, "%" + PREFIX_MARK],
+            )
+            (count,) = cursor.fetchone()
+            if count <= COVERAGE_COUNTED or not postgresql:
+                found[prefix] = (count, True)
+                continue
+            cursor.execute(f"EXPLAIN (FORMAT JSON) SELECT 1 FROM {table} WHERE phone LIKE %s", [pattern])  # noqa: S608 — table name ours
+            (plan,) = cursor.fetchone()
+            plan = json.loads(plan) if isinstance(plan, str) else plan
+            found[prefix] = (max(int(plan[0]["Plan"]["Plan Rows"]), count), False)
+    return found
