@@ -248,13 +248,14 @@ def test_coverage_is_counted_for_the_pages_prefixes_only_in_a_few_bounded_querie
 
 @pytest.mark.skipif("connection.vendor != 'postgresql'")
 def test_above_a_thousand_postgresql_shows_the_planners_estimate(client, manager_user):
-    services.add_numbers([f"+1201{n:07d}" for n in range(2_000_000, 2_004_000)] + ["+1201*"], Status.APPROVED)
+    services.add_numbers([f"+1201{n:07d}" for n in range(2_000_000, 2_004_000)], Status.APPROVED)
     services.add_numbers([f"+1646555{n:04d}" for n in range(500)], Status.APPROVED)
+    services.add_numbers(["+1201*"], Status.APPROVED)  # newest: on the first page
     with connection.cursor() as cursor:
         cursor.execute(f"ANALYZE {BlacklistedNumber._meta.db_table}")
 
     (count, exact), = numbers_under(["+1201*"]).values()
-    page = text(as_user(client, manager_user).get(reverse("blacklist:approved") + "?phone=%2B1201%2A"))
+    page = text(as_user(client, manager_user).get(reverse("blacklist:approved")))
 
     assert not exact
     assert 2_000 < count < 8_000  # the planner's estimate of 4,000
