@@ -63,9 +63,9 @@ def _check_status_allowed(request, status: Status) -> None:
 
 def _chosen_list(request) -> DncList | None:
     """The list chosen above the tabs (`?list=<id>`), for the add page's forms to offer first;
-    None ("all", none, or no such list) means Internal; junk is a 400 (int_param)."""
+    None ("all", none, or no such open list) means Internal; junk is a 400 (int_param)."""
     list_id = None if request.GET.get("list") == "all" else int_param(request.GET, "list")
-    return DncList.objects.filter(pk=list_id).first() if list_id is not None else None
+    return DncList.objects.filter(pk=list_id, archived_at=None).first() if list_id is not None else None
 
 
 def _add_forms_options(request) -> dict:

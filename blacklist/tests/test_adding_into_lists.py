@@ -71,7 +71,7 @@ def test_both_forms_offer_the_open_lists_and_start_on_the_one_chosen_above_the_t
     internal, solar, acme = lists
 
     chosen = manager.get(reverse("blacklist:add") + f"?list={solar.pk}")
-    for unchosen in ("", "?list=all", "?list=999999"):
+    for unchosen in ("", "?list=all", "?list=999999", f"?list={acme.pk}"):  # none, all, gone, archived
         response = manager.get(reverse("blacklist:add") + unchosen)
         assert (selected(response, "id_dnc_list"), selected(response, "id_upload_dnc_list")) == ("Internal", "Internal")
     assert manager.get(reverse("blacklist:add") + "?list=junk").status_code == 400
