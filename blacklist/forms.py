@@ -9,9 +9,10 @@ from blacklist_admin.params import EARLIEST_DATE, LATEST_DATE, DatabaseIdListFie
 from . import csv_files
 from .actions import ACTIONS, JUSTIFICATION_MAX, Action, on_tab
 from .deadlines import retained_until
-from .models import Channel, Reason, Status, default_reason_id
-from .phones import normalized
+from .models import Channel, DncList, Reason, Status, default_reason_id, internal_list_id
+from .phones import normalized_entry
 from .request_details import RequestDetails
+from .services import ArchivedList, refuse_archived
 
 MAX_HAND_ENTRIES = 1000
 CONFIRM_ABOVE = 1_000  # any action over this many numbers asks first
@@ -254,9 +255,49 @@ class ApprovalChoiceMixin(forms.Form):
         return Status.REVIEW
 
 
-class AddNumbersForm(ApprovalChoiceMixin, RequestDetailsForm):
+class DncListField(forms.ModelChoiceField):
+    """The list to add to: offers the lists that take new numbers; none given is Internal; an
+    archived one (chosen before it was archived, or forged) is refused with ArchivedList's reason."""
+
+    def __init__(self, **kwargs):
+        super().__init__(queryset=DncList.objects.all(), empty_label=None, label="List", **kwargs)
+
+    def offer_open_lists(self) -> None:
+        self.widget.choices = [(dnc_list.pk, dnc_list.name) for dnc_list in DncList.objects.filter(archived_at=None)]
+
+    def to_python(self, value):
+        if value in self.empty_values:  # a form posted without the choice (a script, an older page): Internal
+            return DncList.objects.get(pk=internal_list_id())
+        return super().to_python(value)
+
+    def validate(self, value):
+        super().validate(value)
+        try:
+            refuse_archived(value)
+        except ArchivedList as error:
+            raise forms.ValidationError(str(error), code="archived") from None
+
+
+class ListChoiceMixin(forms.Form):
+    """Which list every way to add numbers by page adds to; `dnc_list` (a DncList) is the one
+    chosen above the tabs, else Internal."""
+
+    dnc_list = DncListField(widget=forms.Select(attrs={"class": "form-select"}),
+                            help_text="The list the numbers go into. Archived lists take none.")
+
+    def __init__(self, *args, dnc_list: DncList | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["dnc_list"].offer_open_lists()  # type: ignore[attr-defined]  # a DncListField
+        self.fields["dnc_list"].initial = dnc_list.pk if dnc_list is not None else internal_list_id()
+
+
+PREFIX_HELP = " A prefix block ends with * or X's (+1 201*, 201XXXXXXX): every number starting so."
+
+
+class AddNumbersForm(ListChoiceMixin, ApprovalChoiceMixin, RequestDetailsForm):
     """Numbers typed by hand, one per line, with their request's details; any invalid line or
-    detail refuses the whole batch."""
+    detail refuses the whole batch. Prefix blocks (`+1201*`) only with `allow_prefix` (Managers:
+    services.may_add_prefixes); for others such a line is an error that says why."""
 
     numbers = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 8, "placeholder": "+1 (415) 555-0123\n415.555.0124"}),
@@ -273,7 +314,7 @@ class AddNumbersForm(ApprovalChoiceMixin, RequestDetailsForm):
             )
         phones, errors = [], []
         for line_number, line in lines:
-            phone, reason = normalized(line)
+            phone, reason = normalized_entry(line, self.allow_prefix)
             if reason:
                 errors.append(f"Line {line_number} ({line[:40]}): {reason}.")
             else:
@@ -282,11 +323,14 @@ class AddNumbersForm(ApprovalChoiceMixin, RequestDetailsForm):
             raise forms.ValidationError(["Nothing was added. Fix these lines and submit again.", *errors[:20]])
         return phones
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, allow_prefix: bool = False, **kwargs):
         super().__init__(*args, channel=Channel.PHONE, **kwargs)  # most hand-typed requests were phoned in
+        self.allow_prefix = allow_prefix
+        if allow_prefix:
+            self.fields["numbers"].help_text += PREFIX_HELP
 
 
-class UploadForm(ApprovalChoiceMixin, RequestDetailsForm):
+class UploadForm(ListChoiceMixin, ApprovalChoiceMixin, RequestDetailsForm):
     """A CSV file of numbers for the worker to import, with one set of request details for the
     whole file. The file rules and the details are checked here, in the request, so a refused
     file is neither stored nor queued; cleaned, `file` is a CsvFile."""
@@ -297,9 +341,10 @@ class UploadForm(ApprovalChoiceMixin, RequestDetailsForm):
         widget=forms.ClearableFileInput(attrs={"class": "form-control", "accept": ".csv,.txt,text/csv,text/plain"}),
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, allow_prefix: bool = False, **kwargs):
+        """`allow_prefix` only says so in the help text: the import checks the uploader's permission."""
         super().__init__(*args, channel=Channel.UPLOAD, **kwargs)
-        self.fields["file"].help_text = csv_files.rules_text()
+        self.fields["file"].help_text = csv_files.rules_text() + (PREFIX_HELP if allow_prefix else "")
         received = self.fields["received_at"]
         received.label = "Request received (date)"
         received.help_text = "One date for the whole file; empty: when imported."

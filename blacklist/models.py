@@ -304,6 +304,7 @@ class BlacklistedNumber(models.Model):
             ("add_approved", "Can add numbers approved (the approval checkboxes)"),
             ("approve_permanently", "Can approve numbers permanently"),
             ("remove_retained", "Can remove numbers kept for retention, with a written justification"),
+            ("add_prefix", "Can add prefix blocks"),  # `+1201*` on hand entry and in uploads
         ]
         constraints = [
             models.UniqueConstraint(fields=["phone", "dnc_list"], name="one_entry_per_list"),
@@ -356,3 +357,36 @@ class BlacklistedNumber(models.Model):
     @property
     def is_permanent(self) -> bool:
         return self.status == Status.PERMANENT
+
+
+COVERAGE_COUNTED = 1_000  # listed numbers counted under a prefix entry; beyond, PostgreSQL's planner estimates
+COVERAGE_ESTIMATED = 10_000  # above this planner's estimate, not even COVERAGE_COUNTED are counted
+
+
+def numbers_under(prefixes: list[str]) -> dict[str, tuple[int, bool]]:
+    """How many listed numbers (entries on any list; prefix entries not counted) each prefix
+    entry (`+1201*`) covers: (count, exact?). For the tab page's prefixes only, never a scan of
+    millions: on PostgreSQL the planner's estimate for the LIKE over phone_prefix_search comes
+    first (a fraction of a millisecond); only a selective one is counted exactly, at most
+    COVERAGE_COUNTED + 1 index entries. SQLite, the small embedded default, counts."""
+    table = BlacklistedNumber._meta.db_table
+    postgresql = connections["default"].vendor == "postgresql"
+    count_sql = (f"SELECT count(*) FROM (SELECT 1 FROM {table} WHERE phone LIKE %s AND phone NOT LIKE %s"  # noqa: S608 — table name ours, values bound
+                 f"{f' LIMIT {COVERAGE_COUNTED + 1}' if postgresql else ''}) AS under")
+    found = {}
+    with connections["default"].cursor() as cursor:
+        for prefix in dict.fromkeys(prefixes):
+            pattern = prefix.removesuffix(PREFIX_MARK) + "%"  # digits only: nothing to escape for LIKE
+            estimate = 0
+            if postgresql:
+                cursor.execute(f"EXPLAIN (FORMAT JSON) SELECT 1 FROM {table} WHERE phone LIKE %s", [pattern])  # noqa: S608 — table name ours
+                (plan,) = cursor.fetchone()
+                estimate = int((json.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"]["Plan Rows"])
+                if estimate > COVERAGE_ESTIMATED:
+                    found[prefix] = (estimate, False)
+                    continue
+            cursor.execute(count_sql, [pattern, "%" + PREFIX_MARK])
+            (count,) = cursor.fetchone()
+            exact = count <= COVERAGE_COUNTED or not postgresql
+            found[prefix] = (count, True) if exact else (max(estimate, count), False)
+    return found

@@ -33,6 +33,7 @@ _EXTENSION = re.compile(
 )
 _SCIENTIFIC = re.compile(r"^[+-]?\d+(?:[.,]\d+)?[eE][+-]?\d+$")  # what Excel makes of 4155550123
 _TEL_PREFIX = re.compile(r"^tel:", re.IGNORECASE)
+_PREFIX_ENDS = ("*", "x", "X")  # how a written prefix ends (_WRITTEN_PREFIX)
 # A prefix as people write it: digits (spacing allowed) then `*`, or VICIdial's X's (201XXXXXXX).
 _WRITTEN_PREFIX = re.compile(r"^(?P<head>\+?[0-9().\- ]*[0-9][0-9().\- ]*?)\s*(?:\*|[xX]+)$")
 
@@ -132,8 +133,9 @@ def is_written_prefix(raw: str) -> bool:
 
 def normalized_entry(raw: str | int, allow_prefix: bool) -> tuple[str, str]:
     """`normalized`, also reading prefix entries (`+1201*`) for those who may add them (Managers:
-    `allow_prefix`); for the others a prefix is refused with the reason."""
-    if isinstance(raw, str) and is_written_prefix(raw):
+    `allow_prefix`); for the others a prefix is refused with the reason. Only a value that ends
+    like a prefix (`*`, X) is read as one: plain numbers take `normalized`'s cached path at its speed."""
+    if isinstance(raw, str) and raw.rstrip().rstrip('"').rstrip().endswith(_PREFIX_ENDS) and is_written_prefix(raw):
         if not allow_prefix:
             return "", "a prefix block: only Managers may add one"
         return _normalized_prefix(raw, settings.DEFAULT_PHONE_REGION, settings.MIN_PREFIX_DIGITS)

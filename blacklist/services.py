@@ -33,7 +33,7 @@ from .actions import ACTIONS, JUSTIFICATION_MAX, RETAINED, RETAINED_PERMISSION, 
 from .deadlines import honour_by
 from .filters import matching_numbers
 from .models import BlacklistedNumber, DncList, NumberQuerySet, Status, default_reason_id, internal_list_id
-from .phones import E164, PREFIX, normalized
+from .phones import E164, PREFIX, normalized_entry
 from .request_details import Entry, RequestDetails
 
 TABLE = BlacklistedNumber._meta.db_table
@@ -54,6 +54,22 @@ class ArchivedList(ValueError):
     def __init__(self, dnc_list: DncList):
         super().__init__(f"The list “{dnc_list.name}” is archived: it takes no new numbers.")
         self.dnc_list = dnc_list
+
+
+def refuse_archived(dnc_list: DncList) -> DncList:
+    """The list, if it takes new entries; ArchivedList otherwise (its message says so)."""
+    if dnc_list.is_archived:
+        raise ArchivedList(dnc_list)
+    return dnc_list
+
+
+PREFIX_PERMISSION = "blacklist.add_prefix"  # prefix blocks on hand entry and in uploads (Managers)
+
+
+def may_add_prefixes(user) -> bool:
+    """Whether `user` may add prefix blocks; None is `manage.py import_blacklist` run without
+    --user by whoever runs the server, who may."""
+    return user is None or user.has_perm(PREFIX_PERMISSION)
 
 
 class Busy(OperationalError):
@@ -524,18 +540,21 @@ ADDED_AS = {Status.REVIEW: "for review", Status.APPROVED: "as approved", Status.
 
 
 def save_upload(
-    csv_file: csv_files.CsvFile, status: Status, user=None, details: RequestDetails = NO_DETAILS
+    csv_file: csv_files.CsvFile, status: Status, user=None, details: RequestDetails = NO_DETAILS,
+    dnc_list: DncList | None = None,
 ) -> TaskLog:
     """Store a checked file with a queued import TaskLog, in one transaction, with the request
-    details (checked: forms.RequestDetailsForm) for all its numbers; the caller sends the task
+    details (checked: forms.RequestDetailsForm) for all its numbers and the list they go into
+    (default: Internal; an archived one is refused, ArchivedList); the caller sends the task
     once it commits (`delay_on_commit`) or runs it in the foreground."""
+    list_id = refuse_archived(dnc_list).pk if dnc_list is not None else internal_list_id()
     with transaction.atomic():
         task_log = TaskLog.objects.create(
             kind=TaskLog.Kind.IMPORT,
             file_name=csv_file.name[:255],
             created_by=user,
             total=csv_file.rows,
-            params={"status": int(status), "details": request_details.to_params(details)},
+            params={"status": int(status), "details": request_details.to_params(details), "dnc_list": list_id},
         )
         Upload.objects.create(task_log=task_log, content=csv_file.text, encoding=csv_file.encoding, size=csv_file.size)
     return task_log
@@ -561,14 +580,25 @@ def _merge_once(task_log_id: int, checked: "_CheckedRows") -> None:
         return
     status = Status(task_log.params["status"])
     details = request_details.from_params(task_log.params.get("details"))  # a job queued before: the defaults
-    outcome = add_numbers(checked.entries, status, task_log.created_by, source_task=task_log, details=details)
+    outcome = add_numbers(checked.entries, status, task_log.created_by, source_task=task_log, details=details,
+                          dnc_list=upload_list(task_log))
     RejectedRow.objects.bulk_create(checked.rejected, batch_size=PROGRESS_EVERY)
     task_log.total = task_log.processed = checked.total
     task_log.new, task_log.raised, task_log.unchanged = outcome.new, outcome.raised, outcome.unchanged
     task_log.duplicates, task_log.invalid = checked.duplicates, len(checked.rejected)
     jobs.finish(task_log, f"New numbers were added {ADDED_AS[status]}." + (
-        f" {task_log.invalid:,} row(s) were not phone numbers: see below." if task_log.invalid else ""
+        f" {task_log.invalid:,} row(s) were rejected: see below." if task_log.invalid else ""
     ))
+
+
+def upload_list(task_log: TaskLog) -> DncList | None:
+    """The list an import adds to: the one chosen at upload (None: Internal, for a job queued
+    before there were lists); ValueError if it is gone since."""
+    if (list_id := task_log.params.get("dnc_list")) is None:
+        return None
+    if (dnc_list := DncList.objects.filter(pk=list_id).first()) is None:
+        raise ValueError(f"The list it was uploaded into (#{list_id}) no longer exists.")
+    return dnc_list
 
 
 @dataclass
@@ -580,13 +610,15 @@ class _CheckedRows:
 
 
 def _check_rows(task_log: TaskLog, on_progress) -> _CheckedRows:
-    """Normalize every row of the stored file once, committing progress as it goes."""
+    """Normalize every row of the stored file once, committing progress as it goes; prefix rows
+    (`+1201*`) only for an uploader who may add them (may_add_prefixes), else rejected with why."""
     text = Upload.objects.values_list("content", flat=True).get(task_log=task_log)
+    allow_prefix = may_add_prefixes(task_log.created_by)
     checked, seen = _CheckedRows(), set()
     rows = csv_files.data_rows(text)
     while chunk := list(itertools.islice(rows, PROGRESS_EVERY)):
         for line, value in chunk:
-            phone, reason = normalized(value)
+            phone, reason = normalized_entry(value, allow_prefix)
             if reason:
                 checked.rejected.append(RejectedRow(task_log=task_log, line=line, value=value[:100], reason=reason))
             elif phone in seen:

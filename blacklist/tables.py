@@ -8,7 +8,7 @@ from django.utils.safestring import mark_safe
 
 from .actions import Action
 from .deadlines import business_days_between, business_days_text, due_soon_until
-from .models import BlacklistedNumber, Status
+from .models import BlacklistedNumber, Status, numbers_under
 
 LOCK_ICON = (  # inline, so it shows whatever fonts the browser has
     '<svg aria-hidden="true" width="10" height="11" viewBox="0 0 10 11" fill="currentColor">'
@@ -113,9 +113,23 @@ class BlacklistTable(tables.Table):
         return format_html('<div class="btn-group btn-group-sm">{}</div>', buttons)
 
     def render_phone(self, record):
-        """The number, linking to its history (audit:history)."""
-        return format_html('<a href="{}{}" title="{}">{}</a>', self.history_url,
+        """The number, linking to its history (audit:history); a prefix entry with its badge and
+        how many listed numbers it covers."""
+        link = format_html('<a href="{}{}" title="{}">{}</a>', self.history_url,
                            quote(record.phone), record.phone, record.display_phone)
+        if not record.is_prefix:
+            return link
+        return format_html('{} <span class="badge text-bg-info">prefix</span>'
+                           ' <span class="small text-body-secondary">covers {}</span>',
+                           link, self._coverage_text(record.phone))
+
+    def _coverage_text(self, prefix: str) -> str:
+        """"12 listed numbers", or "~45,000 listed numbers" (an estimate): counted once per page,
+        for its prefixes only (models.numbers_under)."""
+        if not hasattr(self, "coverage"):
+            self.coverage = numbers_under([row.phone for row in self.data if row.is_prefix])
+        count, exact = self.coverage[prefix]
+        return f"{'' if exact else '~'}{count:,} listed number{'' if count == 1 else 's'}"
 
     def render_status(self, record):
         if record.status == Status.PERMANENT:

@@ -20,7 +20,7 @@ from .actions import ACTIONS, RETAINED, RETAINED_PERMISSION, allowed, on_tab, sk
 from .exports import csv_download, number_rows
 from .filters import BlacklistFilter, matching_numbers
 from .forms import CONFIRM_ABOVE, AddNumbersForm, BulkActionForm, UploadForm, numbers_text
-from .models import TABS, BlacklistedNumber, Status
+from .models import TABS, BlacklistedNumber, DncList, Status
 from .paging import PAGE_SIZES, clean_sort, keyset_page
 from .tables import BlacklistTable
 from .templatetags.blacklist_tags import count_label
@@ -59,6 +59,19 @@ def _check_status_allowed(request, status: Status) -> None:
     """Adding numbers approved (the checkboxes) is for Managers: 403 for a forged box."""
     if status > Status.REVIEW and not request.user.has_perm("blacklist.add_approved"):
         raise PermissionDenied("Your role may add numbers for review only.")
+
+
+def _chosen_list(request) -> DncList | None:
+    """The list chosen above the tabs (`?list=<id>`), for the add page's forms to offer first;
+    None ("all", none, or no such open list) means Internal; junk is a 400 (int_param)."""
+    list_id = None if request.GET.get("list") == "all" else int_param(request.GET, "list")
+    return DncList.objects.filter(pk=list_id, archived_at=None).first() if list_id is not None else None
+
+
+def _add_forms_options(request) -> dict:
+    """What the add page's two forms are given for this user: the list chosen above the tabs,
+    and whether they may add prefix blocks."""
+    return {"dnc_list": _chosen_list(request), "allow_prefix": services.may_add_prefixes(request.user)}
 
 
 def _tab_counts() -> dict:
@@ -134,24 +147,30 @@ def _tab_page(request, tab):
 @can_add
 @_busy_says_try_again
 def add(request):
-    form = AddNumbersForm(request.POST or None)
+    options = _add_forms_options(request)
+    form = AddNumbersForm(request.POST or None, **options)
     if request.method == "POST" and form.is_valid():
         _check_status_allowed(request, form.requested_status())
-        outcome = services.add_numbers(
-            form.cleaned_data["numbers"], form.requested_status(), user=request.user, source=Source(Event.Via.HAND),
-            details=form.details(),
-        )
+        dnc_list = form.cleaned_data["dnc_list"]
+        try:
+            outcome = services.add_numbers(
+                form.cleaned_data["numbers"], form.requested_status(), user=request.user,
+                source=Source(Event.Via.HAND), details=form.details(), dnc_list=dnc_list,
+            )
+        except services.ArchivedList as error:  # archived since the form was checked, a moment ago
+            messages.error(request, f"{error} Nothing was added.")
+            return redirect(reverse("blacklist:add") + f"?list={dnc_list.pk}")
         messages.success(
             request,
             f"Added {outcome.new:,} new number(s); raised the status of {outcome.raised:,};"
-            f" {outcome.unchanged:,} already listed were left as they were.",
+            f" {outcome.unchanged:,} already listed were left as they were, on the list “{dnc_list.name}”.",
         )
-        return redirect("blacklist:add")
+        return redirect(reverse("blacklist:add") + f"?list={dnc_list.pk}")
     context = {
         "tab": "add",
         "tab_counts": _tab_counts(),
         "form": form,
-        "upload": UploadForm(auto_id="id_upload_%s"),  # its own ids, apart from the hand-entry checkboxes
+        "upload": UploadForm(auto_id="id_upload_%s", **options),  # its own ids, apart from the hand-entry form's
     }
     return render(request, "blacklist/add.html", context)
 
@@ -303,14 +322,15 @@ def upload(request):
         messages.error(request, f"The file was not uploaded. {problems} Nothing was stored.")
         return redirect("blacklist:add")
     _check_status_allowed(request, form.requested_status())
+    dnc_list = form.cleaned_data["dnc_list"]
     with transaction.atomic():
         task_log = services.save_upload(
-            form.cleaned_data["file"], form.requested_status(), request.user, details=form.details()
+            form.cleaned_data["file"], form.requested_status(), request.user, details=form.details(), dnc_list=dnc_list
         )
         sending = tasks.send_on_commit(tasks.import_upload, task_log.pk)
+    queued = f"{task_log.file_name}: {task_log.total:,} rows queued for import into “{dnc_list.name}”."
     if sending.failed:
-        messages.warning(request, f"{task_log.file_name}: {task_log.total:,} rows queued for import.{_QUEUE_DOWN}")
+        messages.warning(request, f"{queued}{_QUEUE_DOWN}")
     else:
-        messages.success(request,
-                         f"{task_log.file_name}: {task_log.total:,} rows queued for import. Its progress is below.")
+        messages.success(request, f"{queued} Its progress is below.")
     return redirect("tasks_logs:list")

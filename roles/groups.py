@@ -22,6 +22,7 @@ MANAGER = REVIEWER + [
     "blacklist.add_approved",  # the approval checkboxes on upload and hand entry
     "blacklist.approve_permanently",
     "blacklist.remove_retained",  # remove a number kept for retention, with a written justification
+    "blacklist.add_prefix",  # prefix blocks (+1201*) on hand entry and in uploads
     "api.view_apikey", "api.add_apikey", "api.change_apikey",  # the API page
     "roles.manage_roles",  # the Roles page; no auth.* permission, which the admin would honour
     "roles.manage_reasons",  # the Reasons page

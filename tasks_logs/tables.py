@@ -3,6 +3,8 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.text import Truncator
 
+from blacklist.models import DncList
+
 from .models import RejectedRow, TaskLog
 
 STATE_BADGES = {
@@ -53,9 +55,19 @@ class TaskLogTable(tables.Table):
     def render_task(self, record):
         url = reverse("tasks_logs:detail", args=[record.pk])
         if record.file_name:
-            return format_html('<a href="{}">{}<br><span class="small">{}</span></a>',
-                               url, record.get_kind_display(), record.file_name)
+            return format_html('<a href="{}">{}<br><span class="small">{}</span></a>{}',
+                               url, record.get_kind_display(), record.file_name, self._into_list(record))
         return format_html('<a href="{}">{}</a>', url, record.get_kind_display())
+
+    def _into_list(self, record) -> str:
+        """Which list an import adds to (services.upload_list): "into Internal" under the file name."""
+        if record.kind != TaskLog.Kind.IMPORT:
+            return ""
+        if not hasattr(self, "list_names"):  # once per page: a handful of lists
+            self.list_names = dict(DncList.objects.values_list("pk", "name"))
+        list_id = record.params.get("dnc_list")
+        name = self.list_names.get(list_id, f"list #{list_id}") if list_id is not None else DncList.INTERNAL_NAME
+        return format_html('<div class="small text-body-secondary">into {}</div>', name)
 
     def render_state(self, record):
         badge = format_html('<span class="badge {}">{}</span>', STATE_BADGES[record.state], record.get_state_display())

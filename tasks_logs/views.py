@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
 from blacklist.exports import csv_download
-from blacklist.models import Status
+from blacklist.models import DncList, Status
 from blacklist_admin.params import int_list_param, paginate
 
 from .filters import TaskLogFilter
@@ -48,6 +48,8 @@ def detail(request, pk):
         "rejected": rejected,
         "upload": Upload.objects.filter(task_log=task_log).only("size", "encoding").first(),  # not the content
         "requested_status": Status(task_log.params["status"]).label if "status" in task_log.params else "",
+        # The list an import adds to (none before there were lists: Internal).
+        "dnc_list": DncList.objects.filter(pk=task_log.params.get("dnc_list") or 0).first(),
     }
     return render(request, "tasks_logs/detail.html", context)
 

@@ -37,7 +37,7 @@ def test_upload_approved_numbers_follow_progress_and_find_them_on_blacklisted_le
            "Mark all dnc leads as approved")
 
     expect(page.get_by_role("heading", name="Tasks Logs")).to_be_visible()
-    expect(page.get_by_role("alert")).to_contain_text("approved.csv: 3 rows queued for import.")
+    expect(page.get_by_role("alert")).to_contain_text("approved.csv: 3 rows queued for import into “Internal”.")
     row = task_row(page, "approved.csv")
     expect(row).to_contain_text("100% (3/3)", timeout=30_000)
     expect(row).to_contain_text("Succeeded")

@@ -245,7 +245,7 @@ def test_an_upload_while_redis_is_down_is_stored_and_imported_once_redis_is_back
     page = browser.upload("during-outage.csv", content)
 
     assert browser.last_status == 200  # the Tasks Logs page after the redirect, not a 500
-    assert ("during-outage.csv: 3 rows queued for import. The queue is unreachable right now, so it will start"
+    assert ("during-outage.csv: 3 rows queued for import into “Internal”. The queue is unreachable right now, so it will start"
             " by itself once the queue is back; it is stored, nothing is lost.") in page
     task_log = TaskLog.objects.get()
     assert (task_log.state, task_log.upload.size) == (TaskLog.State.QUEUED, len(content))

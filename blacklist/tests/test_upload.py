@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from blacklist import csv_files
 from blacklist.forms import UploadForm
-from blacklist.models import BlacklistedNumber, Status
+from blacklist.models import BlacklistedNumber, Status, internal_list_id
 from tasks_logs.models import TaskLog, Upload
 
 pytestmark = pytest.mark.django_db
@@ -106,13 +106,14 @@ def test_a_good_file_is_stored_with_a_queued_task_sent_after_commit(admin_client
     assert (task_log.kind, task_log.state, task_log.file_name, task_log.total, task_log.created_by) == (
         TaskLog.Kind.IMPORT, TaskLog.State.QUEUED, "dnc list.csv", 2, admin_user)
     assert task_log.params == {"status": Status.APPROVED, "details": {  # the form's defaults
-        "reason": None, "channel": "upload", "received_at": None, "note": "", "expires_at": None}}
+        "reason": None, "channel": "upload", "received_at": None, "note": "", "expires_at": None},
+        "dnc_list": internal_list_id()}  # none chosen: Internal
     upload = Upload.objects.get()
     assert (upload.task_log, upload.encoding, upload.size) == (task_log, "utf-8", len(content))
     assert upload.content == "Phone Number,\r\n(415) 555-0100,\r\n\r\n4.15555E+09,\r\n"
     assert len(callbacks) == 1  # the task, sent once the TaskLog and its file are committed
     page = page_text(response)
-    assert "dnc list.csv: 2 rows queued for import." in page
+    assert "dnc list.csv: 2 rows queued for import into “Internal”." in page
     assert f'data-id="{task_log.pk}"' in page and 'data-state="queued"' in page  # already on Tasks Logs
     assert not BlacklistedNumber.objects.exists()  # the worker adds them, not the request
 

@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from blacklist import csv_files, services
 from blacklist.forms import RequestDetailsForm
-from blacklist.models import Channel, Status
+from blacklist.models import Channel, DncList, Status
 
 
 class Command(BaseCommand):
@@ -21,7 +21,9 @@ class Command(BaseCommand):
         status = parser.add_mutually_exclusive_group()
         status.add_argument("--approve", action="store_true", help="mark all numbers as approved")
         status.add_argument("--permanent", action="store_true", help="mark all numbers as approved permanently")
-        parser.add_argument("--user", help="the username to record as the one who added them")
+        parser.add_argument("--user", help="the username to record as the one who added them (and whose role decides"
+                                           " whether prefix rows such as +1201* may be added; without --user they may)")
+        parser.add_argument("--list", dest="list_name", help="the name of the list to add them to (default: Internal)")
         request = parser.add_argument_group("the request, for every number of the file (docs/compliance.md)")
         request.add_argument("--reason", help="a reason's slug or name (default: consumer_request)")
         request.add_argument("--channel", help="how the requests came (default: upload)")
@@ -29,8 +31,10 @@ class Command(BaseCommand):
         request.add_argument("--note", help="up to 500 characters")
         request.add_argument("--expires", help="when they expire, ISO 8601 (expirable reasons only)")
 
-    def handle(self, *args, file: Path, approve: bool, permanent: bool, user: str | None, **options):
+    def handle(self, *args, file: Path, approve: bool, permanent: bool, user: str | None, list_name: str | None,
+               **options):
         account = self._user(user)
+        dnc_list = self._list(list_name)
         status = Status.PERMANENT if permanent else Status.APPROVED if approve else Status.REVIEW
         details = RequestDetailsForm(
             {"reason": options["reason"], "channel": options["channel"], "received_at": options["received"],
@@ -46,9 +50,10 @@ class Command(BaseCommand):
             raise CommandError(f"{file}: {error.strerror}.") from None
         except csv_files.BadFile as error:
             raise CommandError(f"{file}: {error.message} Nothing was stored.") from None
-        task_log = services.save_upload(csv_file, status, account, details=details.details())
+        task_log = services.save_upload(csv_file, status, account, details=details.details(), dnc_list=dnc_list)
         self.stdout.write(
-            f"{csv_file.name}: {csv_file.rows:,} rows, adding them {services.ADDED_AS[status]} (task {task_log.pk})"
+            f"{csv_file.name}: {csv_file.rows:,} rows, adding them {services.ADDED_AS[status]}"
+            f" to the list “{dnc_list.name if dnc_list else DncList.INTERNAL_NAME}” (task {task_log.pk})"
         )
         try:
             task_log = services.import_numbers(task_log, on_progress=self._progress_bar())
@@ -68,6 +73,19 @@ class Command(BaseCommand):
             return get_user_model().objects.get(username=username)
         except get_user_model().DoesNotExist:
             raise CommandError(f"There is no user {username!r}.") from None
+
+    def _list(self, name: str | None) -> DncList | None:
+        """The list named (any case), if it takes new numbers; None (Internal) when none is named."""
+        if name is None:
+            return None
+        dnc_list = DncList.objects.filter(name__iexact=name.strip()).first()
+        if dnc_list is None:
+            known = ", ".join(DncList.objects.filter(archived_at=None).values_list("name", flat=True))
+            raise CommandError(f"There is no list {name!r}. The lists that take numbers: {known}. Nothing was stored.")
+        try:
+            return services.refuse_archived(dnc_list)
+        except services.ArchivedList as error:
+            raise CommandError(f"{error} Nothing was stored.") from None
 
     def _progress_bar(self):
         """A progress bar redrawn in place on a terminal; nothing when the output is a file or pipe."""
