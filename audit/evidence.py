@@ -23,9 +23,9 @@ STATUS = dict(Status.choices)
 CHANNEL = dict(Channel.choices)
 EVENT_COLUMNS = ["id", "at", "list", "action", "from_status", "to_status", "by", "via", "api_key", "task", "file_name",
                  "line", "reason", "channel", "received_at", "deadline", "business_days_late", "note"]
-STATE_FIELDS = ["list", "list_archived", "status", "reason", "channel", "received_at", "deadline", "deadline_outcome", "honoured_at",
-                "days_late", "note", "expires_at", "added_at", "added_by", "status_changed_at", "file_name", "line",
-                "task"]
+STATE_FIELDS = ["list", "list_archived", "status", "reason", "channel", "received_at", "deadline", "deadline_outcome",
+                "honoured_at", "days_late", "note", "expires_at", "added_at", "added_by", "status_changed_at",
+                "file_name", "line", "task"]
 
 
 def utc(moment: datetime | None) -> str | None:
@@ -62,7 +62,7 @@ def record(phone: str, today: date | None = None) -> dict:
         "number": phone,
         "as_of": day(today),
         "listed": bool(numbers),
-        "entries": [_state(number, by_list.get(number.dnc_list_id, []), today) for number in numbers],
+        "entries": [_state(number, by_list.get(number.dnc_list_id or internal, []), today) for number in numbers],
         "removed": removed,
         "events": [_event(event, names.get(event.dnc_list_id or internal, f"#{event.dnc_list_id}"))
                    for event in events],

@@ -63,8 +63,8 @@ def export(request):
 
 def _event_rows(events):
     lists = dict(DncList.objects.values_list("pk", "name"))
-    yield ["when", "number", "list", "action", "from status", "to status", "by", "source", "task", "api key", "deadline",
-           "business days late"]
+    yield ["when", "number", "list", "action", "from status", "to status", "by", "source", "task", "api key",
+           "deadline", "business days late"]
     for event in events.iterator(5_000):
         yield [
             timezone.localtime(event.at).isoformat(timespec="seconds"),

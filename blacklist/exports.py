@@ -50,7 +50,8 @@ def number_rows(numbers) -> Iterator[list]:
     labels = dict(Status.choices)
     columns = ("phone", "status", "added_at", "added_by__username", "source_task__file_name", "status_changed_at",
                "dnc_list__name")
-    for phone, status, added_at, added_by, source, changed_at, dnc_list in numbers.values_list(*columns).iterator(5_000):
+    rows = numbers.values_list(*columns).iterator(5_000)
+    for phone, status, added_at, added_by, source, changed_at, dnc_list in rows:
         yield [
             phone,
             labels[status],

@@ -36,8 +36,8 @@ class BlacklistTable(tables.Table):
 
     class Meta:
         model = BlacklistedNumber
-        fields = ("ids", "phone", "dnc_list", "status", "reason", "received_at", "age", "deadline", "added_at", "source_task",
-                  "status_changed_at", "actions")
+        fields = ("ids", "phone", "dnc_list", "status", "reason", "received_at", "age", "deadline", "added_at",
+                  "source_task", "status_changed_at", "actions")
         order_by_field = "sort"
         attrs = {"class": "table table-sm table-hover align-middle blacklist-table"}
         empty_text = "No numbers match."
