@@ -39,15 +39,20 @@ class ListRefused(ValueError):
 # The picker: which list the tabs show.
 
 
-def chosen_list(params: QueryDict) -> DncList | None:
-    """The list `?list=` names: absent or empty, Internal; `all`, None (every list); an id of a
-    list, that list. Anything else is a 400 page that says so (BadParameter), never a guess:
-    a bulk action must not fall back onto another list than the one on screen."""
+def chosen_list(params: QueryDict, lists: list[DncList] | None = None) -> DncList | None:
+    """The list `?list=` names, out of `lists` (default: every list; a few rows): absent or
+    empty, Internal; `all`, None (every list); an id of a list, that list. Anything else is a
+    400 page that says so (BadParameter), never a guess: a bulk action must not fall back onto
+    another list than the one on screen."""
     text = params.get("list", "")
     if text == ALL:
         return None
-    pk = internal_list_id() if text == "" else parse_id(text)
-    found = DncList.objects.filter(pk=pk).first() if pk else None
+    lists = list(DncList.objects.all()) if lists is None else lists
+    if text == "":
+        found = next((dnc_list for dnc_list in lists if dnc_list.is_internal), None)
+        return found or DncList.objects.get(pk=internal_list_id())  # made again after a test's flush
+    pk = parse_id(text)
+    found = next((dnc_list for dnc_list in lists if dnc_list.pk == pk), None)
     if found is None:
         raise BadParameter(f"There is no list “{text[:30]}”: choose one in the list picker.")
     return found
@@ -60,10 +65,10 @@ def list_param(dnc_list: DncList | None) -> str:
     return "" if dnc_list.is_internal else str(dnc_list.pk)
 
 
-def picker(chosen: DncList | None) -> dict:
+def picker(chosen: DncList | None, lists: list[DncList] | None = None) -> dict:
     """The picker's context: the lists (Internal first, archived ones marked) and the choice."""
     param = list_param(chosen)
-    return {"lists": DncList.objects.all(), "chosen": chosen, "all": ALL, "list_param": param,
+    return {"lists": DncList.objects.all() if lists is None else lists, "chosen": chosen, "all": ALL, "list_param": param,
             "list_query": f"list={param}" if param else ""}
 
 

@@ -100,7 +100,8 @@ def _kept_for_retention(numbers, kept: int) -> str:
 
 
 def _tab_page(request, tab):
-    dnc_list = chosen_list(request.GET)
+    lists = list(DncList.objects.all())  # the picker's, and the one chosen among them
+    dnc_list = chosen_list(request.GET, lists)
     numbers = BlacklistedNumber.objects.for_tab(tab).in_list(dnc_list).select_related(
         "added_by", "status_changed_by", "source_task", "reason", *(["dnc_list"] if dnc_list is None else [])
     )
@@ -129,7 +130,7 @@ def _tab_page(request, tab):
         "matching": matching,
         "actions": [(action.name, action) for action in actions],
         "bulk_form": BulkActionForm(tab=tab, matching=count_label(matching), auto_id="bulk-%s"),
-        **picker(dnc_list),
+        **picker(dnc_list, lists),
     }
     return render(request, "blacklist/tab_table.html", context)
 
