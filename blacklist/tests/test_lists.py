@@ -520,3 +520,24 @@ def test_a_one_list_tab_page_reads_its_list_index(admin_client, internal):
             plan = "\n".join(line for (line,) in cursor.fetchall())
         assert index in plan, plan
         assert "Seq Scan" not in plan, plan
+
+
+def test_the_confirmation_counts_within_the_list_and_posts_it_back(admin_client, three_lists):
+    internal, solar, acme = three_lists
+    response = admin_client.post(reverse("blacklist:bulk_action", args=["review"]),
+                                 {"action": "approve_permanently", "scope": "all", "query": f"list={solar.pk}"})
+
+    page = text(response)
+    assert response.status_code == 200 and "Approve 40 numbers permanently?" in page
+    assert f'name="query" value="list={solar.pk}"' in page
+    assert f'href="/blacklist/review/?list={solar.pk}">Cancel</a>' in page
+    assert response.context["tab_counts"]["review"][0] == 40  # the labels of the list on screen
+    assert f'value="{solar.pk}" selected' in page
+    assert not BlacklistedNumber.objects.filter(status=Status.PERMANENT).exists()  # asked, not done
+
+
+def test_an_archived_list_is_shown_as_archived_above_its_tabs(admin_client, three_lists):
+    internal, solar, acme = three_lists
+    page = text(admin_client.get(reverse("blacklist:review"), {"list": acme.pk}))
+    assert 'archived list</span>' in page and f'value="{acme.pk}" selected>Acme (archived)' in page
+    assert 'archived list</span>' not in text(admin_client.get(reverse("blacklist:review"), {"list": solar.pk}))
