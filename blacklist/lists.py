@@ -68,8 +68,8 @@ def list_param(dnc_list: DncList | None) -> str:
 def picker(chosen: DncList | None, lists: list[DncList] | None = None) -> dict:
     """The picker's context: the lists (Internal first, archived ones marked) and the choice."""
     param = list_param(chosen)
-    return {"lists": DncList.objects.all() if lists is None else lists, "chosen": chosen, "all": ALL, "list_param": param,
-            "list_query": f"list={param}" if param else ""}
+    return {"lists": DncList.objects.all() if lists is None else lists, "chosen": chosen, "all": ALL,
+            "list_param": param, "list_query": f"list={param}" if param else ""}
 
 
 # The service functions: every change to a list goes through one of these.
