@@ -203,13 +203,12 @@ def lists(request):
     if request.method == "GET":
         return _page(request)
     form = ListForm(request.POST, prefix="new")
-    try:
-        if not form.is_valid():
-            raise ListRefused("")
-        dnc_list = create(form.cleaned_data["name"], form.cleaned_data["description"], request.user)
-    except ListRefused as refused:
-        if str(refused):
+    if form.is_valid():
+        try:
+            dnc_list = create(form.cleaned_data["name"], form.cleaned_data["description"], request.user)
+        except ListRefused as refused:
             form.add_error("name", str(refused))
+    if not form.is_valid():  # its own errors, or the refusal added to them
         messages.warning(request, "The list was not added: see below.")
         return _page(request, add_form=form, status=400)
     messages.success(request, f"Added the list “{dnc_list.name}”.")
@@ -223,13 +222,12 @@ def edit_list(request, pk):
     dnc_list = get_object_or_404(DncList, pk=pk)
     before = dnc_list.name
     form = ListForm(request.POST, prefix=f"l{pk}")
-    try:
-        if not form.is_valid():
-            raise ListRefused("")
-        changed = edit(dnc_list, form.cleaned_data["name"], form.cleaned_data["description"], request.user)
-    except ListRefused as refused:
-        if str(refused):
+    if form.is_valid():
+        try:
+            changed = edit(dnc_list, form.cleaned_data["name"], form.cleaned_data["description"], request.user)
+        except ListRefused as refused:
             form.add_error("name", str(refused))
+    if not form.is_valid():
         messages.warning(request, f"“{before}” was not changed: see below.")
         return _page(request, edited=(pk, form), status=400)
     if not changed:
