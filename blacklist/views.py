@@ -252,7 +252,7 @@ def bulk_action(request, tab):
     return redirect(_back(request, tab))
 
 
-def _list_of(post) -> "DncList | None":
+def _list_of(post) -> DncList | None:
     """The list on screen when the user acted: the one the page's query string names."""
     return chosen_list(QueryDict(post.get("query", "")))
 
