@@ -1,5 +1,6 @@
-"""A number's evidence record (docs/compliance.md): what it is now, whether its request was
-honoured in time, and every event, as one plain structure that the page shows and the JSON and
+"""A number's evidence record (docs/compliance.md): what it is now on each list it is on (each
+entry: docs/lists.md), whether each request was honoured in time, and every event with its list,
+as one plain structure that the page shows and the JSON and
 CSV downloads serialize byte for byte the same way each time, so the SHA-256 printed on the
 page identifies the exact file downloaded."""
 
@@ -12,19 +13,19 @@ from django.utils import timezone
 
 from blacklist.deadlines import business_days_between, business_days_late
 from blacklist.exports import csv_lines
-from blacklist.models import BlacklistedNumber, Channel, Status
+from blacklist.models import BlacklistedNumber, Channel, DncList, Status, internal_list_id
 
 from .models import Event
 
-FORMAT = "dnc-evidence-record/1"
+FORMAT = "dnc-evidence-record/2"  # 2: an entry per list ("entries"), removals per list, each event's list
 HONOURED = (Status.APPROVED, Status.PERMANENT)
 STATUS = dict(Status.choices)
 CHANNEL = dict(Channel.choices)
-EVENT_COLUMNS = ["id", "at", "action", "from_status", "to_status", "by", "via", "api_key", "task", "file_name",
+EVENT_COLUMNS = ["id", "at", "list", "action", "from_status", "to_status", "by", "via", "api_key", "task", "file_name",
                  "line", "reason", "channel", "received_at", "deadline", "business_days_late", "note"]
-STATE_FIELDS = ["status", "reason", "channel", "received_at", "deadline", "deadline_outcome", "honoured_at",
-                "days_late", "note", "expires_at", "added_at", "added_by", "status_changed_at", "file_name", "line",
-                "task"]
+STATE_FIELDS = ["list", "list_archived", "status", "reason", "channel", "received_at", "deadline", "deadline_outcome",
+                "honoured_at", "days_late", "note", "expires_at", "added_at", "added_by", "status_changed_at",
+                "file_name", "line", "task"]
 
 
 def utc(moment: datetime | None) -> str | None:
@@ -37,23 +38,34 @@ def day(value: date | None) -> str | None:
 
 
 def record(phone: str, today: date | None = None) -> dict:
-    """The evidence record of a number (E.164), listed or not; `today` (TIME_ZONE) judges open deadlines."""
+    """The evidence record of a number (E.164), listed or not; `today` (TIME_ZONE) judges open deadlines.
+    Each list's entry is judged by that list's events only (every event names its list)."""
     today = today or timezone.localdate()
+    internal = internal_list_id()
     events = list(Event.objects.filter(phone=phone).select_related("task").order_by("at", "id"))
-    number = (BlacklistedNumber.objects.filter(phone=phone)
-              .select_related("reason", "added_by", "source_task").first())
-    last = events[-1] if events else None
-    removed = None
-    if number is None and last is not None and last.action in (Event.Action.REMOVED, Event.Action.EXPIRED):
-        removed = {"action": last.get_action_display(), "at": utc(last.at), "by": last.actor, "note": last.note}
+    numbers = list(BlacklistedNumber.objects.filter(phone=phone)  # the (phone, list) index
+                   .select_related("reason", "added_by", "source_task", "dnc_list").order_by("dnc_list_id"))
+    lists = DncList.objects.in_bulk({event.dnc_list_id or internal for event in events})
+    names = {pk: dnc_list.name for pk, dnc_list in lists.items()}
+    by_list: dict[int, list[Event]] = {}
+    for event in events:
+        by_list.setdefault(event.dnc_list_id or internal, []).append(event)
+    listed_on = {number.dnc_list_id for number in numbers}
+    removed = []
+    for list_id, its_events in by_list.items():
+        last = its_events[-1]
+        if list_id not in listed_on and last.action in (Event.Action.REMOVED, Event.Action.EXPIRED):
+            removed.append({"list": names.get(list_id, f"#{list_id}"), "action": last.get_action_display(),
+                            "at": utc(last.at), "by": last.actor, "note": last.note})
     return {
         "format": FORMAT,
         "number": phone,
         "as_of": day(today),
-        "listed": number is not None,
-        "current": _state(number, events, today) if number else None,
+        "listed": bool(numbers),
+        "entries": [_state(number, by_list.get(number.dnc_list_id or internal, []), today) for number in numbers],
         "removed": removed,
-        "events": [_event(event) for event in events],
+        "events": [_event(event, names.get(event.dnc_list_id or internal, f"#{event.dnc_list_id}"))
+                   for event in events],
     }
 
 
@@ -70,6 +82,8 @@ def _state(number: BlacklistedNumber, events: list[Event], today: date) -> dict:
     added_by = events[since].actor if events and events[since].action == Event.Action.ADDED else None
     task = number.source_task
     return {
+        "list": number.dnc_list.name,
+        "list_archived": number.dnc_list.is_archived,
         "status": STATUS[number.status],
         "reason": number.reason.name,
         "channel": CHANNEL.get(number.channel, number.channel),
@@ -98,10 +112,11 @@ def _outcome(deadline: date, honoured: datetime | None, today: date) -> tuple[st
     return ("overdue", business_days_between(deadline, today)) if today > deadline else ("open", None)
 
 
-def _event(event: Event) -> dict:
+def _event(event: Event, list_name: str) -> dict:
     return {
         "id": event.pk,
         "at": utc(event.at),
+        "list": list_name,
         "action": event.get_action_display(),
         "from_status": STATUS.get(event.from_status) if event.from_status else None,
         "to_status": STATUS.get(event.to_status) if event.to_status else None,
@@ -131,10 +146,12 @@ def csv_rows(evidence: dict):
     yield ["format", evidence["format"]]
     yield ["as of", evidence["as_of"]]
     yield ["listed", "yes" if evidence["listed"] else "no"]
-    for field in STATE_FIELDS if evidence["current"] else []:
-        yield [field, _cell(evidence["current"][field])]
-    for field, value in (evidence["removed"] or {}).items():
-        yield [f"removed {field}", _cell(value)]
+    for entry in evidence["entries"]:
+        for field in STATE_FIELDS:
+            yield [field, _cell(entry[field])]
+    for removed in evidence["removed"]:
+        for field, value in removed.items():
+            yield [f"removed {field}", _cell(value)]
     yield []
     yield EVENT_COLUMNS
     for event in evidence["events"]:

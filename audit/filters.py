@@ -3,9 +3,10 @@ from django import forms
 from django.contrib.auth import get_user_model
 
 from api.models import ApiKey
+from blacklist.models import DncList
 from blacklist.phones import InvalidPhone, normalize_phone, phone_prefix
 from blacklist_admin.filtering import DateRangeWidget, PageFilterSet
-from blacklist_admin.params import DateRangeFilter
+from blacklist_admin.params import DatabaseIdChoiceFilter, DateRangeFilter
 
 from .models import Event
 
@@ -28,10 +29,14 @@ class EventFilter(PageFilterSet):
     phone = django_filters.CharFilter(
         label="Number", method="filter_phone", widget=forms.SearchInput(attrs={"placeholder": "415 555…"})
     )
+    # The events of one list (docs/lists.md). No index leads with the list: the page walks the
+    # newest-first index until it has a page of that list's events (quick for a list changed
+    # recently; a list with few events in a large table reads more of it).
+    dnc_list = DatabaseIdChoiceFilter(queryset=DncList.objects.all(), label="List", empty_label="Any list")
 
     class Meta(PageFilterSet.Meta):
         model = Event
-        fields = ["action", "actor", "date", "phone"]
+        fields = ["action", "actor", "date", "phone", "dnc_list"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

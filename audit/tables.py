@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from blacklist.deadlines import business_days_text
+from blacklist.models import DncList
 from blacklist.phones import format_phone
 
 from .models import Event
@@ -39,6 +40,7 @@ def late_html(event: Event) -> str:
 class EventTable(tables.Table):
     at = tables.Column(verbose_name="When", orderable=False)
     phone = tables.Column(verbose_name="Number", orderable=False)
+    dnc_list = tables.Column(verbose_name="List", orderable=False)
     action = tables.Column(orderable=False)
     change = tables.Column(verbose_name="Status", empty_values=(), orderable=False)
     actor = tables.Column(verbose_name="By", orderable=False)
@@ -46,13 +48,14 @@ class EventTable(tables.Table):
 
     class Meta:
         model = Event
-        fields = ("at", "phone", "action", "change", "actor", "via")
+        fields = ("at", "phone", "dnc_list", "action", "change", "actor", "via")
         attrs = {"class": "table table-sm table-hover align-middle events-table"}
         empty_text = "No events match."
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.history_url = reverse("audit:history") + "?phone="  # once, not per row
+        self.list_names = dict(DncList.objects.values_list("pk", "name"))  # a few rows, once, not a join per event
 
     def render_at(self, value):
         return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S")
@@ -60,6 +63,9 @@ class EventTable(tables.Table):
     def render_phone(self, value):
         return format_html('<a href="{}{}" title="{} · its history">{}</a>', self.history_url, quote(value), value,
                            format_phone(value))
+
+    def render_dnc_list(self, record):
+        return self.list_names.get(record.dnc_list_id, f"#{record.dnc_list_id}")
 
     def render_change(self, record):
         return format_html("{}{}", change_text(record), late_html(record))

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from blacklist.exports import csv_download
+from blacklist.models import DncList
 from blacklist.phones import E164, normalized
 from blacklist_admin.params import paginate
 
@@ -61,12 +62,14 @@ def export(request):
 
 
 def _event_rows(events):
-    yield ["when", "number", "action", "from status", "to status", "by", "source", "task", "api key", "deadline",
-           "business days late"]
+    lists = dict(DncList.objects.values_list("pk", "name"))
+    yield ["when", "number", "list", "action", "from status", "to status", "by", "source", "task", "api key",
+           "deadline", "business days late"]
     for event in events.iterator(5_000):
         yield [
             timezone.localtime(event.at).isoformat(timespec="seconds"),
             event.phone,
+            lists.get(event.dnc_list_id, event.dnc_list_id or ""),
             event.get_action_display(),
             event.get_from_status_display() if event.from_status else "",
             event.get_to_status_display() if event.to_status else "",

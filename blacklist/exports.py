@@ -15,7 +15,7 @@ from .phones import E164
 # What a spreadsheet would run as a formula; it also reads the full-width forms (＝ ＋ － ＠, which
 # Excel and LibreOffice fold to their ASCII ones) as formula starts.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
-HEADER = ["number", "status", "added", "added by", "source", "last status change"]
+HEADER = ["number", "status", "added", "added by", "source", "last status change", "list"]
 
 
 def csv_download(rows: Iterable[Iterable], file_name: str) -> StreamingHttpResponse:
@@ -48,8 +48,10 @@ def number_rows(numbers) -> Iterator[list]:
     """The export of a list tab: a header, then one row per number, read in chunks."""
     yield HEADER
     labels = dict(Status.choices)
-    columns = ("phone", "status", "added_at", "added_by__username", "source_task__file_name", "status_changed_at")
-    for phone, status, added_at, added_by, source, changed_at in numbers.values_list(*columns).iterator(5_000):
+    columns = ("phone", "status", "added_at", "added_by__username", "source_task__file_name", "status_changed_at",
+               "dnc_list__name")
+    rows = numbers.values_list(*columns).iterator(5_000)
+    for phone, status, added_at, added_by, source, changed_at, dnc_list in rows:
         yield [
             phone,
             labels[status],
@@ -57,4 +59,5 @@ def number_rows(numbers) -> Iterator[list]:
             added_by,
             source or "manual",
             timezone.localtime(changed_at).isoformat(timespec="seconds"),
+            dnc_list,
         ]

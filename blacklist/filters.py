@@ -1,3 +1,5 @@
+from typing import Literal
+
 import django_filters
 from django import forms
 from django.contrib.auth import get_user_model
@@ -9,7 +11,8 @@ from blacklist_admin.filtering import DateRangeWidget, NewestChoiceFilter, PageF
 from blacklist_admin.params import DatabaseIdChoiceFilter, DateRangeFilter
 from tasks_logs.models import TaskLog
 
-from .models import BlacklistedNumber, Status
+from .lists import chosen_list
+from .models import BlacklistedNumber, DncList, Status
 from .paging import DEFAULT_SORT
 from .phones import phone_prefix
 
@@ -91,8 +94,11 @@ class BlacklistFilter(PageFilterSet):
         return any(value not in (None, "", [], ()) for value in self.form.cleaned_data.values())
 
 
-def matching_numbers(tab: str, query: str):
-    """The numbers of `tab` that the filter in `query` (a URL query string) matches, or None
-    when that filter does not validate (so a typo never turns into "everything")."""
-    filterset = BlacklistFilter(QueryDict(query), queryset=BlacklistedNumber.objects.for_tab(tab), tab=tab)
+def matching_numbers(tab: str, query: str, dnc_list: "DncList | int | None | Literal['query']" = "query"):
+    """The numbers of `tab` in `dnc_list` (None: every list; by default the list the query's
+    `?list=` names, lists.chosen_list) that the filter in `query` (a URL query string) matches,
+    or None when that filter does not validate (so a typo never turns into "everything")."""
+    params = QueryDict(query)
+    numbers = BlacklistedNumber.objects.for_tab(tab).in_list(chosen_list(params) if dnc_list == "query" else dnc_list)
+    filterset = BlacklistFilter(params, queryset=numbers, tab=tab)
     return filterset.qs if filterset.is_valid() else None

@@ -108,6 +108,7 @@ class DncList(models.Model):
     class Meta:
         ordering = ["pk"]
         verbose_name = "DNC list"
+        permissions = [("manage_lists", "Can add, rename, archive and delete lists (the Lists page)")]
         constraints = [
             # "Acme" and "ACME" are one name to people: a second is a form error (lists.ListForm).
             models.UniqueConstraint(Lower("name"), name="list_name_unique"),

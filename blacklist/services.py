@@ -283,7 +283,9 @@ def run_bulk_action(task_log: TaskLog) -> None:
     The rule and the TaskLog's result commit together, so a redelivered task finds the job
     finished and does nothing: the counts are those of the one run that changed the rows."""
     params = task_log.params
-    numbers = matching_numbers(params["tab"], params["query"])
+    # Within the list the job was started on (None: every list); a job from before lists has
+    # none recorded, and its query names none: Internal.
+    numbers = matching_numbers(params["tab"], params["query"], params.get("list", "query"))
     if numbers is None:
         jobs.fail(task_log.pk, "The filter is not valid. Nothing was changed.")
         return

@@ -23,6 +23,7 @@ OVERDUE_ROW, DUE_SOON_ROW = mark_safe(' class="overdue"'), mark_safe(' class="du
 class BlacklistTable(tables.Table):
     ids = tables.CheckBoxColumn(accessor="pk", attrs={"th__input": {"data-select-all": "ids"}})  # BulkActionForm.ids
     phone = tables.Column(verbose_name="Number")
+    dnc_list = tables.Column(verbose_name="List", orderable=False)  # "All lists" only
     status = tables.Column(orderable=False)
     reason = tables.Column(verbose_name="Reason · channel", orderable=False)
     received_at = tables.Column(verbose_name="Request received", orderable=False)
@@ -35,16 +36,20 @@ class BlacklistTable(tables.Table):
 
     class Meta:
         model = BlacklistedNumber
-        fields = ("ids", "phone", "status", "reason", "received_at", "age", "deadline", "added_at", "source_task",
-                  "status_changed_at", "actions")
+        fields = ("ids", "phone", "dnc_list", "status", "reason", "received_at", "age", "deadline", "added_at",
+                  "source_task", "status_changed_at", "actions")
         order_by_field = "sort"
         attrs = {"class": "table table-sm table-hover align-middle blacklist-table"}
         empty_text = "No numbers match."
         template_name = "blacklist/_table.html"  # the body comes from body_html() below
 
-    def __init__(self, rows, *, tab: str, actions: list[Action], **kwargs):
-        """`actions`: the tab's actions to offer a button for, those the user may run (actions.allowed)."""
+    def __init__(self, rows, *, tab: str, actions: list[Action], list_column: bool = False, **kwargs):
+        """`actions`: the tab's actions to offer a button for, those the user may run (actions.allowed);
+        `list_column`: rows of every list ("All lists", their dnc_list selected with them)."""
         super().__init__(rows, **kwargs)
+        self.list_column = list_column
+        if not list_column:
+            self.columns.hide("dnc_list")
         self.buttons = [  # (style, url, row label, confirmation) for each of them
             (action.style, reverse("blacklist:row_action", args=[tab, action.name]), action.row_label,
              action.row_question)
@@ -79,6 +84,7 @@ class BlacklistTable(tables.Table):
     def _cells_html(self, record):
         cells = [
             self.render_phone(record),
+            *([self.render_dnc_list(record)] if self.list_column else []),
             self.render_status(record),
             self.render_reason(record),
             self.render_received_at(record),
@@ -130,6 +136,12 @@ class BlacklistTable(tables.Table):
             self.coverage = numbers_under([row.phone for row in self.data if row.is_prefix])
         count, exact = self.coverage[prefix]
         return f"{'' if exact else '~'}{count:,} listed number{'' if count == 1 else 's'}"
+
+    def render_dnc_list(self, record):
+        dnc_list = record.dnc_list
+        if dnc_list.is_archived:
+            return format_html('{} <span class="badge text-bg-secondary">archived</span>', dnc_list.name)
+        return dnc_list.name
 
     def render_status(self, record):
         if record.status == Status.PERMANENT:

@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import Http404
+from django.http import Http404, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -20,6 +20,7 @@ from .actions import ACTIONS, RETAINED, RETAINED_PERMISSION, allowed, on_tab, sk
 from .exports import csv_download, number_rows
 from .filters import BlacklistFilter, matching_numbers
 from .forms import CONFIRM_ABOVE, AddNumbersForm, BulkActionForm, UploadForm, numbers_text
+from .lists import chosen_list, picker
 from .models import TABS, BlacklistedNumber, DncList, Status
 from .paging import PAGE_SIZES, clean_sort, keyset_page
 from .tables import BlacklistTable
@@ -61,25 +62,21 @@ def _check_status_allowed(request, status: Status) -> None:
         raise PermissionDenied("Your role may add numbers for review only.")
 
 
-def _chosen_list(request) -> DncList | None:
-    """The list chosen above the tabs (`?list=<id>`), for the add page's forms to offer first;
-    None ("all", none, or no such open list) means Internal; junk is a 400 (int_param)."""
-    list_id = None if request.GET.get("list") == "all" else int_param(request.GET, "list")
-    return DncList.objects.filter(pk=list_id, archived_at=None).first() if list_id is not None else None
+def _add_forms_options(request, shown: DncList | None) -> dict:
+    """What the add page's two forms are given for this user: the list shown above the tabs to
+    offer first (Internal under All lists or when it is archived), and whether they may add prefix
+    blocks."""
+    offered = shown if shown is not None and not shown.is_archived else None
+    return {"dnc_list": offered, "allow_prefix": services.may_add_prefixes(request.user)}
 
 
-def _add_forms_options(request) -> dict:
-    """What the add page's two forms are given for this user: the list chosen above the tabs,
-    and whether they may add prefix blocks."""
-    return {"dnc_list": _chosen_list(request), "allow_prefix": services.may_add_prefixes(request.user)}
-
-
-def _tab_counts() -> dict:
-    """Each list tab's size for its label (exact when cheap, else an estimate shown with "~"), and
-    the review tab's overdue numbers up to OVERDUE_SHOWN ("1,000+" beyond): one bounded read of
-    the review_by_deadline index, whatever the size of the queue."""
-    counts: dict = {tab: BlacklistedNumber.objects.for_tab(tab).count_estimate() for tab in TABS}
-    overdue = BlacklistedNumber.objects.overdue().values("pk")[: OVERDUE_SHOWN + 1].count()
+def _tab_counts(dnc_list) -> dict:
+    """Each list tab's size in `dnc_list` (None: every list) for its label (exact when cheap, else
+    an estimate shown with "~"), and the review tab's overdue numbers up to OVERDUE_SHOWN ("1,000+"
+    beyond): one bounded read of the (list_)review_by_deadline index, whatever the size of the queue."""
+    numbers = BlacklistedNumber.objects.in_list(dnc_list)
+    counts: dict = {tab: numbers.for_tab(tab).count_estimate() for tab in TABS}
+    overdue = numbers.overdue().values("pk")[: OVERDUE_SHOWN + 1].count()
     counts["overdue"] = f"{OVERDUE_SHOWN:,}+" if overdue > OVERDUE_SHOWN else f"{overdue:,}" if overdue else ""
     return counts
 
@@ -111,8 +108,10 @@ def _kept_for_retention(numbers, kept: int) -> str:
 
 
 def _tab_page(request, tab):
-    numbers = BlacklistedNumber.objects.for_tab(tab).select_related(
-        "added_by", "status_changed_by", "source_task", "reason"
+    lists = list(DncList.objects.all())  # the picker's, and the one chosen among them
+    dnc_list = chosen_list(request.GET, lists)
+    numbers = BlacklistedNumber.objects.for_tab(tab).in_list(dnc_list).select_related(
+        "added_by", "status_changed_by", "source_task", "reason", *(["dnc_list"] if dnc_list is None else [])
     )
     filterset = BlacklistFilter(request.GET, queryset=numbers, tab=tab)
     sort = clean_sort(request.GET.get("sort"), tab, default=filterset.default_sort())
@@ -125,20 +124,21 @@ def _tab_page(request, tab):
         before=request.GET.get("before", ""),
         number=page_number(request.GET),
     )
-    tab_counts = _tab_counts()
+    tab_counts = _tab_counts(dnc_list)
     actions = allowed(request.user, tab)
     matching = filterset.qs.count_estimate() if filterset.narrows() else tab_counts[tab]
     context = {
         "tab": tab,
         "tab_counts": tab_counts,
         "filterset": filterset,
-        "table": BlacklistTable(page.rows, tab=tab, order_by=sort, actions=actions),
+        "table": BlacklistTable(page.rows, tab=tab, order_by=sort, actions=actions, list_column=dnc_list is None),
         "page": page,
         "per_page": per_page,
         "page_sizes": PAGE_SIZES,
         "matching": matching,
         "actions": [(action.name, action) for action in actions],
         "bulk_form": BulkActionForm(tab=tab, matching=count_label(matching), auto_id="bulk-%s"),
+        **picker(dnc_list, lists),
     }
     return render(request, "blacklist/tab_table.html", context)
 
@@ -147,7 +147,8 @@ def _tab_page(request, tab):
 @can_add
 @_busy_says_try_again
 def add(request):
-    options = _add_forms_options(request)
+    shown = chosen_list(request.GET)
+    options = _add_forms_options(request, shown)
     form = AddNumbersForm(request.POST or None, **options)
     if request.method == "POST" and form.is_valid():
         _check_status_allowed(request, form.requested_status())
@@ -168,7 +169,8 @@ def add(request):
         return redirect(reverse("blacklist:add") + f"?list={dnc_list.pk}")
     context = {
         "tab": "add",
-        "tab_counts": _tab_counts(),
+        **picker(shown),
+        "tab_counts": _tab_counts(shown),
         "form": form,
         "upload": UploadForm(auto_id="id_upload_%s", **options),  # its own ids, apart from the hand-entry form's
     }
@@ -193,7 +195,7 @@ def export(request, tab):
     """The numbers the tab's current filter shows, all pages, as a streamed CSV file."""
     if tab not in TABS:
         raise Http404("No such tab.")
-    numbers = matching_numbers(tab, request.GET.urlencode())
+    numbers = matching_numbers(tab, request.GET.urlencode())  # within the list ?list= names
     if numbers is None:
         messages.warning(request, "The filter is not valid, so there is nothing to export.")
         return redirect(reverse(f"blacklist:{tab}") + "?" + request.GET.urlencode())
@@ -210,7 +212,7 @@ def row_action(request, tab, action):
     if action not in [offered.name for offered in on_tab(tab)] or pk is None:
         raise Http404("No such action on this tab.")
     _check_action_allowed(request, action)
-    numbers = BlacklistedNumber.objects.for_tab(tab).filter(pk=pk)
+    numbers = BlacklistedNumber.objects.for_tab(tab).in_list(_list_of(request.POST)).filter(pk=pk)
     if _may_justify(request, ACTIONS[action], numbers):  # a Manager may remove it, if they write why
         form = BulkActionForm({"action": action, "scope": "selected", "ids": [pk],
                                "query": request.POST.get("query", "")}, tab=tab)
@@ -244,7 +246,8 @@ def bulk_action(request, tab):
         problems = " ".join(refused) or "Choose an action and which records."
         messages.warning(request, f"{problems} Nothing was changed.")
         return redirect(_back(request, tab))
-    numbers = _chosen_numbers(form, tab)
+    dnc_list = _list_of(request.POST)
+    numbers = _chosen_numbers(form, tab, dnc_list)
     if numbers is None:
         messages.warning(request, "The filter is not valid, so no records match it. Nothing was changed.")
         return redirect(_back(request, tab))
@@ -256,20 +259,25 @@ def bulk_action(request, tab):
     if justification and not request.user.has_perm(RETAINED_PERMISSION):
         raise PermissionDenied("Only a Manager may remove numbers kept for retention.")
     if form.cleaned_data["scope"] == "all" and numbers[: BACKGROUND_ABOVE + 1].count() > BACKGROUND_ABOVE:
-        return _start_in_background(request, tab, form, justification)
+        return _start_in_background(request, tab, form, justification, dnc_list)
     outcome = services.RULES[action.name](numbers, request.user, Source(Event.Via.BULK),
                                           **services.justified(justification))
     _report(request, action, outcome, numbers)
     return redirect(_back(request, tab))
 
 
-def _chosen_numbers(form, tab):
-    """The numbers the form names, never outside the tab on screen; None for a broken filter."""
+def _list_of(post) -> DncList | None:
+    """The list on screen when the user acted: the one the page's query string names."""
+    return chosen_list(QueryDict(post.get("query", "")))
+
+
+def _chosen_numbers(form, tab, dnc_list):
+    """The numbers the form names, never outside the tab and list on screen; None for a broken filter."""
     scope = form.cleaned_data["scope"]
     if scope == "all":
-        return matching_numbers(tab, form.cleaned_data["query"])
+        return matching_numbers(tab, form.cleaned_data["query"], dnc_list)
     ids = form.cleaned_data["ids"] if scope == "selected" else form.cleaned_data["page_ids"]
-    return BlacklistedNumber.objects.for_tab(tab).filter(pk__in=ids)
+    return BlacklistedNumber.objects.for_tab(tab).in_list(dnc_list).filter(pk__in=ids)
 
 
 def _confirmation(request, tab, form, numbers):
@@ -277,9 +285,11 @@ def _confirmation(request, tab, form, numbers):
     count = numbers.count()
     skipped = services.skipped_by_reason(numbers, form.cleaned_data["action"])
     kept = skipped.get(RETAINED, 0)
+    dnc_list = _list_of(request.POST)
     context = {
         "tab": tab,
-        "tab_counts": _tab_counts(),
+        **picker(dnc_list),
+        "tab_counts": _tab_counts(dnc_list),
         "form": form,
         "question": form.chosen_action.question.format(numbers_text(count)),
         "skipped": [skip_sentence(reason, n, will=True) for reason, n in skipped.items()],
@@ -293,9 +303,10 @@ def _confirmation(request, tab, form, numbers):
     return render(request, "blacklist/confirm_bulk_action.html", context)
 
 
-def _start_in_background(request, tab, form, justification: str):
+def _start_in_background(request, tab, form, justification: str, dnc_list):
     action_name = form.cleaned_data["action"]
-    params = {"tab": tab, "action": action_name, "query": form.cleaned_data["query"]}
+    list_id = dnc_list.pk if dnc_list is not None else None  # None: every list ("All lists")
+    params = {"tab": tab, "action": action_name, "query": form.cleaned_data["query"], "list": list_id}
     with transaction.atomic():
         task_log = TaskLog.objects.create(
             kind=ACTIONS[action_name].task_kind.value,

@@ -26,6 +26,7 @@ MANAGER = REVIEWER + [
     "api.view_apikey", "api.add_apikey", "api.change_apikey",  # the API page
     "roles.manage_roles",  # the Roles page; no auth.* permission, which the admin would honour
     "roles.manage_reasons",  # the Reasons page
+    "blacklist.manage_lists",  # the Lists page
 ]
 ROLES = {"Viewer": VIEWER, "Reviewer": REVIEWER, "Manager": MANAGER}
 

@@ -60,7 +60,7 @@ def test_an_old_request_uploaded_shows_overdue_is_approved_late_and_its_record_s
     expect(state).to_contain_text("Consent revoked")
     expect(state).to_contain_text("Upload")
     expect(state).to_contain_text("revocations.csv, line 2")
-    expect(page.locator("#deadline-outcome")).to_contain_text(f"met late by {overdue_by} business day")
+    expect(page.locator(".deadline-outcome")).to_contain_text(f"met late by {overdue_by} business day")
     events = page.locator(".evidence-events tbody tr")
     expect(events).to_have_count(2)
     expect(events.nth(0)).to_contain_text("Revoked on a recorded call")

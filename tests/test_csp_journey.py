@@ -11,8 +11,8 @@ from blacklist.models import BlacklistedNumber, Reason, Status, default_reason_i
 from tasks_logs.models import TaskLog
 
 pytestmark = pytest.mark.browser
-PATHS = ["/blacklist/review/", "/blacklist/approved/", "/blacklist/add/", "/tasks/", "/activity/",
-         "/activity/history/?phone=%2B14155550103", "/api/", "/roles/", "/accounts/password_change/",
+PATHS = ["/blacklist/review/", "/blacklist/approved/", "/blacklist/add/", "/blacklist/review/?list=all",
+         "/blacklist/lists/", "/tasks/", "/activity/", "/activity/history/?phone=%2B14155550103", "/api/", "/roles/", "/accounts/password_change/",
          "/admin/", "/admin/blacklist/blacklistednumber/"]
 
 

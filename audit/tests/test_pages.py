@@ -49,7 +49,7 @@ def test_a_removed_numbers_history_is_found_by_searching_it(admin_client, story)
     page = text(admin_client.get(reverse("audit:history"), {"phone": "(415) 555-0100"}))
 
     assert "History of +14155550100" in page
-    assert "Not on the blacklist now: Removed on " in page and "by admin" in page
+    assert "Not on <strong>Internal</strong> now: Removed on " in page and "by admin" in page
     rows = page[page.index("<tbody>"):]
     assert rows.index("Added") < rows.index("Approved") < rows.index("Removed")  # oldest first
     assert "For review → Approved" in rows and "rita" in rows and "Row action" in rows and "Added by hand" in rows
@@ -57,7 +57,7 @@ def test_a_removed_numbers_history_is_found_by_searching_it(admin_client, story)
 
 def test_history_of_a_listed_number_shows_its_status(admin_client, story):
     page = text(admin_client.get(reverse("audit:history"), {"phone": "+14155550101"}))
-    assert "Now on the blacklist: <strong>For review</strong>" in page
+    assert "On <strong>Internal</strong>: <strong>For review</strong>" in page
 
 
 def test_history_refuses_what_is_not_a_number(admin_client):
@@ -98,11 +98,11 @@ def test_activity_export_is_the_filtered_events_as_csv(admin_client, story):
     text = b"".join(response.streaming_content).decode()
     assert text.startswith("\ufeff")  # a byte order mark, as on every download: Excel reads UTF-8
     rows = list(csv.reader(io.StringIO(text.removeprefix("\ufeff"))))
-    assert rows[0][:6] == ["when", "number", "action", "from status", "to status", "by"]
-    assert [row[1:7] for row in rows[1:]] == [
-        ["+14155550100", "Removed", "Approved", "", "admin", "Bulk action"],
-        ["+14155550100", "Approved", "For review", "Approved", "rita", "Row action"],
-        ["+14155550100", "Added", "", "For review", "admin", "Added by hand"],
+    assert rows[0][:7] == ["when", "number", "list", "action", "from status", "to status", "by"]
+    assert [row[1:8] for row in rows[1:]] == [
+        ["+14155550100", "Internal", "Removed", "Approved", "", "admin", "Bulk action"],
+        ["+14155550100", "Internal", "Approved", "For review", "Approved", "rita", "Row action"],
+        ["+14155550100", "Internal", "Added", "", "For review", "admin", "Added by hand"],
     ]
 
 
@@ -126,4 +126,4 @@ def test_the_chart_follows_the_chosen_range(admin_client, story):
 def test_history_takes_a_number_as_stored_even_if_metadata_would_refuse_it_now(admin_client, admin_user):
     services.add_numbers(["+12000123456"], Status.REVIEW, admin_user)  # area code 200: not valid today
     page = text(admin_client.get(reverse("audit:history"), {"phone": "+12000123456"}))
-    assert "History of +12000123456" in page and "Now on the blacklist" in page
+    assert "History of +12000123456" in page and "On <strong>Internal</strong>: " in page

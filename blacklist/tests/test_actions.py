@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from blacklist import services
-from blacklist.models import BlacklistedNumber, Status
+from blacklist.models import BlacklistedNumber, Status, internal_list_id
 from tasks_logs.models import TaskLog
 
 pytestmark = pytest.mark.django_db
@@ -240,7 +240,8 @@ def test_over_ten_thousand_matching_runs_as_a_background_task(admin_client, djan
     assert response["Location"] == reverse("tasks_logs:list")
     task_log = TaskLog.objects.get()
     assert (task_log.kind, task_log.state, task_log.params) == (
-        TaskLog.Kind.BULK_APPROVE, TaskLog.State.QUEUED, {"tab": "review", "action": "approve", "query": ""})
+        TaskLog.Kind.BULK_APPROVE, TaskLog.State.QUEUED,
+        {"tab": "review", "action": "approve", "query": "", "list": internal_list_id()})
     assert len(callbacks) == 1  # the Celery message, sent only once the TaskLog is committed
     assert not BlacklistedNumber.objects.approved().filter(phone__startswith="+1212").exists()
 

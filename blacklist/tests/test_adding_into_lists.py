@@ -71,16 +71,18 @@ def test_both_forms_offer_the_open_lists_and_start_on_the_one_chosen_above_the_t
     internal, solar, acme = lists
 
     chosen = manager.get(reverse("blacklist:add") + f"?list={solar.pk}")
-    for unchosen in ("", "?list=all", "?list=999999", f"?list={acme.pk}"):  # none, all, gone, archived
+    for unchosen in ("", "?list=all", f"?list={acme.pk}"):  # none, all, archived
         response = manager.get(reverse("blacklist:add") + unchosen)
         assert (selected(response, "id_dnc_list"), selected(response, "id_upload_dnc_list")) == ("Internal", "Internal")
-    assert manager.get(reverse("blacklist:add") + "?list=junk").status_code == 400
+    for junk in ("?list=junk", "?list=999999"):  # as on the tabs: never a guess at another list
+        assert manager.get(reverse("blacklist:add") + junk).status_code == 400
 
     assert (selected(chosen, "id_dnc_list"), selected(chosen, "id_upload_dnc_list")) == (solar.name, solar.name)
     page = text(chosen)
-    assert page.count(f'<option value="{solar.pk}" selected>{solar.name}</option>') == 2
-    assert page.count(f">{internal.name}</option>") == 2
-    assert acme.name not in page  # archived: offered nowhere
+    assert page.count(f'<option value="{solar.pk}" selected>{solar.name}</option>') == 3  # two forms, the picker
+    assert page.count(f">{internal.name}</option>") == 3  # the two forms and the picker above the tabs
+    assert page.count(f">{acme.name} (archived)</option>") == 1  # archived: in the picker only, offered by no form
+    assert page.count(f">{acme.name}</option>") == 0
 
 
 # Hand entry.

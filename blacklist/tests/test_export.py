@@ -35,7 +35,7 @@ def test_export_holds_what_the_filter_shows_on_every_page(admin_client, admin_us
     response = admin_client.get(reverse("blacklist:export", args=["approved"]), {"phone": "415 555", "sort": "phone"})
 
     rows = exported(response)
-    assert rows[0] == ["number", "status", "added", "added by", "source", "last status change"]
+    assert rows[0] == ["number", "status", "added", "added by", "source", "last status change", "list"]
     assert [row[0] for row in rows[1:]] == [f"+1415555{i:04d}" for i in range(30)] + ["+14155550999"]
     assert rows[1][1:2] + rows[1][3:5] == ["Approved", "admin", "optouts.csv"]
     assert rows[-1][1:2] + rows[-1][3:5] == ["Permanently approved", "", "manual"]

@@ -11,7 +11,7 @@ REVIEWER = VIEWER + ["blacklist.add_blacklistednumber", "blacklist.change_blackl
                      "blacklist.delete_blacklistednumber", "audit.view_compliance_report"]
 MANAGER = REVIEWER + ["blacklist.add_approved", "blacklist.approve_permanently", "blacklist.remove_retained",
                       "blacklist.add_prefix", "api.view_apikey", "api.add_apikey", "api.change_apikey",
-                      "roles.manage_roles", "roles.manage_reasons"]
+                      "roles.manage_roles", "roles.manage_reasons", "blacklist.manage_lists"]
 
 
 def give_managers_the_prefix_permission(apps, schema_editor):
@@ -23,6 +23,6 @@ def give_managers_the_prefix_permission(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("roles", "0005_remove_retained_permission"), ("blacklist", "0011_add_prefix_permission")]
+    dependencies = [("roles", "0006_manage_lists_permission"), ("blacklist", "0012_add_prefix_permission")]
 
     operations = [migrations.RunPython(give_managers_the_prefix_permission, migrations.RunPython.noop)]

@@ -5,7 +5,7 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-    dependencies = [("blacklist", "0010_named_lists")]
+    dependencies = [("blacklist", "0011_manage_lists_permission")]
 
     operations = [
         migrations.AlterModelOptions(
