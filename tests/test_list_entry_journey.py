@@ -54,7 +54,7 @@ def test_a_manager_uploads_into_a_list_and_adds_a_prefix_block_seen_with_its_bad
     expect(page.get_by_role("alert")).to_contain_text(
         "Added 1 new number(s); raised the status of 0; 0 already listed were left as they were,"
         " on the list “Campaign: Solar West”.")
-    page.goto(f"{live_server.url}/blacklist/review/")
+    page.goto(f"{live_server.url}/blacklist/review/?list={solar.pk}")
     prefix_row = page.locator("table.blacklist-table tbody tr", has_text="+1 201…")
     expect(prefix_row.locator(".badge", has_text="prefix")).to_be_visible()
     expect(prefix_row).to_contain_text("covers 2 listed numbers")
