@@ -45,6 +45,8 @@ from bench.database import ensure_database  # noqa: E402
 
 AREA_CODES = ["206", "212", "305", "312", "415", "503", "617", "702", "808", "917"]
 ROWS = 10_000_000  # one million per area code: exchanges 200–299, lines 0000–9999
+LISTS = 20  # Internal and 19 named lists; number i is on list i % 20
+PREFIXES = 100_000  # +1 <area> 3XX XX*: ten thousand per area code
 TARGETS = {"check p50": 1.5, "check p99": 5.0, "ratio": 0.60, "scrub 1,000": 30.0, "scrub 10,000": 150.0}
 
 
@@ -82,26 +84,43 @@ def server():
 
 
 def fill() -> None:
-    """10 million numbers by INSERT … SELECT generate_series, one statement per area code, if not there yet."""
+    """10 million numbers over LISTS lists and PREFIXES prefix entries, by INSERT … SELECT
+    generate_series (one statement per area code), if not there yet. The secondary indexes are
+    dropped during the load and built again after it: much faster than updating them row by row."""
     from django.db import connection
 
-    from blacklist.models import default_reason_id
+    from blacklist.models import DncList, default_reason_id, internal_list_id
 
     reason = default_reason_id()
+    internal_list_id()
+    for number in range(2, LISTS + 1):
+        DncList.objects.get_or_create(name=f"Bench list {number:02}")
+    list_ids = list(DncList.objects.order_by("pk").values_list("pk", flat=True)[:LISTS])
     with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM (SELECT 1 FROM blacklist_blacklistednumber LIMIT %s) AS capped", [ROWS])
-        if cursor.fetchone()[0] >= ROWS:
+        cursor.execute("SELECT count(*) FROM (SELECT 1 FROM blacklist_blacklistednumber LIMIT %s) AS capped",
+                       [ROWS + PREFIXES])
+        total = cursor.fetchone()[0]
+        cursor.execute("SELECT count(*) FROM blacklist_blacklistednumber WHERE phone LIKE '%%*'")
+        if total >= ROWS + PREFIXES and cursor.fetchone()[0] == PREFIXES:
             return
-        print(f"Filling {ROWS:,} numbers (once; later runs reuse them)…", flush=True)
+        print(f"Filling {ROWS:,} numbers over {LISTS} lists and {PREFIXES:,} prefix entries (once; later runs"
+              " reuse them)…", flush=True)
         started = time.perf_counter()
         cursor.execute("TRUNCATE blacklist_blacklistednumber")
         cursor.execute("SET synchronous_commit = off")
+        cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'blacklist_blacklistednumber'"
+                       " AND indexname NOT IN (SELECT conname FROM pg_constraint)")
+        indexes = cursor.fetchall()
+        for name, _ in indexes:
+            cursor.execute(f'DROP INDEX "{name}"')
+        columns = ("phone, dnc_list_id, status, added_at, status_changed_at, reason_id, channel, received_at,"
+                   " deadline, note")
+        # Numbers +1 <area> 2XX-XXXX, each on one list (i % LISTS), statuses 30/60/10 %.
         for area_code in AREA_CODES:
             cursor.execute(
-                """
-                INSERT INTO blacklist_blacklistednumber (phone, status, added_at, status_changed_at,
-                                                         reason_id, channel, received_at, deadline, note)
-                SELECT '+1' || %s || i::text,
+                f"""
+                INSERT INTO blacklist_blacklistednumber ({columns})
+                SELECT '+1' || %s || i::text, (%s::int[])[1 + i %% {LISTS}],
                        CASE WHEN i %% 10 < 3 THEN 1 WHEN i %% 10 < 9 THEN 2 ELSE 3 END,
                        now() - (i - 2000000) * interval '60 seconds',
                        now() - (i - 2000000) * interval '30 seconds',
@@ -109,9 +128,25 @@ def fill() -> None:
                        (now() - (i - 2000000) * interval '60 seconds')::date + 14, ''
                 FROM generate_series(2000000, 2999999) AS i
                 """,
-                [area_code, reason],
+                [area_code, list_ids, reason],
             )
             print(f"  +1 {area_code}: {time.perf_counter() - started:.0f} s", flush=True)
+        # Prefix entries +1 <area> 3XX XX* (exchange 300–399 and two line digits): every number of
+        # those exchanges is blocked by one; spread over the lists like the numbers.
+        cursor.execute(
+            f"""
+            INSERT INTO blacklist_blacklistednumber ({columns})
+            SELECT '+1' || a.code || (30000 + i)::text || '*', (%s::int[])[1 + i %% {LISTS}],
+                   CASE WHEN i %% 10 < 3 THEN 1 WHEN i %% 10 < 9 THEN 2 ELSE 3 END,
+                   now(), now(), %s, 'other', now(), current_date + 14, ''
+            FROM unnest(%s::text[]) AS a(code), generate_series(0, {PREFIXES // len(AREA_CODES) - 1}) AS i
+            """,
+            [list_ids, reason, AREA_CODES],
+        )
+        print(f"  {PREFIXES:,} prefixes: {time.perf_counter() - started:.0f} s", flush=True)
+        for name, definition in indexes:
+            cursor.execute(definition)
+            print(f"  index {name}: {time.perf_counter() - started:.0f} s", flush=True)
         cursor.execute("VACUUM ANALYZE blacklist_blacklistednumber")
         print(f"  filled in {time.perf_counter() - started:.0f} s", flush=True)
 
@@ -239,6 +274,7 @@ def main() -> None:
     parser.add_argument("--without-health-checks", action="store_true",
                         help="what-if: serve with Django's CONN_HEALTH_CHECKS off (one SELECT 1 less a request)")
     parser.add_argument("--json", help="also write the results here, for `make bench`")
+    parser.add_argument("--fill-only", action="store_true", help="build the database (if needed) and stop")
     args = parser.parse_args()
     args.workers = args.workers or int(os.environ.get("WEB_CONCURRENCY", 2 * (os.cpu_count() or 1) + 1))
     args.clients = args.clients or args.workers
@@ -266,6 +302,8 @@ def main() -> None:
 
     call_command("migrate", verbosity=0)
     fill()
+    if args.fill_only:
+        return
     from django.contrib.auth import get_user_model
 
     owner, _ = get_user_model().objects.get_or_create(username="benchmark", defaults={"is_superuser": True})
