@@ -76,6 +76,11 @@ class ApiKey(models.Model):
         return [SCOPE_LABELS[field] for field in granted if not self.created_by.has_perm(SCOPE_PERMISSIONS[field])]
 
     @property
+    def list_names(self) -> list[str]:
+        """The API page: the lists it is limited to ([] for every list; prefetch `lists`)."""
+        return [] if self.all_lists else [dnc_list.name for dnc_list in self.lists.all()]
+
+    @property
     def scope_names(self) -> list[str]:
         names = [name for name, granted in [("check & scrub", self.can_check), ("add", self.can_add)] if granted]
         return names + (["approves what it adds"] if self.can_add and self.can_approve else [])

@@ -18,7 +18,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
-from django.db import OperationalError, connection
+from django.db import OperationalError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -42,8 +42,8 @@ _REASONS = Reason._meta.db_table
 _KEYS = ApiKey._meta.db_table
 _LISTS = DncList._meta.db_table
 _KEY_LISTS = ApiKey.lists.through._meta.db_table
-_KEY_COLUMNS = ["id", "name", "can_check", "can_add", "can_approve", "expires_at", "revoked_at", "last_used_at",
-                "created_by_id"]
+_KEY_COLUMNS = ["id", "name", "can_check", "can_add", "can_approve", "all_lists", "expires_at", "revoked_at",
+                "last_used_at", "created_by_id"]
 _PREPARED_ON: weakref.WeakSet = weakref.WeakSet()  # the psycopg2 connections on which api_check is PREPAREd
 _LISTING_WIDTH = 8  # the columns of _LISTING_COLUMNS, last in check's query
 
@@ -151,13 +151,16 @@ def hash_key(secret: str) -> str:
 
 
 def create_key(name: str, *, can_check: bool, can_add: bool, can_approve: bool, expires_at: datetime | None,
-               user=None) -> tuple[ApiKey, str]:
-    """Make a key; return it with its secret, which is stored nowhere and cannot be shown again."""
+               user=None, lists: Collection[DncList] = ()) -> tuple[ApiKey, str]:
+    """Make a key, limited to `lists` if any are given (else every list); return it with its
+    secret, which is stored nowhere and cannot be shown again."""
     secret = KEY_START + secrets.token_urlsafe(32)
-    key = ApiKey.objects.create(
-        name=name, prefix=secret[:12], key_hash=hash_key(secret), can_check=can_check, can_add=can_add,
-        can_approve=can_add and can_approve, expires_at=expires_at, created_by=user,
-    )
+    with transaction.atomic():
+        key = ApiKey.objects.create(
+            name=name, prefix=secret[:12], key_hash=hash_key(secret), can_check=can_check, can_add=can_add,
+            can_approve=can_add and can_approve, expires_at=expires_at, created_by=user, all_lists=not lists,
+        )
+        key.lists.set(lists)
     return key, secret
 
 
@@ -275,7 +278,7 @@ def list_to_add_into(key: ApiKey, raw: str | None) -> DncList:
         if not allowed:
             raise ListsRefused("This API key may add into no list: its lists were deleted.", 403, [])
         raise ListsRefused(f"Name the list to add into (?list=…): this API key is limited to {allowed}.", 400, [])
-    ids = choose_lists(key, [token], known_lists())
+    ids = choose_lists(key, [token], known_lists()) or frozenset()  # never None: a list is named
     by_id = [list_id for list_id in ids if str(list_id) == token]  # "7": the list with id 7 before one named "7"
     return DncList.objects.get(pk=(by_id or sorted(ids))[0])
 
@@ -311,7 +314,7 @@ def lookup(phones: Collection[str], list_ids: frozenset[int] | None = None) -> d
     # at most 32,766 parameters).
     postgres = connection.vendor == "postgresql"
     values = "= ANY(%s)" if postgres else "IN (SELECT value FROM json_each(%s))"
-    params = [now, wanted if postgres else json.dumps(wanted)]
+    params: list = [now, wanted if postgres else json.dumps(wanted)]
     lists = ""
     if list_ids is not None:
         lists = f" AND n.dnc_list_id {values}"
@@ -336,7 +339,7 @@ def _listing(entry: str, list_id: int, list_name: str, status: int, since: datet
                    _aware(received_at))  # type: ignore[arg-type]
 
 
-NOT_LISTED = {"blocked": False, "status": None, "since": None, "reason": None, "reason_name": None,
+NOT_LISTED: dict = {"blocked": False, "status": None, "since": None, "reason": None, "reason_name": None,
               "received_at": None, "blocked_by": []}
 
 
