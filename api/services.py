@@ -310,21 +310,26 @@ def lookup(phones: Collection[str], list_ids: frozenset[int] | None = None) -> d
     candidates = {phone: lookup_candidates(phone) for phone in phones}
     wanted = list({candidate for listed in candidates.values() for candidate in listed})
     now = connection.ops.adapt_datetimefield_value(timezone.now())
-    # PostgreSQL: array parameters, not thousands of literals to parse; SQLite: JSON text (it binds
-    # at most 32,766 parameters).
+    # PostgreSQL: array parameters, not thousands of literals to parse, and each candidate looked up
+    # by a LATERAL index probe: given a long `= ANY(…)` (tens of thousands of candidates) the planner
+    # may choose a parallel scan of the whole table instead (measured at 10M: 1.4 s against 0.3 s).
+    # SQLite: JSON text (it binds at most 32,766 parameters), `IN` probing the unique index.
     postgres = connection.vendor == "postgresql"
     values = "= ANY(%s)" if postgres else "IN (SELECT value FROM json_each(%s))"
-    params: list = [now, wanted if postgres else json.dumps(wanted)]
+    params: list = [wanted if postgres else json.dumps(wanted), now]
     lists = ""
     if list_ids is not None:
         lists = f" AND n.dnc_list_id {values}"
         params.append(sorted(list_ids) if postgres else json.dumps(sorted(list_ids)))
+    if postgres:
+        sql = (f"SELECT {_LISTING_COLUMNS} FROM unnest(%s::varchar[]) AS c(phone) CROSS JOIN LATERAL"  # noqa: S608 — names from model metadata; phones, lists and time bound
+               f" (SELECT * FROM {_NUMBERS} n WHERE n.phone = c.phone AND {_not_expired('%s')}{lists}) n"
+               f"{_LISTING_JOINS}")
+    else:
+        sql = (f"SELECT {_LISTING_COLUMNS} FROM {_NUMBERS} n{_LISTING_JOINS}"  # noqa: S608 — as above
+               f" WHERE n.phone {values} AND {_not_expired('%s')}{lists}")
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT {_LISTING_COLUMNS} FROM {_NUMBERS} n{_LISTING_JOINS}"  # noqa: S608 — names from model metadata; phones, lists and time bound
-            f" WHERE {_not_expired('%s')} AND n.phone {values}{lists}",
-            params,
-        )
+        cursor.execute(sql, params)
         rows = cursor.fetchall()
     found: dict[str, list[Listing]] = {}
     for row in rows:
@@ -340,7 +345,7 @@ def _listing(entry: str, list_id: int, list_name: str, status: int, since: datet
 
 
 NOT_LISTED: dict = {"blocked": False, "status": None, "since": None, "reason": None, "reason_name": None,
-              "received_at": None, "blocked_by": []}
+                    "received_at": None, "blocked_by": ()}  # a tuple: shared by every answer, so never changed
 
 
 def verdict(phone: str, listings: list[Listing]) -> dict:
