@@ -141,6 +141,15 @@ class Listing:
     def prefix(self) -> str | None:
         return self.entry if self.entry.endswith(PREFIX_MARK) else None
 
+    @functools.cached_property
+    def answer(self) -> dict:
+        """Its item of `blocked_by`, formatted once however many numbers of a scrub it covers (a
+        prefix entry); formatted here, not by DjangoJSONEncoder: for a 10,000-number scrub that
+        saves ~40 ms."""
+        return {"list": self.list_name, "list_id": self.list_id, "status": STATUS_NAMES[self.status],
+                "reason": self.reason, "reason_name": self.reason_name, "since": _utc_text(self.since),
+                "received_at": _utc_text(self.received_at), "prefix": self.prefix}
+
     def strength(self) -> tuple:
         """Sorts the strongest entry first: the highest status, then the earliest in it."""
         return -self.status, self.since, self.list_id, self.entry
@@ -335,7 +344,7 @@ def lookup(phones: Collection[str], list_ids: frozenset[int] | None = None) -> d
     for row in rows:
         found.setdefault(row[0], []).append(_listing(*row))
     return {phone: listings for phone, listed in candidates.items()
-            if (listings := [listing for candidate in listed for listing in found.get(candidate, ())])}
+            if (listings := [listing for candidate in listed if candidate in found for listing in found[candidate]])}
 
 
 def _listing(entry: str, list_id: int, list_name: str, status: int, since: datetime, reason: str, reason_name: str,
@@ -355,16 +364,11 @@ def verdict(phone: str, listings: list[Listing]) -> dict:
     if not listings:
         return {"phone": phone, **NOT_LISTED}
     ordered = sorted(listings, key=Listing.strength)
-    strongest = ordered[0]
-    # Formatted here, not by DjangoJSONEncoder: for a 10,000-number scrub that saves ~40 ms.
-    return {"phone": phone, "blocked": strongest.blocked, "status": STATUS_NAMES[strongest.status],
-            "since": _utc_text(strongest.since), "reason": strongest.reason, "reason_name": strongest.reason_name,
-            "received_at": _utc_text(strongest.received_at),
-            "blocked_by": [{"list": listing.list_name, "list_id": listing.list_id,
-                            "status": STATUS_NAMES[listing.status], "reason": listing.reason,
-                            "reason_name": listing.reason_name, "since": _utc_text(listing.since),
-                            "received_at": _utc_text(listing.received_at), "prefix": listing.prefix}
-                           for listing in ordered if listing.blocked]}
+    strongest = ordered[0].answer
+    return {"phone": phone, "blocked": ordered[0].blocked, "status": strongest["status"], "since": strongest["since"],
+            "reason": strongest["reason"], "reason_name": strongest["reason_name"],
+            "received_at": strongest["received_at"],
+            "blocked_by": [listing.answer for listing in ordered if listing.blocked]}
 
 
 def _utc_text(value: datetime) -> str:

@@ -323,7 +323,7 @@ def main() -> None:
         rng = random.Random(5)
         scrub_batches = {count: [mixed(rng, count) for _ in range(repeat)] for count, repeat in SCRUB_REPEATS.items()}
         results = served(args, env, secret, rng, scrub_batches)
-        results.update(in_process(url, key, secret, rng, args.requests, scrub_batches))
+        results.update(in_process(url, key, secret, rng, args.requests))
     finally:
         ApiKey.objects.filter(pk=key.pk).delete()
     report(args, results)
@@ -373,18 +373,51 @@ def served(args, env: dict, secret: str, rng: random.Random, scrub_batches: dict
             for request in warm_up:
                 answer = body(send(port, request)[1])
                 assert answer["count"] == count and answer["invalid"] == 0, (answer["count"], answer["invalid"])
-            requests = [http_post_json("/api/v1/blacklist/scrub", secret, batch) for batch in scrub_batches[count]]
-            results[f"scrub {count:,}"] = [send(port, request)[0] * 1000 for request in requests]
+            results[f"scrub {count:,}"], results[f"raw lookup {count:,}"] = scrub_beside_raw(
+                port, secret, env["DATABASE_URL"], scrub_batches[count])
         return results
     finally:
         os.killpg(gunicorn.pid, signal.SIGTERM)
         gunicorn.wait(timeout=30)
 
 
-def in_process(url: str, key, secret: str, rng: random.Random, count: int, scrub_batches: dict) -> dict:
+def scrub_beside_raw(port: int, secret: str, url: str, batches: list[list[str]]) -> tuple[list[float], list[float]]:
+    """Each batch scrubbed end to end and looked up raw, `= ANY(…)` of its distinct candidates
+    (each number and its prefixes, as the API asks), alternately, after one raw lookup that
+    brings its pages into memory: both meet the same cache and the same neighbours."""
+    import psycopg2
+
+    from blacklist.phones import lookup_candidates
+
+    select = ("SELECT phone, dnc_list_id, status, status_changed_at FROM blacklist_blacklistednumber"
+              " WHERE phone = ANY(%s)")
+    scrubbed, raw_ms = [], []
+    connection = psycopg2.connect(url)
+    connection.autocommit = True
+    with connection.cursor() as cursor:
+        for i, batch in enumerate(batches):
+            # Each distinct candidate once, as the API asks: with the duplicates (every number's "+12*",
+            # …), PostgreSQL's planner takes 100,000 candidates for a parallel scan of the table.
+            candidates = sorted({candidate for phone in batch for candidate in lookup_candidates(phone)})
+            request = http_post_json("/api/v1/blacklist/scrub", secret, batch)
+            cursor.execute(select, [candidates])  # into memory, untimed
+            cursor.fetchall()
+            for which in ("raw", "scrub")[:: 1 if i % 2 else -1]:
+                if which == "raw":
+                    started = time.perf_counter()
+                    cursor.execute(select, [candidates])
+                    cursor.fetchall()
+                    raw_ms.append((time.perf_counter() - started) * 1000)
+                else:
+                    scrubbed.append(send(port, request)[0] * 1000)
+    connection.close()
+    return scrubbed, raw_ms
+
+
+def in_process(url: str, key, secret: str, rng: random.Random, count: int) -> dict:
     """Baselines and parts, without HTTP: raw psycopg2 (plain and PREPAREd) lookups of a number
-    and its prefixes, and of the same scrub batches' numbers and prefixes, the ORM, check's query
-    through Django, a health-check ping, a last-use write; and the parts of a 10,000 scrub."""
+    and its prefixes, the ORM, check's query through Django, a health-check ping, a last-use
+    write; and the parts of a 10,000 scrub."""
     import psycopg2
     from django.http import JsonResponse
 
@@ -398,10 +431,6 @@ def in_process(url: str, key, secret: str, rng: random.Random, count: int, scrub
     raw.autocommit = True
     select = ("SELECT phone, dnc_list_id, status, status_changed_at FROM blacklist_blacklistednumber"
               " WHERE phone = ANY(%s)")  # a number's (or a batch's) numbers and prefixes
-    # Each distinct candidate once, as the API asks: with the duplicates (every number's "+12*", …),
-    # PostgreSQL's planner takes 100,000 candidates for a parallel scan of the table, ~5× slower.
-    candidates = {size: [sorted({candidate for phone in batch for candidate in lookup_candidates(phone)})
-                         for batch in batches] for size, batches in scrub_batches.items()}
     with raw.cursor() as cursor:
         cursor.execute(f"PREPARE check_phone (varchar[]) AS {select % '$1'}")
         results = {
@@ -410,9 +439,6 @@ def in_process(url: str, key, secret: str, rng: random.Random, count: int, scrub
             "prepared": [timed_ms(lambda p=phone: (cursor.execute("EXECUTE check_phone (%s)", [lookup_candidates(p)]),
                                                    cursor.fetchall()), 1)[0] for phone in phones],
             "ping": timed_ms(lambda: cursor.execute("SELECT 1"), 1000),
-            **{f"raw lookup {count:,}": [timed_ms(lambda b=batch: (cursor.execute(select, [b]), cursor.fetchall()),
-                                                  1)[0] for batch in batches]
-               for count, batches in candidates.items()},
             "write": timed_ms(lambda: cursor.execute("UPDATE api_apikey SET last_used_at = now() WHERE id = %s",
                                                      [key.pk]), 300),
         }
