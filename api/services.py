@@ -316,8 +316,7 @@ def lookup(phones: Collection[str], list_ids: frozenset[int] | None = None) -> d
     served by the unique (phone, list) index; each entry is then given to every number it covers."""
     if not phones or list_ids is not None and not list_ids:
         return {}
-    candidates = {phone: lookup_candidates(phone) for phone in phones}
-    wanted = list({candidate for listed in candidates.values() for candidate in listed})
+    wanted = list({candidate for phone in phones for candidate in lookup_candidates(phone)})
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     # PostgreSQL: array parameters, not thousands of literals to parse, and each candidate looked up
     # by a LATERAL index probe: given a long `= ANY(…)` (tens of thousands of candidates) the planner
@@ -343,8 +342,15 @@ def lookup(phones: Collection[str], list_ids: frozenset[int] | None = None) -> d
     found: dict[str, list[Listing]] = {}
     for row in rows:
         found.setdefault(row[0], []).append(_listing(*row))
-    return {phone: listings for phone, listed in candidates.items()
-            if (listings := [listing for candidate in listed if candidate in found for listing in found[candidate]])}
+    # Back to the numbers: a number's own entries, and those of each prefix found that it starts
+    # with (its candidate of that length: most of a batch's candidates found nothing).
+    lengths = sorted({len(entry) - 1 for entry in found if entry.endswith(PREFIX_MARK)})
+    listings: dict[str, list[Listing]] = {}
+    for phone in phones:
+        covering = [phone, *(phone[:length] + PREFIX_MARK for length in lengths if length < len(phone))]
+        if entries := [listing for candidate in covering if candidate in found for listing in found[candidate]]:
+            listings[phone] = entries
+    return listings
 
 
 def _listing(entry: str, list_id: int, list_name: str, status: int, since: datetime, reason: str, reason_name: str,
