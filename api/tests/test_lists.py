@@ -245,8 +245,9 @@ def test_the_key_page_makes_a_key_limited_to_the_lists_chosen_and_shows_them(adm
     page = admin_client.get(reverse("api:keys")).content.decode()
     assert "Client: Acme" in page and "Campaign: Solar West" in page  # to choose from
 
-    admin_client.post(reverse("api:create_key"), {"name": "Acme dialer", "can_check": "on",
-                                                  "lists": [acme.pk, solar.pk]})
+    created = admin_client.post(reverse("api:create_key"), {"name": "Acme dialer", "can_check": "on",
+                                                            "lists": [acme.pk, solar.pk]})
+    assert "on the lists Client: Acme, Campaign: Solar West only" in created.content.decode()
     admin_client.post(reverse("api:create_key"), {"name": "Everything", "can_check": "on"})
 
     limited, unlimited = ApiKey.objects.get(name="Acme dialer"), ApiKey.objects.get(name="Everything")
