@@ -241,7 +241,7 @@ OPENAPI = {
                     "description": "The list to add into: its name (any case) or id. Default: Internal; for a key"
                     " limited to lists without Internal, its one list (with several, name one: 400). Unknown or"
                     " archived: 400; outside a limited key's lists: 403. Nothing is added then.",
-                    "example": "Client: Acme",
+                    "example": "Internal",  # always there: the examples (and fuzzers using them) add
                 }],
                 "requestBody": _numbers_body("add", objects=True),
                 "responses": {
