@@ -12,7 +12,7 @@ from django.core.exceptions import RequestDataTooBig
 from blacklist import csv_files
 from blacklist.forms import DETAIL_FIELDS, RequestDetailsForm
 from blacklist.models import Channel, Status
-from blacklist.phones import MAX_INPUT_LENGTH, normalized
+from blacklist.phones import MAX_INPUT_LENGTH, is_written_prefix, normalized
 from blacklist.request_details import Entry, RequestDetails
 
 from .services import MAX_NUMBERS
@@ -31,6 +31,8 @@ class BadBody(Exception):
 
 Item = str | int | dict
 OBJECT_FIELDS = ("phone", *DETAIL_FIELDS)  # an add request's object: {"phone", "reason", …}
+# The API adds whole numbers only: a prefix blocks a whole range, so a Manager adds it, where they see it.
+PREFIX_REFUSED = "a prefix block: prefix blocks are added on the web page by a Manager"
 
 
 def numbers_in_body(request) -> Sequence[str | int]:
@@ -103,7 +105,10 @@ def entries_to_add(items: Sequence[Item], status: Status) -> tuple[list[Entry], 
     entries, rejected = [], []
     for item in items:
         fields = item if isinstance(item, dict) else {"phone": item}
-        phone, reason = normalized(fields["phone"])  # _check_object: there is one
+        if isinstance(fields["phone"], str) and is_written_prefix(fields["phone"]):
+            phone, reason = "", PREFIX_REFUSED
+        else:
+            phone, reason = normalized(fields["phone"])  # _check_object: there is one
         problems = [reason] if reason else []
         details = None
         if isinstance(item, dict) and (given := tuple(fields.get(name) for name in DETAIL_FIELDS)) != (None,) * 5:

@@ -3,9 +3,11 @@ from datetime import datetime, time, timedelta
 from django import forms
 from django.utils import timezone
 
+from blacklist.models import DncList
+
 
 class ApiKeyForm(forms.Form):
-    """A new API key: a name, what it may do, and optionally the last day it works."""
+    """A new API key: a name, what it may do, optionally on which lists, and the last day it works."""
 
     name = forms.CharField(max_length=100, widget=forms.TextInput(attrs={"placeholder": "Five9 production"}))
     can_check = forms.BooleanField(required=False, initial=True, label="Check and scrub numbers")
@@ -13,11 +15,21 @@ class ApiKeyForm(forms.Form):
     can_approve = forms.BooleanField(
         required=False, label="Numbers it adds are approved at once", help_text="Otherwise they wait for review."
     )
+    lists = forms.ModelMultipleChoiceField(
+        queryset=DncList.objects.all(), required=False, widget=forms.CheckboxSelectMultiple,
+        label="Lists", help_text="None chosen: every list, including lists made later. Chosen: it checks and scrubs"
+        " against these only, and adds into one of them.",
+    )
     valid_through = forms.DateField(
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
         help_text="Empty: never expires. Otherwise the key stops working at midnight after this day.",
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["lists"].label_from_instance = lambda dnc_list: (  # type: ignore[attr-defined]
+            f"{dnc_list.name} (archived)" if dnc_list.is_archived else dnc_list.name)
 
     def clean_valid_through(self):
         day = self.cleaned_data["valid_through"]
@@ -44,4 +56,5 @@ class ApiKeyForm(forms.Form):
             "can_add": self.cleaned_data["can_add"],
             "can_approve": self.cleaned_data["can_approve"],
             "expires_at": expires_at,
+            "lists": list(self.cleaned_data["lists"]),
         }

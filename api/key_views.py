@@ -14,7 +14,7 @@ from .models import ApiKey
 
 def _page_context(request, form, secret="$DNC_API_KEY") -> dict:  # noqa: S107 — a placeholder shown in the example
     return {
-        "keys": ApiKey.objects.select_related("created_by", "revoked_by"),
+        "keys": ApiKey.objects.select_related("created_by", "revoked_by").prefetch_related("lists"),
         "form": form,
         "secret": secret,
         "check_url": request.build_absolute_uri(reverse("api:check")),

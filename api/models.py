@@ -26,6 +26,11 @@ class ApiKey(models.Model):
     can_check = models.BooleanField("check and scrub", default=True)
     can_add = models.BooleanField("add numbers", default=False)
     can_approve = models.BooleanField("numbers it adds are approved", default=False)
+    # Which lists it may check, scrub and add into (docs/api.md, "Keys limited to some lists"):
+    # every list, or only `lists`. The flag is kept apart from the set so that a limited key whose
+    # lists were all deleted sees none, rather than every list.
+    all_lists = models.BooleanField("every list", default=True)
+    lists = models.ManyToManyField("blacklist.DncList", blank=True, related_name="+")
     expires_at = models.DateTimeField("expires", null=True, blank=True)
     created_at = models.DateTimeField("created", default=timezone.now)
     # No index on the two user columns: nothing lists keys by who made or revoked them.
@@ -38,8 +43,10 @@ class ApiKey(models.Model):
     )
     # Written at most once a minute per key (services.LAST_USED_PRECISION), not on every request.
     last_used_at = models.DateTimeField("last used", null=True, blank=True)
-    # Not a column: the scopes its creator no longer holds, set by services.authenticate.
+    # Not columns: the scopes its creator no longer holds, and the ids of the lists it is limited
+    # to (None: every list), both set by services.authenticate.
     withheld: set[str]
+    list_ids: frozenset[int] | None
 
     class Meta:
         ordering = ["-created_at", "-id"]  # the API page: a handful of rows, no index needed
@@ -67,6 +74,11 @@ class ApiKey(models.Model):
         if self.created_by is None:
             return [SCOPE_LABELS[field] for field in granted]
         return [SCOPE_LABELS[field] for field in granted if not self.created_by.has_perm(SCOPE_PERMISSIONS[field])]
+
+    @property
+    def list_names(self) -> list[str]:
+        """The API page: the lists it is limited to ([] for every list; prefetch `lists`)."""
+        return [] if self.all_lists else [dnc_list.name for dnc_list in self.lists.all()]
 
     @property
     def scope_names(self) -> list[str]:

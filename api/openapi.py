@@ -63,6 +63,41 @@ _BLOCKED = {
 }
 
 
+_BLOCKED_BY = {
+    "type": "array",
+    "description": "Every entry that blocks the number on the lists looked at (`lists=`, else every list the key may"
+    " use; archived lists too), strongest first: the number itself or a prefix covering it, on one list each. Empty"
+    " when it is not blocked. The top-level status, since, reason and received_at are the strongest entry's (the"
+    " highest status, then the earliest in it), a for-review entry's too when review does not block.",
+    "items": {
+        "type": "object",
+        "required": ["list", "list_id", "status", "reason", "reason_name", "since", "received_at", "prefix"],
+        "additionalProperties": False,
+        "properties": {
+            "list": {"type": "string", "description": "The list's name, e.g. `Internal` or `Client: Acme`."},
+            "list_id": {"type": "integer"},
+            "status": {"type": "string", "enum": ["review", "approved", "permanent"]},
+            "reason": {"type": "string", "description": "The entry's reason's slug."},
+            "reason_name": {"type": "string"},
+            "since": {"type": "string", "format": "date-time"},
+            "received_at": {"type": "string", "format": "date-time"},
+            "prefix": {"type": ["string", "null"], "description": "The prefix entry that blocks it (`+1201*`); null"
+                       " when the number itself is listed."},
+        },
+    },
+}
+_LISTS_PARAMETER = {
+    "name": "lists",
+    "in": "query",
+    "required": False,
+    "schema": {"type": "string"},
+    "description": "Look at these lists only: names (any case) or ids, comma-separated, e.g. `Internal,Client: Acme`"
+    " or `1,7`. Default: every list the key may use. An unknown one: 400; one outside a limited key's lists: 403;"
+    " both name them in `lists`.",
+    "example": "Internal",
+}
+
+
 def _error_response(description: str) -> dict:
     return {"description": description, "content": _json("#/components/schemas/Error")}
 
@@ -114,7 +149,8 @@ _BODY_REFUSALS = {
     "400": _error_response(
         f"Bad body: not JSON (NaN and Infinity are not JSON), not a list, an item neither a string nor an integer"
         f" (adding: nor an object of the right shape), more than {MAX_NUMBERS:,} numbers, not UTF-8, too large, or CSV"
-        " that cannot be read (the error names the line)."
+        " that cannot be read (the error names the line). Or an unknown list (scrub: `lists=`; adding: `list=`, or an"
+        " archived one), named in `lists`."
     ),
     **_REFUSALS,
     "415": _error_response("The body is neither application/json nor text/csv."),
@@ -152,7 +188,8 @@ OPENAPI = {
                         "schema": {"type": "string", "minLength": 1},
                         "description": "Any written form, URL-encoded (a + is %2B); an extension is dropped.",
                         "example": "+14155550123",
-                    }
+                    },
+                    _LISTS_PARAMETER,
                 ],
                 "responses": {
                     "200": {
@@ -161,7 +198,7 @@ OPENAPI = {
                     },
                     "400": _error_response(
                         "No phone parameter (or a query of over 1,000 parameters), or not a phone number: empty, too"
-                        " short, letters… (`reason` says why)."
+                        " short, letters… (`reason` says why); or an unknown list in `lists=` (named in `lists`)."
                     ),
                     **_REFUSALS,
                 },
@@ -172,7 +209,9 @@ OPENAPI = {
                 "operationId": "scrub",
                 "summary": "Check a list of numbers at once.",
                 "description": "Scope `check`. One result per input, in input order. Junk inputs get `valid: false`"
-                " and a `reason`; they do not fail the request.",
+                " and a `reason`; they do not fail the request. One lookup for the whole batch: every number and"
+                " each prefix that could cover it.",
+                "parameters": [_LISTS_PARAMETER],
                 "requestBody": _numbers_body("check"),
                 "responses": {
                     "200": {
@@ -192,7 +231,18 @@ OPENAPI = {
                 " one. Each number may come with the details of its request (an object); a plain number is a"
                 " Consumer request received now through the API. Junk inputs and objects with a bad detail are"
                 " listed in `rejected`, with why; the valid ones are added. received = new + raised + unchanged +"
-                " duplicates + invalid.",
+                " duplicates + invalid. Into one list, `list=` (default Internal). Whole numbers only: a prefix"
+                " block (`+1201*`, `201XXXXXXX`) is rejected with why, as Managers add those on the web page.",
+                "parameters": [{
+                    "name": "list",
+                    "in": "query",
+                    "required": False,
+                    "schema": {"type": "string"},
+                    "description": "The list to add into: its name (any case) or id. Default: Internal; for a key"
+                    " limited to lists without Internal, its one list (with several, name one: 400). Unknown or"
+                    " archived: 400; outside a limited key's lists: 403. Nothing is added then.",
+                    "example": "Internal",  # always there: the examples (and fuzzers using them) add
+                }],
                 "requestBody": _numbers_body("add", objects=True),
                 "responses": {
                     "200": {
@@ -232,7 +282,8 @@ OPENAPI = {
                 **_error_response("No API key, or an unknown, revoked or expired one."),
                 "headers": {"WWW-Authenticate": {"schema": {"type": "string"}, "required": True}},
             },
-            "Forbidden": _error_response("The key lacks the scope this call needs."),
+            "Forbidden": _error_response("The key lacks the scope this call needs, or is limited to some lists and"
+                                         " the call names others (named in `lists`)."),
             "MethodNotAllowed": {
                 **_error_response("Another method than this call's (checked before the key)."),
                 "headers": {
@@ -243,9 +294,11 @@ OPENAPI = {
         "schemas": {
             "Verdict": {
                 "type": "object",
-                "required": ["phone", "blocked", "status", "since", "reason", "reason_name", "received_at"],
+                "required": ["phone", "blocked", "status", "since", "reason", "reason_name", "received_at",
+                             "blocked_by"],
                 "additionalProperties": False,
-                "description": "A number whose expiry has passed is not listed any more: blocked false, status null.",
+                "description": "A number is blocked when it, or a prefix covering it, is on one of the lists looked at"
+                " at a blocking status. An entry whose expiry has passed is not listed any more.",
                 "properties": {
                     "phone": {"type": "string", "pattern": E164.pattern, "description": "E.164"},
                     "blocked": _BLOCKED,
@@ -254,17 +307,26 @@ OPENAPI = {
                     "reason": _REASON,
                     "reason_name": _REASON_NAME,
                     "received_at": _RECEIVED_AT,
+                    "blocked_by": _BLOCKED_BY,
                 },
                 "example": {
                     "phone": "+14155550123", "blocked": True, "status": "approved", "since": "2026-01-05T10:00:00.000Z",
                     "reason": "consumer_request", "reason_name": "Consumer request",
                     "received_at": "2026-01-02T15:20:00.000Z",
+                    "blocked_by": [
+                        {"list": "Internal", "list_id": 1, "status": "approved", "reason": "consumer_request",
+                         "reason_name": "Consumer request", "since": "2026-01-05T10:00:00.000Z",
+                         "received_at": "2026-01-02T15:20:00.000Z", "prefix": None},
+                        {"list": "Client: Acme", "list_id": 7, "status": "review", "reason": "consumer_request",
+                         "reason_name": "Consumer request", "since": "2026-02-01T09:00:00.000Z",
+                         "received_at": "2026-02-01T09:00:00.000Z", "prefix": "+1415*"},
+                    ],
                 },
             },
             "ScrubLine": {
                 "type": "object",
                 "required": ["input", "valid", "reason", "phone", "blocked", "status", "since", "reason_name",
-                             "received_at"],
+                             "received_at", "blocked_by"],
                 "additionalProperties": False,
                 "properties": {
                     "input": {"description": "The input as sent."},
@@ -277,6 +339,7 @@ OPENAPI = {
                     "since": _SINCE,
                     "reason_name": _REASON_NAME,
                     "received_at": _RECEIVED_AT,
+                    "blocked_by": _BLOCKED_BY,
                 },
             },
             "ScrubResult": {
@@ -292,9 +355,12 @@ OPENAPI = {
             },
             "AddResult": {
                 "type": "object",
-                "required": ["status", "received", "new", "raised", "unchanged", "duplicates", "invalid", "rejected"],
+                "required": ["list", "list_id", "status", "received", "new", "raised", "unchanged", "duplicates",
+                             "invalid", "rejected"],
                 "additionalProperties": False,
                 "properties": {
+                    "list": {"type": "string", "description": "The list added into."},
+                    "list_id": {"type": "integer"},
                     "status": {"type": "string", "enum": ["review", "approved"], "description": "The status given."},
                     "received": {"type": "integer", "minimum": 0},
                     "new": {"type": "integer", "minimum": 0, "description": "Added to the blacklist."},
@@ -325,6 +391,8 @@ OPENAPI = {
                 "properties": {
                     "error": {"type": "string", "description": "What went wrong, for people."},
                     "reason": {"type": "string", "description": "Why it is not a phone number, e.g. `too short`."},
+                    "lists": {"type": "array", "items": {"type": "string"},
+                              "description": "The lists refused, as sent (unknown, archived, or outside the key's)."},
                 },
             },
         },

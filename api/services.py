@@ -4,7 +4,9 @@ The per-request paths (`authenticate`, `lookup`) use plain SQL on Django's conne
 ORM's query building costs several times the indexed lookup itself, on every dialer call.
 """
 
+import functools
 import hashlib
+import json
 import logging
 import secrets
 import weakref
@@ -16,11 +18,12 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
-from django.db import OperationalError, connection
+from django.db import OperationalError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from blacklist.models import BlacklistedNumber, Reason, Status
+from blacklist.models import BlacklistedNumber, DncList, Reason, Status, internal_list_id
+from blacklist.phones import PREFIX_MARK, lookup_candidates
 from blacklist.services import write_lock_timed_out
 
 from .models import SCOPE_PERMISSIONS, ApiKey
@@ -37,9 +40,12 @@ STATUS_NAMES = {Status.REVIEW: "review", Status.APPROVED: "approved", Status.PER
 _NUMBERS = BlacklistedNumber._meta.db_table
 _REASONS = Reason._meta.db_table
 _KEYS = ApiKey._meta.db_table
-_KEY_COLUMNS = ["id", "name", "can_check", "can_add", "can_approve", "expires_at", "revoked_at", "last_used_at",
-                "created_by_id"]
+_LISTS = DncList._meta.db_table
+_KEY_LISTS = ApiKey.lists.through._meta.db_table
+_KEY_COLUMNS = ["id", "name", "can_check", "can_add", "can_approve", "all_lists", "expires_at", "revoked_at",
+                "last_used_at", "created_by_id"]
 _PREPARED_ON: weakref.WeakSet = weakref.WeakSet()  # the psycopg2 connections on which api_check is PREPAREd
+_LISTING_WIDTH = 8  # the columns of _LISTING_COLUMNS, last in check's query
 
 
 def _creator_scopes() -> str:
@@ -62,29 +68,64 @@ def _creator_scopes() -> str:
     )
 
 
-# A listed number as check and scrub see it: not once expired (`expires_at` compared in the
-# query itself, with the request's time, bound), with its reason. The columns make a Listing.
-_LISTING_COLUMNS = "n.status, n.status_changed_at, r.slug, r.name, n.received_at"
-_NOT_EXPIRED = f"(n.expires_at IS NULL OR n.expires_at > %s OR n.status = {int(Status.PERMANENT)})"
+# An entry as check and scrub see it: not once expired (`expires_at` compared in the query itself,
+# with the request's time, bound), with its list and reason. The columns make a Listing.
+_LISTING_COLUMNS = "n.phone, n.dnc_list_id, l.name, n.status, n.status_changed_at, r.slug, r.name, n.received_at"
+_LISTING_JOINS = f" LEFT JOIN {_REASONS} r ON r.id = n.reason_id LEFT JOIN {_LISTS} l ON l.id = n.dnc_list_id"
 
-# The key, its creator's state and permissions for each scope, and the number: one round trip.
-_KEY_AND_NUMBER = (
-    f"SELECT {', '.join('k.' + column for column in _KEY_COLUMNS)}, u.is_active, {_creator_scopes()},"  # noqa: S608 — names ours (model metadata); phone, time and key hash bound
-    f" {_LISTING_COLUMNS}"
-    f" FROM {_KEYS} k LEFT JOIN {get_user_model()._meta.db_table} u ON u.id = k.created_by_id"
-    f" LEFT JOIN {_NUMBERS} n ON n.phone = %s AND {_NOT_EXPIRED}"
-    f" LEFT JOIN {_REASONS} r ON r.id = n.reason_id WHERE k.key_hash = %s"
-)
+
+def _not_expired(now: str) -> str:
+    return f"(n.expires_at IS NULL OR n.expires_at > {now} OR n.status = {int(Status.PERMANENT)})"
+
+
+@functools.cache
+def _check_sql(vendor: str, candidates: int) -> str:
+    """check's one query: the key, its creator's state and permissions for each scope, the lists
+    it is limited to (unless it may use all), every list's id and name when the request names
+    lists, and one row per entry that lists the number or one of its prefixes (the number and its
+    `candidates` prefixes, `phone = ANY(…)`: the unique (phone, list) index, never a scan of the
+    prefixes); the key's columns repeat on each row. PostgreSQL: $1 the candidates, $2 the time,
+    $3 the key's hash, $4 whether to name the lists; SQLite: the same as %s, in the order they
+    appear (want_lists, candidates…, time, hash)."""
+    postgres = vendor == "postgresql"
+    key_lists = "array_agg(kl.dnclist_id)" if postgres else "json_group_array(kl.dnclist_id)"
+    pair = "json_build_array(a.id, a.name)" if postgres else "json_array(a.id, a.name)"
+    every_list = f"json_agg({pair})" if postgres else f"json_group_array({pair})"
+    phones = "= ANY($1)" if postgres else f"IN ({', '.join(['%s'] * candidates) or 'NULL'})"
+    return (
+        f"SELECT {', '.join('k.' + column for column in _KEY_COLUMNS)}, u.is_active, {_creator_scopes()},"  # noqa: S608 — names ours (model metadata); phones, time, flag and key hash bound
+        f" CASE WHEN k.all_lists THEN NULL ELSE (SELECT {key_lists} FROM {_KEY_LISTS} kl"
+        f" WHERE kl.apikey_id = k.id) END,"
+        f" CASE WHEN {'$4' if postgres else '%s'} THEN (SELECT {every_list} FROM {_LISTS} a) END,"
+        f" {_LISTING_COLUMNS}"
+        f" FROM {_KEYS} k LEFT JOIN {get_user_model()._meta.db_table} u ON u.id = k.created_by_id"
+        f" LEFT JOIN {_NUMBERS} n ON n.phone {phones} AND {_not_expired('$2' if postgres else '%s')}"
+        f"{_LISTING_JOINS} WHERE k.key_hash = {'$3' if postgres else '%s'}"
+    )
 
 
 class KeyRefused(Exception):
     """No key, or a wrong, revoked or expired one; the message says which, for the caller."""
 
 
+class ListsRefused(Exception):
+    """A `lists=`/`list=` the call cannot take: unknown names or ids (400), or lists outside the
+    key's (403). `lists` are the offending ones, as sent."""
+
+    def __init__(self, message: str, status: int, lists: list[str]):
+        super().__init__(message)
+        self.status = status
+        self.lists = lists
+
+
 @dataclass(frozen=True)
 class Listing:
-    """A number's row on the blacklist, as check and scrub report it."""
+    """An entry that lists a number (itself, or one of its prefixes) on one list, as check and
+    scrub report it."""
 
+    entry: str  # the number, or the prefix that covers it ("+1201*")
+    list_id: int
+    list_name: str
     status: Status
     since: datetime  # when it took its current status
     reason: str  # its slug
@@ -96,19 +137,39 @@ class Listing:
         """The one place deciding which statuses stop the dialer."""
         return self.status != Status.REVIEW or settings.BLOCK_NUMBERS_UNDER_REVIEW
 
+    @property
+    def prefix(self) -> str | None:
+        return self.entry if self.entry.endswith(PREFIX_MARK) else None
+
+    @functools.cached_property
+    def answer(self) -> dict:
+        """Its item of `blocked_by`, formatted once however many numbers of a scrub it covers (a
+        prefix entry); formatted here, not by DjangoJSONEncoder: for a 10,000-number scrub that
+        saves ~40 ms."""
+        return {"list": self.list_name, "list_id": self.list_id, "status": STATUS_NAMES[self.status],
+                "reason": self.reason, "reason_name": self.reason_name, "since": _utc_text(self.since),
+                "received_at": _utc_text(self.received_at), "prefix": self.prefix}
+
+    def strength(self) -> tuple:
+        """Sorts the strongest entry first: the highest status, then the earliest in it."""
+        return -self.status, self.since, self.list_id, self.entry
+
 
 def hash_key(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
 def create_key(name: str, *, can_check: bool, can_add: bool, can_approve: bool, expires_at: datetime | None,
-               user=None) -> tuple[ApiKey, str]:
-    """Make a key; return it with its secret, which is stored nowhere and cannot be shown again."""
+               user=None, lists: Collection[DncList] = ()) -> tuple[ApiKey, str]:
+    """Make a key, limited to `lists` if any are given (else every list); return it with its
+    secret, which is stored nowhere and cannot be shown again."""
     secret = KEY_START + secrets.token_urlsafe(32)
-    key = ApiKey.objects.create(
-        name=name, prefix=secret[:12], key_hash=hash_key(secret), can_check=can_check, can_add=can_add,
-        can_approve=can_add and can_approve, expires_at=expires_at, created_by=user,
-    )
+    with transaction.atomic():
+        key = ApiKey.objects.create(
+            name=name, prefix=secret[:12], key_hash=hash_key(secret), can_check=can_check, can_add=can_add,
+            can_approve=can_add and can_approve, expires_at=expires_at, created_by=user, all_lists=not lists,
+        )
+        key.lists.set(lists)
     return key, secret
 
 
@@ -117,25 +178,28 @@ def revoke(key: ApiKey, user=None) -> bool:
     return bool(ApiKey.objects.filter(pk=key.pk, revoked_at=None).update(revoked_at=timezone.now(), revoked_by=user))
 
 
-def authenticate(authorization: str, phone: str | None = None) -> tuple[ApiKey, Listing | None]:
+def authenticate(authorization: str, phone: str | None = None, name_lists: bool = False
+                 ) -> tuple[ApiKey, list[Listing], list[tuple[int, str]]]:
     """The active key named by an `Authorization: Bearer <key>` header (else KeyRefused) and,
-    given a normalized phone, that number's blacklist row, read in the same query: check's whole
-    answer costs one round trip to the database.
+    given a normalized phone, the entries listing it or one of its prefixes on any list, and, if
+    `name_lists`, every list's (id, name) to read a `lists=` with (choose_lists): all read in
+    the same query, so check's whole answer costs one round trip to the database.
 
     Read on every request, so a revoked key is refused from its next request on, in every
     process, and so is a key whose creator is deactivated or deleted; a key's scopes are cut to
-    what its creator may do now (the withheld ones are listed in `key.withheld`). A caller
-    chooses the key, not its hash, so the index lookup's timing reveals nothing about stored hashes.
+    what its creator may do now (the withheld ones are listed in `key.withheld`), and its
+    `key.list_ids` are the lists it is limited to (None: every list). A caller chooses the key,
+    not its hash, so the index lookup's timing reveals nothing about stored hashes.
     """
     scheme, _, secret = authorization.strip().partition(" ")
     secret = secret.strip()
     if scheme.lower() != "bearer" or not secret:
         raise KeyRefused("Send an API key as the header `Authorization: Bearer <key>`.")
-    row = _key_and_number(phone, hash_key(secret))
-    if row is None:
+    rows = _key_and_number(lookup_candidates(phone) if phone else [], hash_key(secret), name_lists)
+    if not rows:
         raise KeyRefused("Unknown API key.")
-    *key_values, creator_active, creator_scopes = row[:-5]
-    listing = _listing(*row[-5:]) if row[-5] is not None else None
+    *key_values, creator_active, creator_scopes, key_lists, every_list = rows[0][:-_LISTING_WIDTH]
+    listings = [_listing(*row[-_LISTING_WIDTH:]) for row in rows if row[-_LISTING_WIDTH] is not None]
     key = ApiKey(**dict(zip(_KEY_COLUMNS, key_values, strict=True)))
     key.expires_at, key.revoked_at, key.last_used_at = map(_aware, [key.expires_at, key.revoked_at, key.last_used_at])
     now = timezone.now()
@@ -149,27 +213,87 @@ def authenticate(authorization: str, phone: str | None = None) -> tuple[ApiKey, 
                     if getattr(key, field) and not creator_scopes & (1 << i)}
     for field in key.withheld:
         setattr(key, field, False)
+    key.list_ids = None if key.all_lists else frozenset(_json_array(key_lists))
     if key.last_used_at is None or now - key.last_used_at >= LAST_USED_PRECISION:
         _record_use(key, now)
-    return key, listing
+    return key, listings, [(list_id, name) for list_id, name in _json_array(every_list)]
 
 
-def _key_and_number(phone: str | None, key_hash: str) -> tuple | None:
-    """Run check's one query (phone None: `= NULL` matches no number). On PostgreSQL it is
-    PREPAREd once per connection: planning this join costs about as much as running it, and
-    skipping that saves ~0.1 ms a request (bench/bench_api.py). Needs session pooling if a
-    PgBouncer sits in between."""
+def _key_and_number(candidates: list[str], key_hash: str, name_lists: bool) -> list[tuple]:
+    """Run check's one query (no candidates: no entry). On PostgreSQL it is PREPAREd once per
+    connection: planning this join costs about as much as running it, and skipping that saves
+    ~0.1 ms a request (bench/bench_api.py). Needs session pooling if a PgBouncer sits in between."""
     now = connection.ops.adapt_datetimefield_value(timezone.now())  # expired at or before it: not listed
     with connection.cursor() as cursor:
         if connection.vendor != "postgresql":
-            cursor.execute(_KEY_AND_NUMBER, [phone, now, key_hash])
-            return cursor.fetchone()
+            cursor.execute(_check_sql(connection.vendor, len(candidates)), [name_lists, *candidates, now, key_hash])
+            return cursor.fetchall()
         if connection.connection not in _PREPARED_ON:  # a new connection after Django reconnects
-            cursor.execute("PREPARE api_check (varchar, timestamptz, varchar) AS"
-                           f" {_KEY_AND_NUMBER % ('$1', '$2', '$3')}")
+            cursor.execute("PREPARE api_check (varchar[], timestamptz, varchar, boolean) AS"
+                           f" {_check_sql(connection.vendor, 0)}")
             _PREPARED_ON.add(connection.connection)
-        cursor.execute("EXECUTE api_check (%s, %s, %s)", [phone, now, key_hash])
-        return cursor.fetchone()
+        cursor.execute("EXECUTE api_check (%s, %s, %s, %s)", [candidates, now, key_hash, name_lists])
+        return cursor.fetchall()
+
+
+def _json_array(value) -> list:
+    """An aggregate's list: PostgreSQL gives a list (or None for no rows), SQLite JSON text."""
+    if value is None:
+        return []
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def known_lists() -> list[tuple[int, str]]:
+    """Every list's (id, name), to read a `lists=` with (scrub, add; check reads them in its query)."""
+    return list(DncList.objects.order_by("pk").values_list("pk", "name"))
+
+
+def list_tokens(raw: str | None) -> list[str]:
+    """A `lists=` as sent: names or ids, comma-separated; blanks dropped."""
+    return [token.strip() for token in (raw or "").split(",") if token.strip()]
+
+
+def choose_lists(key: ApiKey, tokens: list[str], lists: list[tuple[int, str]]) -> frozenset[int] | None:
+    """The ids of the lists a call looks at: those named (names any case, or ids), else every list
+    the key may use (None: all). Unknown names or ids raise ListsRefused (400), lists outside a
+    limited key's too (403); each names them."""
+    if not tokens:
+        return key.list_ids
+    chosen: dict[str, set[int]] = {token: {list_id for list_id, name in lists
+                                           if token == str(list_id) or token.lower() == name.lower()}
+                                   for token in tokens}
+    if unknown := [token for token, ids in chosen.items() if not ids]:
+        raise ListsRefused(f"Unknown list(s): {', '.join(unknown)}. A list is named by its name (any case) or its"
+                           " id, as on the web app's Lists page.", 400, unknown)
+    ids = frozenset().union(*chosen.values())
+    if key.list_ids is not None and (outside := [token for token, found in chosen.items() if found - key.list_ids]):
+        allowed = ", ".join(name for list_id, name in lists if list_id in key.list_ids) or "none left"
+        raise ListsRefused(f"This API key may not use the list(s): {', '.join(outside)}. It is limited to: {allowed}.",
+                           403, outside)
+    return ids
+
+
+def list_to_add_into(key: ApiKey, raw: str | None) -> DncList:
+    """The list POST /numbers adds into: the one named by `?list=` (a name, any case, or an id),
+    else Internal; for a key limited to lists without Internal, its one list, or it must name one.
+    Unknown: ListsRefused (400); outside a limited key's lists: ListsRefused (403)."""
+    token = (raw or "").strip()
+    if not token:
+        if key.list_ids is None or internal_list_id() in key.list_ids:
+            return DncList.objects.get(pk=internal_list_id())
+        if len(key.list_ids) == 1:
+            return DncList.objects.get(pk=next(iter(key.list_ids)))
+        allowed = ", ".join(DncList.objects.filter(pk__in=key.list_ids).values_list("name", flat=True))
+        if not allowed:
+            raise ListsRefused("This API key may add into no list: its lists were deleted.", 403, [])
+        raise ListsRefused(f"Name the list to add into (?list=…): this API key is limited to {allowed}.", 400, [])
+    ids = choose_lists(key, [token], known_lists()) or frozenset()  # never None: a list is named
+    by_id = [list_id for list_id in ids if str(list_id) == token]  # "7": the list with id 7 before one named "7"
+    return DncList.objects.get(pk=(by_id or sorted(ids))[0])
+
+
+def only_lists(listings: list[Listing], list_ids: frozenset[int] | None) -> list[Listing]:
+    return listings if list_ids is None else [listing for listing in listings if listing.list_id in list_ids]
 
 
 def _record_use(key: ApiKey, now: datetime) -> None:
@@ -186,35 +310,71 @@ def _record_use(key: ApiKey, now: datetime) -> None:
     key.last_used_at = now
 
 
-def lookup(phones: Collection[str]) -> dict[str, Listing]:
-    """Blacklist rows of these E.164 numbers: one query for the whole batch, served by the
-    unique index on phone."""
-    if not phones:
+def lookup(phones: Collection[str], list_ids: frozenset[int] | None = None) -> dict[str, list[Listing]]:
+    """The entries listing each of these E.164 numbers, or one of its prefixes, on these lists
+    (None: every list): one query for the whole batch, `phone = ANY(every number and prefix)`,
+    served by the unique (phone, list) index; each entry is then given to every number it covers."""
+    if not phones or list_ids is not None and not list_ids:
         return {}
-    columns = (f"SELECT n.phone, {_LISTING_COLUMNS} FROM {_NUMBERS} n"  # noqa: S608 — names from model metadata; the phones and time bound
-               f" JOIN {_REASONS} r ON r.id = n.reason_id WHERE {_NOT_EXPIRED} AND")
+    wanted = list({candidate for phone in phones for candidate in lookup_candidates(phone)})
     now = connection.ops.adapt_datetimefield_value(timezone.now())
+    # PostgreSQL: array parameters, not thousands of literals to parse, and each candidate looked up
+    # by a LATERAL index probe: given a long `= ANY(…)` (tens of thousands of candidates) the planner
+    # may choose a parallel scan of the whole table instead (measured at 10M: 1.4 s against 0.3 s).
+    # SQLite: JSON text (it binds at most 32,766 parameters), `IN` probing the unique index.
+    postgres = connection.vendor == "postgresql"
+    values = "= ANY(%s)" if postgres else "IN (SELECT value FROM json_each(%s))"
+    params: list = [wanted if postgres else json.dumps(wanted), now]
+    lists = ""
+    if list_ids is not None:
+        lists = f" AND n.dnc_list_id {values}"
+        params.append(sorted(list_ids) if postgres else json.dumps(sorted(list_ids)))
+    if postgres:
+        sql = (f"SELECT {_LISTING_COLUMNS} FROM unnest(%s::varchar[]) AS c(phone) CROSS JOIN LATERAL"  # noqa: S608 — names from model metadata; phones, lists and time bound
+               f" (SELECT * FROM {_NUMBERS} n WHERE n.phone = c.phone AND {_not_expired('%s')}{lists}) n"
+               f"{_LISTING_JOINS}")
+    else:
+        sql = (f"SELECT {_LISTING_COLUMNS} FROM {_NUMBERS} n{_LISTING_JOINS}"  # noqa: S608 — as above
+               f" WHERE n.phone {values} AND {_not_expired('%s')}{lists}")
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":  # one array parameter, not thousands of literals to parse
-            cursor.execute(f"{columns} n.phone = ANY(%s)", [now, list(phones)])
-        else:
-            cursor.execute(f"{columns} n.phone IN ({', '.join(['%s'] * len(phones))})", [now, *phones])
-        return {phone: _listing(*listing) for phone, *listing in cursor.fetchall()}
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    found: dict[str, list[Listing]] = {}
+    for row in rows:
+        found.setdefault(row[0], []).append(_listing(*row))
+    # Back to the numbers: a number's own entries, and those of each prefix found that it starts
+    # with (its candidate of that length: most of a batch's candidates found nothing).
+    lengths = sorted({len(entry) - 1 for entry in found if entry.endswith(PREFIX_MARK)})
+    listings: dict[str, list[Listing]] = {}
+    for phone in phones:
+        covering = [phone, *(phone[:length] + PREFIX_MARK for length in lengths if length < len(phone))]
+        if entries := [listing for candidate in covering if candidate in found for listing in found[candidate]]:
+            listings[phone] = entries
+    return listings
 
 
-def _listing(status: int, since: datetime, reason: str, reason_name: str, received_at: datetime) -> Listing:
-    return Listing(Status(status), _aware(since), reason, reason_name, _aware(received_at))  # type: ignore[arg-type]  # NOT NULL columns
+def _listing(entry: str, list_id: int, list_name: str, status: int, since: datetime, reason: str, reason_name: str,
+             received_at: datetime) -> Listing:
+    return Listing(entry, list_id, list_name, Status(status), _aware(since), reason, reason_name,  # type: ignore[arg-type]  # NOT NULL columns
+                   _aware(received_at))  # type: ignore[arg-type]
 
 
-def verdict(phone: str, listing: Listing | None) -> dict:
-    """What check (and each valid scrub line) answers about one normalized number."""
-    if listing is None:
-        return {"phone": phone, "blocked": False, "status": None, "since": None, "reason": None, "reason_name": None,
-                "received_at": None}
-    # Formatted here, not by DjangoJSONEncoder: for a 10,000-number scrub that saves ~40 ms.
-    return {"phone": phone, "blocked": listing.blocked, "status": STATUS_NAMES[listing.status],
-            "since": _utc_text(listing.since), "reason": listing.reason, "reason_name": listing.reason_name,
-            "received_at": _utc_text(listing.received_at)}
+NOT_LISTED: dict = {"blocked": False, "status": None, "since": None, "reason": None, "reason_name": None,
+                    "received_at": None, "blocked_by": ()}  # a tuple: shared by every answer, so never changed
+
+
+def verdict(phone: str, listings: list[Listing]) -> dict:
+    """What check (and each valid scrub line) answers about one normalized number: the strongest
+    entry's status, reason and dates (the highest status, then the earliest in it), and every
+    entry that blocks it, strongest first, naming its list and, for a prefix, the prefix."""
+    if not listings:
+        return {"phone": phone, **NOT_LISTED}
+    ordered = sorted(listings, key=Listing.strength)
+    strongest = ordered[0].answer
+    return {"phone": phone, "blocked": ordered[0].blocked, "status": strongest["status"], "since": strongest["since"],
+            "reason": strongest["reason"], "reason_name": strongest["reason_name"],
+            "received_at": strongest["received_at"],
+            "blocked_by": [listing.answer for listing in ordered if listing.blocked]}
 
 
 def _utc_text(value: datetime) -> str:

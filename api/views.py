@@ -30,8 +30,9 @@ BUSY_RETRY_AFTER = 1  # seconds; a race lasts as long as the other request's tra
 def api_view(methods: list[str], scope: str | None = None):
     """What every API endpoint accepts: these methods (GET brings HEAD; OPTIONS says which, others
     get a JSON 405), no session and no CSRF token, and, given a scope, an active API key holding it
-    (see _refusal). A body or query it cannot read (BadBody) is a JSON 400/415; a change the
-    database kept failing for others changing the same numbers (Busy) a JSON 503."""
+    (see _refusal). A body or query it cannot read (BadBody) is a JSON 400/415, lists it cannot
+    use (ListsRefused) a JSON 400/403 naming them; a change the database kept failing for others
+    changing the same numbers (Busy) a JSON 503."""
     allowed = [*methods, "HEAD"] if "GET" in methods else methods
     allow = ", ".join([*allowed, "OPTIONS"])
 
@@ -49,6 +50,10 @@ def api_view(methods: list[str], scope: str | None = None):
                 return view(request, *args, **kwargs)
             except BadBody as bad:
                 return _error(bad.status, str(bad))
+            except services.ListsRefused as refused:
+                return _error(refused.status, str(refused), lists=refused.lists)
+            except blacklist_services.ArchivedList as archived:  # archived since the view looked
+                return _error(400, f"{archived} Nothing was added.")
             except blacklist_services.Busy:
                 return _error(503, "Other changes to the same numbers kept this request from going through."
                                    " Nothing was added: send it again.",
@@ -64,12 +69,14 @@ def json_response(data, status: int = 200, headers=None) -> JsonResponse:
     return JsonResponse(data, status=status, headers=headers, json_dumps_params={"allow_nan": False})
 
 
-def _refusal(request, scope: str, phone: str | None = None) -> JsonResponse | None:
+def _refusal(request, scope: str, phone: str | None = None, name_lists: bool = False) -> JsonResponse | None:
     """401 for no key or a bad one, 403 for a key without `scope`; None lets the request in, with
-    `request.api_key` set, and `request.listing` the blacklist row of `phone` (read in the same query)."""
+    `request.api_key` set, and `request.listings` the entries listing `phone` or its prefixes and
+    `request.known_lists` every list's (id, name) if `name_lists` (read in the same query)."""
     try:
         authorization = request.META.get("HTTP_AUTHORIZATION", "")  # not request.headers: it copies them all
-        request.api_key, request.listing = services.authenticate(authorization, phone)
+        request.api_key, request.listings, request.known_lists = services.authenticate(authorization, phone,
+                                                                                       name_lists)
     except services.KeyRefused as refused:
         return _error(401, str(refused), headers={"WWW-Authenticate": 'Bearer realm="api"'})
     if not request.api_key.allows(scope):
@@ -83,35 +90,45 @@ def _error(status: int, message: str, headers=None, **details) -> JsonResponse:
     return json_response({"error": message, **details}, status=status, headers=headers)
 
 
+def _query_parameter(request, name: str) -> str | None:
+    try:
+        return request.GET.get(name)
+    except TooManyFieldsSent:  # over DATA_UPLOAD_MAX_NUMBER_FIELDS: Django will not read the query at all
+        raise BadBody(f"The query has too many parameters: send ?{name}=… alone.") from None
+
+
 def _scrub_result(raw, phone: str, reason: str, listings: dict) -> dict:
     """One scrub line: every line has the same keys, junk included."""
     if not phone:
-        return {"input": raw, "valid": False, "reason": reason, "phone": None, "blocked": False, "status": None,
-                "since": None, "reason_name": None, "received_at": None}
-    return {"input": raw, "valid": True, "reason": None, **services.verdict(phone, listings.get(phone))}
+        return {"input": raw, "valid": False, **services.NOT_LISTED, "reason": reason, "phone": None}
+    return {"input": raw, "valid": True, "reason": None, **services.verdict(phone, listings.get(phone, []))}
 
 
 @api_view(["GET"])  # the key is checked below, in the same query that looks the number up
 def check(request):
     try:
         raw = request.GET.get("phone")
+        tokens = services.list_tokens(request.GET.get("lists"))
     except TooManyFieldsSent:  # over DATA_UPLOAD_MAX_NUMBER_FIELDS: Django will not read the query at all
         return _refusal(request, "check") or _error(400, "The query has too many parameters: send ?phone=… alone.")
     phone, reason = normalized(raw) if raw is not None else ("", "")
-    if refused := _refusal(request, "check", phone or None):
+    if refused := _refusal(request, "check", phone or None, name_lists=bool(tokens)):
         return refused
     if raw is None:
         return _error(400, "Name the number to check: ?phone=… (any written form, URL-encoded: + is %2B).")
     if reason:
         return _error(400, f"Not checked: {reason}.", reason=reason)
-    return json_response(services.verdict(phone, request.listing))
+    list_ids = services.choose_lists(request.api_key, tokens, request.known_lists)
+    return json_response(services.verdict(phone, services.only_lists(request.listings, list_ids)))
 
 
 @api_view(["POST"], scope="check")
 def scrub(request):
+    tokens = services.list_tokens(_query_parameter(request, "lists"))
+    list_ids = services.choose_lists(request.api_key, tokens, services.known_lists() if tokens else [])
     inputs = numbers_in_body(request)
     answers = [normalized(raw) for raw in inputs]
-    listings = services.lookup({phone for phone, _ in answers if phone})
+    listings = services.lookup({phone for phone, _ in answers if phone}, list_ids)
     results = [_scrub_result(raw, phone, reason, listings)
                for raw, (phone, reason) in zip(inputs, answers, strict=True)]
     return json_response({
@@ -124,14 +141,19 @@ def scrub(request):
 
 @api_view(["POST"], scope="add")
 def add_numbers(request):
+    dnc_list = services.list_to_add_into(request.api_key, _query_parameter(request, "list"))
+    if dnc_list.is_archived:
+        return _error(400, f"{blacklist_services.ArchivedList(dnc_list)} Nothing was added.", lists=[dnc_list.name])
     inputs = items_to_add_in_body(request)
     status = Status.APPROVED if request.api_key.can_approve else Status.REVIEW
     entries, rejected = entries_to_add(inputs, status)
     phones = [entry.phone for entry in entries]
     source = Source(Event.Via.API, api_key=request.api_key)  # the key is the events' actor
     outcome = blacklist_services.add_numbers(entries, status, user=request.api_key.created_by, source=source,
-                                             details=API_DETAILS)
+                                             details=API_DETAILS, dnc_list=dnc_list)
     return json_response({
+        "list": dnc_list.name,
+        "list_id": dnc_list.pk,
         "status": services.STATUS_NAMES[status],
         "received": len(inputs),
         "new": outcome.new,

@@ -3,9 +3,13 @@ normalization and merge rules as uploads; for review unless the key may approve.
 
 import pytest
 
-from blacklist.models import BlacklistedNumber, Status
+from blacklist.models import BlacklistedNumber, Status, internal_list_id
 
 pytestmark = pytest.mark.django_db
+
+
+def INTO_INTERNAL():
+    return {"list": "Internal", "list_id": internal_list_id()}
 
 ADD = "/api/v1/blacklist/numbers"
 CHECK = "/api/v1/blacklist/check"
@@ -19,7 +23,7 @@ def test_numbers_are_added_for_review_by_the_keys_creator(api, make_key, admin_u
     response = api.post(ADD, ["(415) 555-0100", "+44 20 7946 0958"], make_key(can_add=True))
 
     assert response.status_code == 200
-    assert response.json() == {"status": "review", "received": 2, "new": 2, "raised": 0, "unchanged": 0,
+    assert response.json() == {**INTO_INTERNAL(), "status": "review", "received": 2, "new": 2, "raised": 0, "unchanged": 0,
                                "duplicates": 0, "invalid": 0, "rejected": []}
     assert statuses() == {"+14155550100": Status.REVIEW, "+442079460958": Status.REVIEW}
     assert set(BlacklistedNumber.objects.values_list("added_by", flat=True)) == {admin_user.pk}
@@ -31,7 +35,7 @@ def test_a_key_that_may_approve_adds_approved_numbers_and_raises_but_never_lower
 
     response = api.post(ADD, body, make_key(can_add=True, can_approve=True))
 
-    assert response.json() == {"status": "approved", "received": 4, "new": 1, "raised": 1, "unchanged": 2,
+    assert response.json() == {**INTO_INTERNAL(), "status": "approved", "received": 4, "new": 1, "raised": 1, "unchanged": 2,
                                "duplicates": 0, "invalid": 0, "rejected": []}
     assert statuses() == {
         "+14155550100": Status.APPROVED,
@@ -54,7 +58,7 @@ def test_junk_is_rejected_with_reasons_and_the_good_numbers_are_added(api, make_
     data = api.post(ADD, body, make_key(can_add=True)).json()
 
     assert data == {
-        "status": "review", "received": 6, "new": 2, "raised": 0, "unchanged": 0, "duplicates": 1, "invalid": 3,
+        **INTO_INTERNAL(), "status": "review", "received": 6, "new": 2, "raised": 0, "unchanged": 0, "duplicates": 1, "invalid": 3,
         "rejected": [
             {"input": "12345", "reason": "too short"},
             {"input": "555-CALL-NOW", "reason": "contains letters"},

@@ -11,9 +11,13 @@ from django.utils import timezone
 from audit.models import Event
 from blacklist import services
 from blacklist.deadlines import honour_by
-from blacklist.models import BlacklistedNumber, Channel, Reason, Status
+from blacklist.models import BlacklistedNumber, Channel, Reason, Status, internal_list_id
 
 pytestmark = pytest.mark.django_db
+
+
+def INTO_INTERNAL():
+    return {"list": "Internal", "list_id": internal_list_id()}
 
 ADD, CHECK, SCRUB = "/api/v1/blacklist/numbers", "/api/v1/blacklist/check", "/api/v1/blacklist/scrub"
 
@@ -41,7 +45,7 @@ def test_objects_and_plain_numbers_are_added_together_each_with_its_details(api,
     response = api.post(ADD, body, make_key(can_add=True))
 
     assert response.status_code == 200
-    assert response.json() == {"status": "review", "received": 4, "new": 4, "raised": 0, "unchanged": 0,
+    assert response.json() == {**INTO_INTERNAL(), "status": "review", "received": 4, "new": 4, "raised": 0, "unchanged": 0,
                                "duplicates": 0, "invalid": 0, "rejected": []}
     rows = stored()
     assert rows[1:3] == [

@@ -17,12 +17,17 @@ def since(number) -> str:
 
 
 def request_of(number) -> dict:
-    """What check says of the request behind a listed number (make_numbers: consumer requests)."""
-    return {"reason": "consumer_request", "reason_name": "Consumer request",
-            "received_at": number.received_at.isoformat(timespec="milliseconds").replace("+00:00", "Z")}
+    """What check says of the request behind a listed number that blocks (make_numbers: consumer
+    requests on Internal)."""
+    request = {"reason": "consumer_request", "reason_name": "Consumer request",
+               "received_at": number.received_at.isoformat(timespec="milliseconds").replace("+00:00", "Z")}
+    entry = {"list": "Internal", "list_id": number.dnc_list_id, "status": Status(number.status).name.lower(),
+             **request, "since": since(number), "prefix": None}
+    return {**request, "blocked_by": [entry]}
 
 
-NOT_LISTED = {"blocked": False, "status": None, "since": None, "reason": None, "reason_name": None, "received_at": None}
+NOT_LISTED = {"blocked": False, "status": None, "since": None, "reason": None, "reason_name": None, "received_at": None,
+              "blocked_by": []}
 
 
 @pytest.mark.parametrize(
