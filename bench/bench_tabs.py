@@ -30,23 +30,42 @@ sys.path.insert(0, str(ROOT))
 
 from bench.database import ensure_database  # noqa: E402
 
+# Each list's share of the numbers, in percent: Internal (first) the biggest, then 19 named lists.
+LIST_SHARES = [40, 10, 8, 6, 5, 4, 4, 3, 3, 3, 2, 2, 2, 2, 1, 1, 1, 1, 1, 1]
+PREFIXES = 100_000  # prefix entries "+1201000*" … "+1300999*", spread over the lists like the numbers
+
+
+def bench_lists() -> list[int]:
+    """The ids of the benchmark's 20 lists, Internal first (the named ones made if missing)."""
+    from blacklist.models import DncList, internal_list_id
+
+    named = [DncList.objects.get_or_create(name=f"Bench list {k:02}", defaults={"description": "bench_tabs"})[0].pk
+             for k in range(2, len(LIST_SHARES) + 1)]
+    return [internal_list_id(), *named]
+
 
 def fill(rows: int) -> None:
-    """Insert the benchmark numbers with one INSERT … SELECT generate_series, if not there yet.
-    A database filled before the request details (received = added everywhere) is filled again."""
+    """Insert the benchmark entries with set-based SQL (INSERT … SELECT generate_series), if not
+    there yet: `rows` numbers and PREFIXES prefix entries over 20 lists. A database filled before
+    the named lists (one list, no prefixes) is filled again."""
     from django.conf import settings
     from django.db import connection
 
     from blacklist.deadlines import honour_by_day
 
+    lists = bench_lists()
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM (SELECT 1 FROM blacklist_blacklistednumber LIMIT %s) AS capped", [rows])
         full = cursor.fetchone()[0] >= rows
-        cursor.execute("SELECT received_at < added_at FROM blacklist_blacklistednumber WHERE phone = '+12000000007'")
-        if full and cursor.fetchone() == (True,):  # row 7 is received 13 days before it was added
+        cursor.execute("SELECT dnc_list_id FROM blacklist_blacklistednumber WHERE phone = '+1300999*'")
+        if full and cursor.fetchone() == (lists[_list_slot(PREFIXES - 1)],):
             return
-        print(f"Filling {rows:,} numbers (once; reused by later runs)…", flush=True)
+        print(f"Filling {rows:,} numbers and {PREFIXES:,} prefix entries over {len(lists)} lists"
+              " (once; reused by later runs)…", flush=True)
         started = time.perf_counter()
+        # The bench's own rows, right by construction: no guard (TRUNCATE), foreign-key or permanence
+        # triggers while they are replaced.
+        cursor.execute("SET session_replication_role = replica")
         cursor.execute("TRUNCATE blacklist_blacklistednumber")
         cursor.execute("SELECT slug, id FROM blacklist_reason")
         reason = dict(cursor.fetchall())
@@ -55,39 +74,73 @@ def fill(rows: int) -> None:
                    + ["litigator", "complaint", "wrong_number"]]
         # Each day's deadline (received + 10 business days, holidays skipped), computed once per day.
         today = date.today()
-        days = [today - timedelta(days=n) for n in range(rows * 6 // 86_400 + 25)]
+        days = [today - timedelta(days=n) for n in range(max(rows * 6, PREFIXES * 600) // 86_400 + 25)]
         cursor.execute("CREATE TEMPORARY TABLE deadline_of (day date PRIMARY KEY, deadline date NOT NULL)")
         cursor.executemany("INSERT INTO deadline_of VALUES (%s, %s)", [(day, honour_by_day(day)) for day in days])
+        # Which list each slot of 100 goes to, by LIST_SHARES.
+        cursor.execute("CREATE TEMPORARY TABLE list_of (slot int PRIMARY KEY, list_id bigint NOT NULL)")
+        cursor.executemany("INSERT INTO list_of VALUES (%s, %s)",
+                           [(slot, lists[_list_slot(slot * 10)]) for slot in range(100)])
+        # Faster to build the secondary indexes once at the end than to keep them up to date row by row.
         cursor.execute(
-            """
-            INSERT INTO blacklist_blacklistednumber (phone, status, added_at, status_changed_at, reason_id, channel,
-                                                     received_at, deadline, note)
-            SELECT n.phone, n.status, n.added_at, n.added_at, n.reason_id, n.channel, n.received_at, d.deadline,
-                   n.note
-            FROM (
-                SELECT '+1' || (2000000000 + i)::text AS phone,
-                       CASE WHEN i < 1000000 THEN 1
-                            WHEN i < 2000000 THEN 2
-                            WHEN i %% 10 < 3 THEN 1
-                            WHEN i %% 10 < 9 THEN 2
-                            ELSE 3 END AS status,
-                       now() - (i * interval '6 seconds') AS added_at,
-                       (%s::bigint[])[1 + (i / 3) %% 10] AS reason_id,
-                       (ARRAY['phone', 'sms', 'email', 'web', 'letter', 'api', 'upload', 'other'])[1 + (i / 7) %% 8]
-                           AS channel,
-                       now() - (i * interval '6 seconds') - ((i::bigint * 7919) %% 20) * interval '1 day'
-                           - (i %% 7) * interval '1 hour' AS received_at,
-                       CASE WHEN i %% 50 = 0 THEN 'Asked again on the phone; see the call recording' ELSE '' END
-                           AS note
-                FROM generate_series(0, %s - 1) AS i
-            ) AS n
-            JOIN deadline_of d ON d.day = (n.received_at AT TIME ZONE %s)::date  -- hashed: rows keep their order
-            """,
-            [reasons, rows, settings.TIME_ZONE],
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'blacklist_blacklistednumber'"
+            " AND indexname NOT IN (SELECT conname FROM pg_constraint"
+            "                       WHERE conrelid = 'blacklist_blacklistednumber'::regclass)"
         )
-        cursor.execute("DROP TABLE deadline_of")
+        indexes = cursor.fetchall()
+        for name, _ in indexes:
+            cursor.execute(f'DROP INDEX "{name}"')
+        # Numbers: i = 0 … rows - 1, one every 6 seconds back from now (about two years for 10M);
+        # prefixes: j = 0 … 99,999, one every 10 minutes over the same two years.
+        numbers = """SELECT i, '+1' || (2000000000 + i)::text AS phone, now() - (i * interval '6 seconds') AS added_at,
+                            CASE WHEN i < 1000000 THEN 1 WHEN i < 2000000 THEN 2
+                                 WHEN i %% 10 < 3 THEN 1 WHEN i %% 10 < 9 THEN 2 ELSE 3 END AS status
+                     FROM generate_series(0, %s - 1) AS i"""
+        prefixes = """SELECT i, '+1' || (201 + i / 1000)::text || lpad((i %% 1000)::text, 3, '0') || '*' AS phone,
+                             now() - (i * interval '600 seconds') AS added_at,
+                             CASE WHEN i %% 10 < 3 THEN 1 WHEN i %% 10 < 9 THEN 2 ELSE 3 END AS status
+                      FROM generate_series(0, %s - 1) AS i"""
+        for source, count in ((numbers, rows), (prefixes, PREFIXES)):
+            cursor.execute(
+                f"""
+                INSERT INTO blacklist_blacklistednumber (phone, dnc_list_id, status, added_at, status_changed_at,
+                                                         reason_id, channel, received_at, deadline, note)
+                SELECT n.phone, l.list_id, n.status, n.added_at, n.added_at, n.reason_id, n.channel, n.received_at,
+                       d.deadline, n.note
+                FROM (
+                    SELECT s.i, s.phone, s.status, s.added_at,
+                           (%s::bigint[])[1 + (s.i / 3) %% 10] AS reason_id,
+                           (ARRAY['phone', 'sms', 'email', 'web', 'letter', 'api', 'upload', 'other'])
+                               [1 + (s.i / 7) %% 8] AS channel,
+                           s.added_at - ((s.i::bigint * 7919) %% 20) * interval '1 day' - (s.i %% 7) * interval '1 hour'
+                               AS received_at,
+                           CASE WHEN s.i %% 50 = 0 THEN 'Asked again on the phone; see the call recording' ELSE '' END
+                               AS note
+                    FROM ({source}) AS s
+                ) AS n
+                JOIN list_of l ON l.slot = (n.i / 10) %% 100  -- hashed: rows keep their order
+                JOIN deadline_of d ON d.day = (n.received_at AT TIME ZONE %s)::date
+                """,  # noqa: S608 — the two sources above, every value bound
+                [reasons, count, settings.TIME_ZONE],
+            )
+        cursor.execute("SET session_replication_role = DEFAULT")
+        print(f"  rows in {time.perf_counter() - started:.0f} s", flush=True)
+        cursor.execute("SET maintenance_work_mem = '512MB'")
+        for _, definition in indexes:
+            cursor.execute(definition)
+        cursor.execute("DROP TABLE deadline_of, list_of")
         cursor.execute("VACUUM ANALYZE blacklist_blacklistednumber")
         print(f"  filled in {time.perf_counter() - started:.0f} s", flush=True)
+
+
+def _list_slot(i: int) -> int:
+    """The index (0: Internal) in LIST_SHARES of the list entry `i` goes to; as `list_of` in fill."""
+    slot, bound = (i // 10) % 100, 0
+    for index, share in enumerate(LIST_SHARES):
+        bound += share
+        if slot < bound:
+            return index
+    raise AssertionError("LIST_SHARES add up to 100")
 
 
 def median_ms(action, repeat: int = 15) -> float:
