@@ -187,11 +187,88 @@ def deep_cursor(numbers, sort: str, depth: int):
     return row, _encode(sort, row, sort.lstrip("-"))
 
 
+SORTS = {  # each sort a tab offers (blacklist.paging.SORT_FIELDS), both ways, the default first
+    "review": ["-added_at", "added_at", "-status_changed_at", "status_changed_at", "deadline", "-deadline",
+               "phone", "-phone"],
+    "approved": ["-added_at", "added_at", "-status_changed_at", "status_changed_at", "phone", "-phone"],
+}
+DEPTH = 250_000  # rows before the deep page: page 10,001 of 25
+
+
+def tab_pages(list_param: str, list_id: int | None):
+    """(operation, url, query) of every page timed in one list (None: all lists): on
+    both tabs, the first page and a deep cursor page in each sort, the number-prefix filter, and
+    the review tab's Overdue and Due soon filters (by deadline, their default) and Overdue newest first."""
+    from blacklist.models import BlacklistedNumber
+
+    scope = {"list": list_param} if list_param else {}
+    for tab, sorts in SORTS.items():
+        numbers = BlacklistedNumber.objects.for_tab(tab).in_list(list_id)
+        for sort in sorts:
+            query = {**scope, "sort": sort}
+            yield f"{tab}, sorted {sort}, first page", f"/blacklist/{tab}/", query
+            depth = min(DEPTH, max(numbers[:2 * DEPTH].count() // 2, 1))  # not timed
+            _, cursor = deep_cursor(numbers, sort, depth)
+            yield (f"{tab}, sorted {sort}, page {depth // 25 + 1:,} (cursor)", f"/blacklist/{tab}/",
+                   {**query, "after": cursor, "page": depth // 25 + 1})
+        yield f"{tab}, filtered by number prefix 2001234", f"/blacklist/{tab}/", {**scope, "phone": "2001234"}
+    review = BlacklistedNumber.objects.for_review().in_list(list_id)
+    for label, due, chosen in (("Overdue", "overdue", review.overdue()), ("Due soon", "due_soon", review.due_soon())):
+        query = {**scope, "due": due}
+        size = chosen[:2 * DEPTH].count()  # not timed
+        yield f"review, {label} ({size:,}{'+' if size == 2 * DEPTH else ''} rows), first page", "/blacklist/review/", \
+            query
+        depth = min(DEPTH, max(size // 2, 1))
+        _, cursor = deep_cursor(chosen, "deadline", depth)
+        yield (f"review, {label}, page {depth // 25 + 1:,} (cursor)", "/blacklist/review/",
+               {**query, "after": cursor, "page": depth // 25 + 1})
+    yield ("review, Overdue sorted newest added first", "/blacklist/review/",
+           {**scope, "due": "overdue", "sort": "-added_at"})
+
+
+def rows_query(client, url: str, query: dict) -> str:
+    """The SQL (parameters in) the page ran for its rows: the one with the page's LIMIT."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url, query).status_code == 200
+    found = [q["sql"] for q in queries if "LIMIT 26" in q["sql"] and '"blacklist_blacklistednumber"' in q["sql"]]
+    assert len(found) == 1, [q["sql"] for q in queries]
+    return found[0]
+
+
+def indexes_used(sql: str) -> list[str]:
+    """The indexes PostgreSQL's plan of `sql` reads (EXPLAIN, not run)."""
+    import json
+
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (FORMAT JSON) " + sql)
+        plan = cursor.fetchone()[0]
+    plan = json.loads(plan) if isinstance(plan, str) else plan
+    names: list[str] = []
+
+    def walk(node):
+        if "Index Name" in node and node["Index Name"] not in names:
+            names.append(node["Index Name"])
+        if node.get("Node Type") == "Seq Scan":
+            names.append(f"Seq Scan on {node['Relation Name']}")
+        for child in node.get("Plans", []):
+            walk(child)
+
+    walk(plan[0]["Plan"])
+    return names
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, default=10_000_000)
     parser.add_argument("--json", help="also write the results here, for `make bench`")
     parser.add_argument("--pages-only", action="store_true", help="time the pages only, not bulk actions and export")
+    parser.add_argument("--lists", nargs="*", help="time these lists' pages only (Internal, 'Bench list 02',"
+                        " 'Bench list 20', 'All lists')")
     args = parser.parse_args()
     server = os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432")
     os.environ["DATABASE_URL"] = ensure_database(f"{server}/blacklist_bench_{args.rows}")
@@ -209,8 +286,6 @@ def main() -> None:
     from django.utils import timezone
 
     from bench.results import Result, table, write_json
-    from blacklist.deadlines import due_soon_until
-    from blacklist.models import BlacklistedNumber
 
     call_command("migrate", verbosity=0)
     fill(args.rows)
@@ -227,64 +302,38 @@ def main() -> None:
             assert response.status_code == 200, response.status_code
         return get
 
-    keyset_sql = (
-        "SELECT * FROM blacklist_blacklistednumber WHERE status {cond} AND (added_at, id) < (%s, %s)"
-        " ORDER BY added_at DESC, id DESC LIMIT 26"
-    )
-    first_sql = "SELECT * FROM blacklist_blacklistednumber WHERE status {cond} ORDER BY added_at DESC, id DESC LIMIT 26"
-    prefix_sql = ("SELECT * FROM blacklist_blacklistednumber WHERE status {cond} AND phone LIKE %s"
-                  " ORDER BY added_at DESC, id DESC LIMIT 26")
-    by_deadline_sql = ("SELECT * FROM blacklist_blacklistednumber WHERE status = 1 AND deadline {range}"
-                       " ORDER BY deadline, id LIMIT 26")
-    deadline_keyset_sql = ("SELECT * FROM blacklist_blacklistednumber WHERE status = 1 AND deadline {range}"
-                           " AND (deadline, id) > (%s, %s) ORDER BY deadline, id LIMIT 26")
-    page_sql = "raw SQL of the page's rows"
-
-    def page_result(operation, ours, raw):
-        return Result(operation, ours, raw, page_sql, "≤ 15 ms", ours <= 15)
-
-    for tab, cond in (("review", "= 1"), ("approved", ">= 2")):
-        numbers = BlacklistedNumber.objects.for_tab(tab)
-        if not numbers[:250_000].count() == 250_000:  # --rows 1000000: no approved numbers
-            continue
-        deep, cursor = deep_cursor(numbers, "-added_at", 250_000)
-        results.append(page_result(f"{tab} tab, first page", median_ms(page(f"/blacklist/{tab}/")),
-                                   raw_ms(first_sql.format(cond=cond))))
-        results.append(page_result(f"{tab} tab, page 10,001 (cursor)",
-                                   median_ms(page(f"/blacklist/{tab}/", {"after": cursor, "page": 10_001})),
-                                   raw_ms(keyset_sql.format(cond=cond), [deep.added_at, deep.pk])))
-        results.append(page_result(f"{tab} tab, filtered by number prefix",
-                                   median_ms(page(f"/blacklist/{tab}/", {"phone": "2001234"})),
-                                   raw_ms(prefix_sql.format(cond=cond), ["+12001234%"])))
-
-    # The review tab by deadline: its filters sort oldest deadline first (the review_by_deadline index).
-    today, until = timezone.localdate(), due_soon_until()
-    review = BlacklistedNumber.objects.for_review()
-    for label, due, chosen, where, params in (
-        ("Overdue", "overdue", review.overdue(), "< %s", [today]),
-        ("Due soon", "due_soon", review.due_soon(), "BETWEEN %s AND %s", [today, until]),
-        ("no filter, sorted by deadline", "", review, ">= %s", [date.min]),
-    ):
-        size = chosen.count()  # not timed: how deep the deep page can go
-        query = {"due": due} if due else {"sort": "deadline"}
-        results.append(page_result(f"review tab, {label}: first page ({size:,} rows)",
-                                   median_ms(page("/blacklist/review/", query)),
-                                   raw_ms(by_deadline_sql.format(range=where), params)))
-        depth = min(250_000, max(size // 2, 1))
-        deep, cursor = deep_cursor(chosen, "deadline", depth)
-        results.append(page_result(f"review tab, {label}: page {depth // 25 + 1:,} (cursor)",
-                                   median_ms(page("/blacklist/review/",
-                                                  {**query, "after": cursor, "page": depth // 25 + 1})),
-                                   raw_ms(deadline_keyset_sql.format(range=where), [*params, deep.deadline, deep.pk])))
-    results.append(page_result("review tab, Overdue sorted newest added first",
-                               median_ms(page("/blacklist/review/", {"due": "overdue", "sort": "-added_at"})),
-                               raw_ms(first_sql.format(cond="= 1 AND deadline < %s"), [today])))
+    lists = bench_lists()
+    scopes = [  # (label, ?list=, list id or None, requests timed a page)
+        ("Internal", "", lists[0], 15),  # the default of the picker: the biggest list, 40%
+        ("Bench list 02", str(lists[1]), lists[1], 15),  # 10%
+        ("Bench list 20", str(lists[-1]), lists[-1], 15),  # 1%
+        ("All lists", "all", None, 5),  # for information: no target
+    ]
+    if args.lists:
+        scopes = [scope for scope in scopes if scope[0] in args.lists]
+    for label, list_param, list_id, repeat in scopes:
+        for operation, url, query in tab_pages(list_param, list_id):
+            ours = median_ms(page(url, query), repeat)
+            sql = rows_query(client, url, query)
+            index = indexes_used(sql)
+            raw = raw_ms(sql, repeat=repeat)
+            one_list = list_id is not None
+            uses_list_index = any(name.startswith("list_") for name in index)
+            target = "≤ 15 ms" if one_list else "(information)"
+            plan = f"its rows query, reading {', '.join(index)}"
+            if one_list and not uses_list_index:
+                plan += " (no list_ index)"
+            results.append(Result(f"{label}: {operation}", ours, raw, plan, target, ours <= 15 if one_list else None))
+    today = timezone.localdate()
     overdue_label_ms = raw_ms("SELECT count(*) FROM (SELECT id FROM blacklist_blacklistednumber"
-                              " WHERE status = 1 AND deadline < %s LIMIT 1001) AS capped", [today])
-    results.append(Result("  of which the overdue count in the tab label", overdue_label_ms, None,
+                              " WHERE dnc_list_id = %s AND status = 1 AND deadline < %s LIMIT 1001) AS capped",
+                              [lists[0], today])
+    results.append(Result("  Internal's overdue count in the tab label", overdue_label_ms, None,
                           "", "(bounded: 1,001 rows)", None))
-    count_ms = raw_ms("SELECT count(*) FROM blacklist_blacklistednumber WHERE status = 1", repeat=3)
-    results.append(Result("review tab, COUNT(*) a counting paginator adds", count_ms, None, "", "(not done)", None))
+    count_ms = raw_ms("SELECT count(*) FROM blacklist_blacklistednumber WHERE dnc_list_id = %s AND status = 1",
+                      [lists[0]], repeat=3)
+    results.append(Result("Internal review tab, COUNT(*) a counting paginator adds", count_ms, None, "", "(not done)",
+                          None))
     if not args.pages_only:
         bulk_and_export(client, user, results)
     print(f"\nBlacklists Management tabs, {args.rows:,} numbers, PostgreSQL; pages: median server time")
@@ -304,7 +353,7 @@ def bulk_and_export(client, user, results) -> None:
 
     def start_bulk():
         response = client.post("/blacklist/review/bulk/", {"action": "approve", "scope": "all",
-                                                          "query": "phone=2000", "confirmed": "on"})
+                                                          "query": "list=all&phone=2000", "confirmed": "on"})
         assert response.status_code == 302 and response["Location"] == "/tasks/", response
     start_ms = median_ms(start_bulk, repeat=5)
     results.append(Result("request that starts approve-all-matching (1M)", start_ms, None, "", "< 100 ms",
@@ -312,25 +361,25 @@ def bulk_and_export(client, user, results) -> None:
     TaskLog.objects.filter(created_by=user).delete()
     app.control.purge()  # nothing consumes these here
 
-    one_million = "phone=2000"
+    one_million = "list=all&phone=2000"  # every list's: the slice is spread over the 20
     assert matching_numbers("review", one_million).count() == 1_000_000
     raw_update = rolled_back_seconds(lambda: _execute(
         "UPDATE blacklist_blacklistednumber SET status = 2, status_changed_at = now()"
         " WHERE status = 1 AND phone LIKE '+12000%'")) * 1000
     ours_update = rolled_back_seconds(lambda: services.run_bulk_action(TaskLog.objects.create(
         kind=TaskLog.Kind.BULK_APPROVE, created_by=user,
-        params={"tab": "review", "action": "approve", "query": one_million}))) * 1000
+        params={"tab": "review", "action": "approve", "query": one_million, "list": None}))) * 1000
     results.append(Result("approve all matching, 1M rows", ours_update, raw_update, "one raw UPDATE",
                           "≤ 1.5× raw", ours_update <= 1.5 * raw_update))
     raw_delete = rolled_back_seconds(lambda: _execute(
         "DELETE FROM blacklist_blacklistednumber WHERE status >= 2 AND phone LIKE '+12001%'")) * 1000
     ours_delete = rolled_back_seconds(lambda: services.run_bulk_action(TaskLog.objects.create(
         kind=TaskLog.Kind.BULK_REMOVE, created_by=user,
-        params={"tab": "approved", "action": "remove", "query": "phone=2001"}))) * 1000
+        params={"tab": "approved", "action": "remove", "query": "list=all&phone=2001", "list": None}))) * 1000
     results.append(Result("delete all matching, 1M rows", ours_delete, raw_delete, "one raw DELETE",
                           "≤ 2,000 ms", ours_delete <= 2_000))
 
-    export_ms, export_peak_mb = timed_export(client, "/blacklist/approved/export.csv", {"phone": "2001"})
+    export_ms, export_peak_mb = timed_export(client, "/blacklist/approved/export.csv", {"list": "all", "phone": "2001"})
     raw_export = median_ms(lambda: _copy_out(
         "COPY (SELECT n.phone, n.status, n.added_at, u.username, t.file_name, n.status_changed_at"
         " FROM blacklist_blacklistednumber n LEFT JOIN auth_user u ON u.id = n.added_by_id"
