@@ -316,7 +316,7 @@ def main() -> None:
             ours = median_ms(page(url, query), repeat)
             sql = rows_query(client, url, query)
             index = indexes_used(sql)
-            raw = raw_ms(sql, repeat=repeat)
+            raw = raw_ms(sql, None, repeat=repeat)  # None: the SQL as run, parameters in
             one_list = list_id is not None
             uses_list_index = any(name.startswith("list_") for name in index)
             target = "≤ 15 ms" if one_list else "(information)"
