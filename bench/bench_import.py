@@ -138,6 +138,7 @@ def floor(content: bytes) -> float:
 
     from blacklist.models import default_reason_id
 
+    list_id = target_list().pk
     started = time.perf_counter()
     not_digit = re.compile(r"\D")
     phones = {}
@@ -148,7 +149,7 @@ def floor(content: bytes) -> float:
         if len(digits) == 10:
             phones["+1" + digits] = None
     request = f"{default_reason_id()}\tletter\t2025-12-20 00:00:00+00\t2026-01-06\tfrom the bench"
-    data = "".join(f"{phone}\t{target_list().pk}\t1\t2026-01-01 00:00:00+00\t2026-01-01 00:00:00+00\t{request}\n"
+    data = "".join(f"{phone}\t{list_id}\t1\t2026-01-01 00:00:00+00\t2026-01-01 00:00:00+00\t{request}\n"
                    for phone in phones)
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.copy_expert(
