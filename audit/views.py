@@ -62,8 +62,8 @@ def export(request):
 
 
 def _event_rows(events):
-    yield ["when", "number", "action", "from status", "to status", "by", "source", "task", "api key", "deadline",
-           "business days late", "list"]
+    yield ["when", "number", "action", "from status", "to status", "by", "source", "task", "api key", "list",
+           "deadline", "business days late"]
     for event in events.iterator(5_000):
         yield [
             timezone.localtime(event.at).isoformat(timespec="seconds"),
@@ -75,9 +75,9 @@ def _event_rows(events):
             event.get_via_display(),
             event.task.file_name if event.task else event.task_id or "",
             event.api_key_id or "",
+            list_name(event),
             event.deadline or "",
             event.days_late or "",  # only an event that honoured its request late (Event.days_late)
-            list_name(event),
         ]
 
 
