@@ -58,7 +58,7 @@ def test_a_removed_numbers_history_is_found_by_searching_it(admin_client, story)
 
 def test_history_of_a_listed_number_shows_its_status(admin_client, story):
     page = text(admin_client.get(reverse("audit:history"), {"phone": "+14155550101"}))
-    assert "Now on the blacklist: <strong>For review</strong>" in page
+    assert "Now on the blacklist, list “Internal”: <strong>For review</strong>" in page
 
 
 def test_history_refuses_what_is_not_a_number(admin_client):
