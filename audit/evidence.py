@@ -1,7 +1,8 @@
 """A number's evidence record (docs/compliance.md): what each of its entries is now (one per
-list it is on, issue 15), whether each entry's request was honoured in time, and every event, as one plain structure that the page shows and the JSON and
-CSV downloads serialize byte for byte the same way each time, so the SHA-256 printed on the
-page identifies the exact file downloaded."""
+list it is on, issue 15), whether each entry's request was honoured in time, and every event,
+as one plain structure that the page shows and the JSON and CSV downloads serialize byte for
+byte the same way each time, so the SHA-256 printed on the page identifies the exact file
+downloaded."""
 
 import hashlib
 import itertools
