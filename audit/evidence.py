@@ -1,8 +1,7 @@
-"""A number's evidence record (docs/compliance.md): what each of its entries is now (one per
-list it is on, issue 15), whether each entry's request was honoured in time, and every event,
-as one plain structure that the page shows and the JSON and CSV downloads serialize byte for
-byte the same way each time, so the SHA-256 printed on the page identifies the exact file
-downloaded."""
+"""A number's evidence record (docs/compliance.md): what it is now, whether its request was
+honoured in time, and every event, as one plain structure that the page shows and the JSON and
+CSV downloads serialize byte for byte the same way each time, so the SHA-256 printed on the
+page identifies the exact file downloaded."""
 
 import hashlib
 import itertools
@@ -13,17 +12,17 @@ from django.utils import timezone
 
 from blacklist.deadlines import business_days_between, business_days_late
 from blacklist.exports import csv_lines
-from blacklist.models import BlacklistedNumber, Channel, DncList, Status, internal_list_id
+from blacklist.models import BlacklistedNumber, Channel, Status
 
 from .models import Event
 
-FORMAT = "dnc-evidence-record/2"  # 2 (issue 15): `entries`, one per list, for 1's `current`; events name their list
+FORMAT = "dnc-evidence-record/1"
 HONOURED = (Status.APPROVED, Status.PERMANENT)
 STATUS = dict(Status.choices)
 CHANNEL = dict(Channel.choices)
 EVENT_COLUMNS = ["id", "at", "action", "from_status", "to_status", "by", "via", "api_key", "task", "file_name",
-                 "line", "reason", "channel", "received_at", "deadline", "business_days_late", "note", "list"]
-STATE_FIELDS = ["list", "status", "reason", "channel", "received_at", "deadline", "deadline_outcome", "honoured_at",
+                 "line", "reason", "channel", "received_at", "deadline", "business_days_late", "note"]
+STATE_FIELDS = ["status", "reason", "channel", "received_at", "deadline", "deadline_outcome", "honoured_at",
                 "days_late", "note", "expires_at", "added_at", "added_by", "status_changed_at", "file_name", "line",
                 "task"]
 
@@ -38,24 +37,21 @@ def day(value: date | None) -> str | None:
 
 
 def record(phone: str, today: date | None = None) -> dict:
-    """The evidence record of a number (E.164), listed or not; `today` (TIME_ZONE) judges open
-    deadlines. Each entry (the number on one list) is judged by its own list's events."""
+    """The evidence record of a number (E.164), listed or not; `today` (TIME_ZONE) judges open deadlines."""
     today = today or timezone.localdate()
-    events = list(Event.objects.filter(phone=phone).select_related("task", "dnc_list").order_by("at", "id"))
-    entries = list(BlacklistedNumber.objects.filter(phone=phone)
-                   .select_related("reason", "added_by", "source_task", "dnc_list").order_by("dnc_list_id"))
-    internal = internal_list_id()  # an event that names no list is Internal's
+    events = list(Event.objects.filter(phone=phone).select_related("task").order_by("at", "id"))
+    number = (BlacklistedNumber.objects.filter(phone=phone)
+              .select_related("reason", "added_by", "source_task").first())
     last = events[-1] if events else None
     removed = None
-    if not entries and last is not None and last.action in (Event.Action.REMOVED, Event.Action.EXPIRED):
+    if number is None and last is not None and last.action in (Event.Action.REMOVED, Event.Action.EXPIRED):
         removed = {"action": last.get_action_display(), "at": utc(last.at), "by": last.actor, "note": last.note}
     return {
         "format": FORMAT,
         "number": phone,
         "as_of": day(today),
-        "listed": bool(entries),
-        "entries": [_state(entry, [event for event in events if (event.dnc_list_id or internal) == entry.dnc_list_id],
-                           today) for entry in entries],
+        "listed": number is not None,
+        "current": _state(number, events, today) if number else None,
         "removed": removed,
         "events": [_event(event) for event in events],
     }
@@ -74,7 +70,6 @@ def _state(number: BlacklistedNumber, events: list[Event], today: date) -> dict:
     added_by = events[since].actor if events and events[since].action == Event.Action.ADDED else None
     task = number.source_task
     return {
-        "list": number.dnc_list.name,
         "status": STATUS[number.status],
         "reason": number.reason.name,
         "channel": CHANNEL.get(number.channel, number.channel),
@@ -122,7 +117,6 @@ def _event(event: Event) -> dict:
         "deadline": day(event.deadline),
         "business_days_late": event.days_late or None,  # on the event that honoured its request late
         "note": event.note,
-        "list": event.dnc_list.name if event.dnc_list else DncList.INTERNAL_NAME,
     }
 
 
@@ -137,9 +131,8 @@ def csv_rows(evidence: dict):
     yield ["format", evidence["format"]]
     yield ["as of", evidence["as_of"]]
     yield ["listed", "yes" if evidence["listed"] else "no"]
-    for entry in evidence["entries"]:  # each starts with its `list` row
-        for field in STATE_FIELDS:
-            yield [field, _cell(entry[field])]
+    for field in STATE_FIELDS if evidence["current"] else []:
+        yield [field, _cell(evidence["current"][field])]
     for field, value in (evidence["removed"] or {}).items():
         yield [f"removed {field}", _cell(value)]
     yield []

@@ -6,7 +6,6 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from blacklist.deadlines import business_days_text
-from blacklist.models import DncList
 from blacklist.phones import format_phone
 
 from .models import Event
@@ -28,11 +27,6 @@ def change_text(event: Event) -> str:
     return " → ".join(part for part in [before, after] if part) or "—"
 
 
-def list_name(event: Event) -> str:
-    """The name of the list of the entry the event is about (an event naming none is Internal's)."""
-    return event.dnc_list.name if event.dnc_list else DncList.INTERNAL_NAME
-
-
 def late_html(event: Event) -> str:
     """A badge `3 business days past its deadline` on an event that honoured its request late,
     else nothing (Event.days_late)."""
@@ -45,7 +39,6 @@ def late_html(event: Event) -> str:
 class EventTable(tables.Table):
     at = tables.Column(verbose_name="When", orderable=False)
     phone = tables.Column(verbose_name="Number", orderable=False)
-    dnc_list = tables.Column(verbose_name="List", orderable=False, empty_values=())  # the entry's list (issue 15)
     action = tables.Column(orderable=False)
     change = tables.Column(verbose_name="Status", empty_values=(), orderable=False)
     actor = tables.Column(verbose_name="By", orderable=False)
@@ -53,7 +46,7 @@ class EventTable(tables.Table):
 
     class Meta:
         model = Event
-        fields = ("at", "phone", "dnc_list", "action", "change", "actor", "via")
+        fields = ("at", "phone", "action", "change", "actor", "via")
         attrs = {"class": "table table-sm table-hover align-middle events-table"}
         empty_text = "No events match."
 
@@ -67,9 +60,6 @@ class EventTable(tables.Table):
     def render_phone(self, value):
         return format_html('<a href="{}{}" title="{} · its history">{}</a>', self.history_url, quote(value), value,
                            format_phone(value))
-
-    def render_dnc_list(self, record):
-        return list_name(record)
 
     def render_change(self, record):
         return format_html("{}{}", change_text(record), late_html(record))

@@ -16,7 +16,7 @@ from blacklist_admin.params import paginate
 from . import chart, evidence, report
 from .filters import EventFilter
 from .models import Event
-from .tables import EventTable, list_name
+from .tables import EventTable
 
 can_view = permission_required("audit.view_event", raise_exception=True)
 can_see_report = permission_required("audit.view_compliance_report", raise_exception=True)
@@ -24,7 +24,7 @@ CHART_DAYS = 30  # the chart's range when the filter names none
 
 
 def _events():
-    return Event.objects.select_related("task", "dnc_list").order_by("-at", "-id")
+    return Event.objects.select_related("task").order_by("-at", "-id")
 
 
 def _chart_range(filterset) -> tuple:
@@ -62,8 +62,8 @@ def export(request):
 
 
 def _event_rows(events):
-    yield ["when", "number", "action", "from status", "to status", "by", "source", "task", "api key", "list",
-           "deadline", "business days late"]
+    yield ["when", "number", "action", "from status", "to status", "by", "source", "task", "api key", "deadline",
+           "business days late"]
     for event in events.iterator(5_000):
         yield [
             timezone.localtime(event.at).isoformat(timespec="seconds"),
@@ -75,7 +75,6 @@ def _event_rows(events):
             event.get_via_display(),
             event.task.file_name if event.task else event.task_id or "",
             event.api_key_id or "",
-            list_name(event),
             event.deadline or "",
             event.days_late or "",  # only an event that honoured its request late (Event.days_late)
         ]

@@ -91,7 +91,7 @@ def test_the_evidence_record_shows_the_state_and_every_event_with_where_it_came_
     text = html.unescape(page)
 
     assert "History of +14155550100" in text
-    assert "Now on the blacklist, list “Internal”: <strong>For review</strong>" in text
+    assert "Now on the blacklist: <strong>For review</strong>" in text
     state = text[text.index("evidence-state"):text.index("events-heading")]
     assert "Complaint" not in state and "Consumer request" in state  # a repeat records, never overwrites, the reason
     late = deadlines.business_days_between(disputed, timezone.localdate())
@@ -121,18 +121,18 @@ def test_the_json_download_is_canonical_and_its_sha256_is_the_one_on_the_page(ad
     record = json.loads(content)
     assert content == json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
     assert record["number"] == NUMBER and record["listed"] is True and record["removed"] is None
-    assert record["entries"][0]["deadline"] == disputed.isoformat()
-    assert record["entries"][0]["deadline_outcome"] == "met late"
-    assert record["entries"][0]["days_late"] == deadlines.business_days_between(disputed, timezone.localdate())
+    assert record["current"]["deadline"] == disputed.isoformat()
+    assert record["current"]["deadline_outcome"] == "met late"
+    assert record["current"]["days_late"] == deadlines.business_days_between(disputed, timezone.localdate())
     assert [event["via"] for event in record["events"]] == [
         "Added by hand", "Added by hand", "Row action", "Bulk action", "API", "Django admin"]
     assert record["events"][1]["note"] == NOTE and record["events"][1]["channel"] == "Letter"
     assert record["events"][4]["api_key"] is not None
-    assert record["entries"][0]["added_by"] == "admin"
+    assert record["current"]["added_by"] == "admin"
     by_api(admin_client, User.objects.get(username="admin"), ["+14155550155"], can_approve=False)
-    added_by_key = json.loads(download(admin_client, "json", "+14155550155"))["entries"][0]["added_by"]
+    added_by_key = json.loads(download(admin_client, "json", "+14155550155"))["current"]["added_by"]
     assert added_by_key.startswith("API key “dialer” (#")
-    instants = [record["entries"][0]["received_at"], *(event["at"] for event in record["events"])]
+    instants = [record["current"]["received_at"], *(event["at"] for event in record["events"])]
     assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", instant) for instant in instants)
     assert download(admin_client, "json") == content  # the same bytes each time
 
@@ -170,7 +170,7 @@ def test_a_removed_numbers_record_is_its_events_and_who_removed_it(admin_client,
     assert f"Not on the blacklist now: Removed on {removed_at:%Y-%m-%dT%H:%M:%SZ} by admin. Justification:" in text
     assert "evidence-state" not in text and text.count("<tr>") == 1 + 7
     record = json.loads(download(admin_client, "json"))
-    assert record["listed"] is False and record["entries"] == []
+    assert record["listed"] is False and record["current"] is None
     assert record["removed"] == {"action": "Removed", "at": f"{removed_at:%Y-%m-%dT%H:%M:%SZ}", "by": "admin",
                                  "note": "Added by mistake: the consumer's own line is +14155550101"}
     assert hashlib.sha256(download(admin_client, "json")).hexdigest() == shown_hash(page, "json")
@@ -180,7 +180,7 @@ def test_a_number_never_listed_has_an_empty_record(admin_client):
     text = html.unescape(page_of(admin_client, "+14155550177"))
     assert "Not on the blacklist, and never was." in text
     record = json.loads(download(admin_client, "json", "+14155550177"))
-    assert record["events"] == [] and record["entries"] == [] and record["listed"] is False
+    assert record["events"] == [] and record["current"] is None and record["listed"] is False
 
 
 @pytest.mark.parametrize("days_ago, approve, outcome", [
@@ -195,7 +195,7 @@ def test_the_deadline_outcome(admin_client, admin_user, days_ago, approve, outco
                          details=RequestDetails(received_at=received))
     if approve:
         services.approve(BlacklistedNumber.objects.all(), admin_user, Source(Event.Via.ROW))
-    current = json.loads(download(admin_client, "json"))["entries"][0]
+    current = json.loads(download(admin_client, "json"))["current"]
 
     assert current["deadline_outcome"] == outcome
     deadline = deadlines.honour_by(received)
@@ -215,7 +215,7 @@ def test_a_number_from_an_upload_shows_the_file_and_its_line(admin_client, admin
 
     assert f'<a href="{detail}">dnc-&lt;b&gt;march&lt;/b&gt;.csv</a>, line 7' in page  # state and event
     assert page.count(f'<a href="{detail}">') == 2
-    current = json.loads(download(admin_client, "json"))["entries"][0]
+    current = json.loads(download(admin_client, "json"))["current"]
     assert (current["file_name"], current["line"], current["task"]) == ("dnc-<b>march</b>.csv", 7, task.pk)
 
 
@@ -225,7 +225,7 @@ def test_an_upload_through_the_worker_names_its_file_on_the_record(admin_client,
     task = wait_until_finished(TaskLog.objects.get(file_name="leads.csv"))
 
     record = json.loads(download(admin_client, "json"))
-    assert record["entries"][0]["file_name"] == "leads.csv" and record["entries"][0]["task"] == task.pk
+    assert record["current"]["file_name"] == "leads.csv" and record["current"]["task"] == task.pk
     assert [(event["via"], event["file_name"], event["task"]) for event in record["events"]] == [
         ("Upload", "leads.csv", task.pk)]
     assert f'href="{reverse("tasks_logs:detail", args=[task.pk])}">leads.csv</a>' in page_of(admin_client)
@@ -258,33 +258,3 @@ def test_the_print_stylesheet_is_linked_for_print_only(admin_client):
     page = page_of(admin_client)
     assert '<link rel="stylesheet" href="/static/css/print.css" media="print">' in page
 
-
-
-def test_a_number_on_two_lists_has_an_entry_each_judged_by_its_own_events(admin_client, admin_user):
-    """Issue 15: a request is an entry's (a number on one list): approving the number on one list
-    honours that list's request only; each event names its list."""
-    from blacklist.models import DncList
-
-    acme = DncList.objects.create(name="Client: Acme")
-    received = timezone.now() - timedelta(days=30)
-    for dnc_list in (None, acme):
-        services.add_numbers([NUMBER], Status.REVIEW, admin_user, source=Source(Event.Via.HAND),
-                             details=RequestDetails(received_at=received), dnc_list=dnc_list)
-    services.approve(BlacklistedNumber.objects.filter(phone=NUMBER, dnc_list=acme), admin_user,
-                     Source(Event.Via.ROW))
-
-    record = json.loads(download(admin_client, "json"))
-    assert record["format"] == "dnc-evidence-record/2" and record["listed"] is True
-    late = deadlines.business_days_between(deadlines.honour_by(received), timezone.localdate())
-    assert [(e["list"], e["status"], e["deadline_outcome"], e["days_late"]) for e in record["entries"]] == [
-        ("Internal", "For review", "overdue", late), ("Client: Acme", "Approved", "met late", late)]
-    assert [(event["list"], event["action"]) for event in record["events"]] == [
-        ("Internal", "Added"), ("Client: Acme", "Added"), ("Client: Acme", "Approved")]
-
-    page = html.unescape(page_of(admin_client))
-    assert "list “Internal”: <strong>For review</strong>" in page
-    assert "list “Client: Acme”: <strong>Approved</strong>" in page
-    assert page.count('id="current-status"') == page.count('id="deadline-outcome"') == 1  # ids stay unique
-    rows = list(csv.reader(io.StringIO(download(admin_client, "csv").decode()[1:])))
-    assert [row[1] for row in rows if row and row[0] == "list"] == ["Internal", "Client: Acme"]
-    assert hashlib.sha256(download(admin_client, "csv")).hexdigest() == shown_hash(page_of(admin_client), "csv")

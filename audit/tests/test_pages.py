@@ -4,7 +4,6 @@ filters, CSV export and the per-day chart."""
 import csv
 import html
 import io
-import re
 from datetime import timedelta
 
 import pytest
@@ -58,7 +57,7 @@ def test_a_removed_numbers_history_is_found_by_searching_it(admin_client, story)
 
 def test_history_of_a_listed_number_shows_its_status(admin_client, story):
     page = text(admin_client.get(reverse("audit:history"), {"phone": "+14155550101"}))
-    assert "Now on the blacklist, list “Internal”: <strong>For review</strong>" in page
+    assert "Now on the blacklist: <strong>For review</strong>" in page
 
 
 def test_history_refuses_what_is_not_a_number(admin_client):
@@ -128,22 +127,3 @@ def test_history_takes_a_number_as_stored_even_if_metadata_would_refuse_it_now(a
     services.add_numbers(["+12000123456"], Status.REVIEW, admin_user)  # area code 200: not valid today
     page = text(admin_client.get(reverse("audit:history"), {"phone": "+12000123456"}))
     assert "History of +12000123456" in page and "Now on the blacklist" in page
-
-
-def test_activity_and_its_export_name_each_events_list(admin_client, story, admin_user):
-    """Issue 15: an event is about one entry, a number on one list."""
-    from blacklist.models import DncList
-
-    acme = DncList.objects.create(name="Client: <Acme>")
-    services.add_numbers(["+14155550100"], Status.REVIEW, admin_user, source=Source(Event.Via.HAND), dnc_list=acme)
-    page = admin_client.get(reverse("audit:activity"), {"phone": "4155550100"}).content.decode()
-    table = page[page.index("events-table"):]
-    assert re.search(r"<th[^>]*>\s*List\s*</th>", table)
-    assert len(re.findall(r">\s*Client: &lt;Acme&gt;\s*</td>", table)) == 1
-    assert len(re.findall(r">\s*Internal\s*</td>", table)) == 3
-
-    response = admin_client.get(reverse("audit:export"), {"phone": "4155550100"})
-    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode().removeprefix("\ufeff"))))
-    assert rows[0][9] == "list"
-    assert [(row[2], row[9]) for row in rows[1:]] == [
-        ("Added", "Client: <Acme>"), ("Removed", "Internal"), ("Approved", "Internal"), ("Added", "Internal")]
