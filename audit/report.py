@@ -327,6 +327,9 @@ class Choice:
 
 def chosen_range(params) -> Choice:
     """The period, range and list the query string asks, or the last 12 weeks of every list and why not."""
+    if params.get("list") == "all":  # as the list picker above the tabs names every list
+        params = params.copy()
+        params["list"] = ""
     form = ReportForm(params)
     if form.is_valid():
         data = form.cleaned_data

@@ -407,6 +407,9 @@ def test_the_page_offers_every_list_and_an_unknown_one_says_why(manager, acme):
     lines = list(csv.reader(io.StringIO(b"".join(export.streaming_content).decode("utf-8-sig"))))
     assert lines[-1][3] == "1"
 
+    every = manager.get(reverse("audit:compliance"), {"list": "all"})  # as the tabs' picker says it
+    assert every.context["chosen_list"] is None and not list(every.context["messages"])
+
     for unknown in ("999999", "Acme"):
         response = manager.get(reverse("audit:compliance"), {"list": unknown}, follow=True)
         assert any("List: Select a valid choice" in str(m) for m in response.context["messages"])
