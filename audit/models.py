@@ -105,11 +105,22 @@ class Event(models.Model):
 # folded from the events by SQL, so the report reads a few hundred rows, not millions of events.
 
 
+def _tally_list():
+    """The list a tally or an open request is about: an id like Event's (a list with events is
+    never deleted, only archived); Internal's for those from before lists (migration 0006)."""
+    return models.ForeignKey(
+        "blacklist.DncList", on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+",
+        verbose_name="list",
+    )
+
+
 class RequestTally(models.Model):
-    """The requests received on one day (in TIME_ZONE) with one deadline, and what became of them."""
+    """The requests received on one day (in TIME_ZONE) with one deadline on one list, and what
+    became of them."""
 
     received_on = models.DateField()
     deadline = models.DateField()
+    dnc_list = _tally_list()
     received = models.IntegerField(default=0)
     honoured = models.IntegerField(default=0)  # in time or late
     late = models.IntegerField(default=0)
@@ -119,8 +130,8 @@ class RequestTally(models.Model):
 
     class Meta:
         constraints = [
-            # The fold's upsert (ON CONFLICT), and the report's range on received_on.
-            models.UniqueConstraint(fields=["received_on", "deadline"], name="request_tally_day"),
+            # The fold's upsert (ON CONFLICT), and the report's range on received_on (all lists or one).
+            models.UniqueConstraint(fields=["received_on", "deadline", "dnc_list"], name="request_tally_day_list"),
         ]
 
     def __str__(self):
@@ -128,13 +139,20 @@ class RequestTally(models.Model):
 
 
 class OpenRequest(models.Model):
-    """A number's request not yet honoured nor withdrawn, as far as the fold has read: where its
-    tally is, so that honouring, withdrawing or an earlier repeat can move it."""
+    """An entry's request (a number on one list) not yet honoured nor withdrawn, as far as the
+    fold has read: where its tally is, so that honouring, withdrawing or an earlier repeat can move it."""
 
-    phone = models.CharField(max_length=16, unique=True)  # the fold's joins by phone
+    phone = models.CharField(max_length=16)
+    dnc_list = _tally_list()
     received_at = models.DateTimeField()
     received_on = models.DateField()
     deadline = models.DateField()
+
+    class Meta:
+        constraints = [
+            # The fold's joins by entry, and its ON CONFLICT.
+            models.UniqueConstraint(fields=["phone", "dnc_list"], name="open_request_per_entry"),
+        ]
 
     def __str__(self):
         return self.phone

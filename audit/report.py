@@ -7,10 +7,13 @@ page reads a few hundred rows, never the millions of events: `fold()` reads the 
 since the last fold (TallyMark), set-based, a few statements whatever their number; the page
 folds first, and a beat task does every minute, so a fold is small.
 
-A request starts with its `added` event. It is honoured by the first event that put the number
-at approved or above (the `added` event itself, `raised`, `approved`, `approved_permanently`),
-withdrawn by a removal or expiry before that, and open until either. An `OpenRequest` row keeps
-where an open request is tallied, so an earlier repeat moves it with the number's received date.
+A request is one entry's: a number on one list (issue 15), so the same number requested on two
+lists is two requests, each with its own outcome. It starts with the entry's `added` event. It is
+honoured by the first event that put the entry at approved or above (the `added` event itself,
+`raised`, `approved`, `approved_permanently`), withdrawn by a removal or expiry before that, and
+open until either. An `OpenRequest` row keeps where an open request is tallied, so an earlier
+repeat moves it with the entry's received date. The tallies are kept per list too, so the report
+shows every list (the default) or one.
 """
 
 import calendar
@@ -25,6 +28,7 @@ from django.db.models import F, Max, Q, Sum
 from django.db.models.functions import TruncMonth, TruncWeek
 from django.utils import timezone
 
+from blacklist.models import DncList, internal_list_id
 from blacklist_admin.params import EARLIEST_DATE, LATEST_DATE
 
 from .models import Event, OpenRequest, RequestTally, TallyMark
@@ -98,16 +102,19 @@ def _fold(cursor, since: int, until: int, postgresql: bool) -> None:
     greatest = "GREATEST" if postgresql else "max"
     for table in TEMPORARY:
         cursor.execute(f"DROP TABLE IF EXISTS {table}")
-    # Each number's events in order, numbered by request (`seq` 0: the request open before them),
-    # with the earliest received date so far (an earlier repeat moves the request).
+    internal = internal_list_id()
+    # Each entry's events (a number on a list) in order, numbered by request (`seq` 0: the
+    # request open before them), with the earliest received date so far (an earlier repeat
+    # moves the request). An event naming no list is Internal's, as every event before lists.
     cursor.execute(
         "CREATE TEMPORARY TABLE fold_steps AS SELECT *,"  # noqa: S608 — names and actions ours
-        " MIN(received_at) OVER (PARTITION BY phone, seq ORDER BY id) AS earliest,"
+        " MIN(received_at) OVER (PARTITION BY phone, dnc_list_id, seq ORDER BY id) AS earliest,"
         f" CASE WHEN {decides} THEN 1 ELSE 0 END AS decides FROM ("
-        "  SELECT id, phone, action, to_status, at, received_at, deadline,"
-        "   SUM(CASE WHEN action = 'added' THEN 1 ELSE 0 END) OVER (PARTITION BY phone ORDER BY id) AS seq"
+        "  SELECT id, phone, COALESCE(dnc_list_id, %s) AS dnc_list_id, action, to_status, at, received_at, deadline,"
+        "   SUM(CASE WHEN action = 'added' THEN 1 ELSE 0 END)"
+        "    OVER (PARTITION BY phone, COALESCE(dnc_list_id, %s) ORDER BY id) AS seq"
         f"  FROM {EVENTS} WHERE id > %s AND id <= %s AND action IN ({in_actions})) AS e",
-        [since, until],
+        [internal, internal, since, until],
     )
     # Temporary tables have no statistics until analyzed: without them PostgreSQL joined these
     # by nested loops (3 s for 10,000 events instead of 0.1 s).
@@ -115,9 +122,9 @@ def _fold(cursor, since: int, until: int, postgresql: bool) -> None:
     if postgresql:
         cursor.execute("ANALYZE fold_steps")
     cursor.execute(
-        "CREATE TEMPORARY TABLE fold_groups AS SELECT phone, seq,"
+        "CREATE TEMPORARY TABLE fold_groups AS SELECT phone, dnc_list_id, seq,"
         " MIN(CASE WHEN decides = 1 THEN id END) AS decided_id, MIN(id) AS first_id, MAX(id) AS last_id"
-        " FROM fold_steps GROUP BY phone, seq"
+        " FROM fold_steps GROUP BY phone, dnc_list_id, seq"
     )
     if postgresql:
         cursor.execute("ANALYZE fold_groups")
@@ -126,41 +133,46 @@ def _fold(cursor, since: int, until: int, postgresql: bool) -> None:
     cursor.execute(
         f"CREATE TEMPORARY TABLE fold_outcomes AS SELECT *, {received_on} AS received_on,"  # noqa: S608 — names ours
         f" CASE WHEN outcome IN ({honours}) THEN {lateness} ELSE 0 END AS lateness FROM ("
-        "  SELECT g.phone, g.seq, o.received_on AS old_on, o.deadline AS old_deadline, d.action AS outcome,"
+        "  SELECT g.phone, g.dnc_list_id, g.seq, o.received_on AS old_on, o.deadline AS old_deadline,"
+        "   d.action AS outcome,"
         "   d.at AS decided_at, s.deadline,"
         "   CASE WHEN o.received_at < s.earliest THEN o.received_at ELSE COALESCE(s.earliest, o.received_at) END"
         "    AS received_at"
         "  FROM fold_groups g JOIN fold_steps s ON s.id = COALESCE(g.decided_id, g.last_id)"
         "  LEFT JOIN fold_steps d ON d.id = g.decided_id"
-        f"  LEFT JOIN {OPEN} o ON g.seq = 0 AND o.phone = g.phone"
+        f"  LEFT JOIN {OPEN} o ON g.seq = 0 AND o.phone = g.phone AND o.dnc_list_id = g.dnc_list_id"
         "  JOIN fold_steps f ON f.id = g.first_id"  # an `added` event before issue 14 records no request
         "  WHERE (g.seq > 0 AND f.received_at IS NOT NULL) OR o.phone IS NOT NULL) AS r"
         " WHERE received_at IS NOT NULL AND deadline IS NOT NULL",
         [*received_params, *decided_params],
     )
     cursor.execute(
-        f"INSERT INTO {TALLIES} (received_on, deadline, received, honoured, late, late_days, late_days_max, withdrawn)"  # noqa: S608 — names ours
-        " SELECT received_on, deadline, SUM(received), SUM(honoured), SUM(late), SUM(late_days), MAX(late_days),"
-        "  SUM(withdrawn) FROM ("
-        "  SELECT received_on, deadline, 1 AS received,"
+        f"INSERT INTO {TALLIES} (received_on, deadline, dnc_list_id, received, honoured, late, late_days,"  # noqa: S608 — names ours
+        " late_days_max, withdrawn)"
+        " SELECT received_on, deadline, dnc_list_id, SUM(received), SUM(honoured), SUM(late), SUM(late_days),"
+        "  MAX(late_days), SUM(withdrawn) FROM ("
+        "  SELECT received_on, deadline, dnc_list_id, 1 AS received,"
         f"   CASE WHEN outcome IN ({honours}) THEN 1 ELSE 0 END AS honoured,"
         "   CASE WHEN lateness > 0 THEN 1 ELSE 0 END AS late,"
         "   CASE WHEN lateness > 0 THEN lateness ELSE 0 END AS late_days,"
         f"   CASE WHEN outcome IN ({withdrawals}) THEN 1 ELSE 0 END AS withdrawn FROM fold_outcomes"
         "  UNION ALL"  # an open request that moved or ended leaves where it was tallied as received
-        "  SELECT old_on, old_deadline, -1, 0, 0, 0, 0 FROM fold_outcomes WHERE old_on IS NOT NULL"
-        " ) AS changes WHERE true GROUP BY received_on, deadline"
-        " ON CONFLICT (received_on, deadline) DO UPDATE SET"
+        "  SELECT old_on, old_deadline, dnc_list_id, -1, 0, 0, 0, 0 FROM fold_outcomes WHERE old_on IS NOT NULL"
+        " ) AS changes WHERE true GROUP BY received_on, deadline, dnc_list_id"
+        " ON CONFLICT (received_on, deadline, dnc_list_id) DO UPDATE SET"
         f" received = {TALLIES}.received + excluded.received, honoured = {TALLIES}.honoured + excluded.honoured,"
         f" late = {TALLIES}.late + excluded.late, late_days = {TALLIES}.late_days + excluded.late_days,"
         f" late_days_max = {greatest}({TALLIES}.late_days_max, excluded.late_days_max),"
         f" withdrawn = {TALLIES}.withdrawn + excluded.withdrawn"
     )
-    cursor.execute(f"DELETE FROM {OPEN} WHERE phone IN (SELECT phone FROM fold_outcomes WHERE old_on IS NOT NULL)")  # noqa: S608 — names ours
     cursor.execute(
-        f"INSERT INTO {OPEN} (phone, received_at, received_on, deadline)"  # noqa: S608 — names ours
-        " SELECT phone, received_at, received_on, deadline FROM fold_outcomes WHERE outcome IS NULL"
-        " ON CONFLICT (phone) DO NOTHING"
+        f"DELETE FROM {OPEN} WHERE (phone, dnc_list_id) IN"  # noqa: S608 — names ours
+        " (SELECT phone, dnc_list_id FROM fold_outcomes WHERE old_on IS NOT NULL)"
+    )
+    cursor.execute(
+        f"INSERT INTO {OPEN} (phone, dnc_list_id, received_at, received_on, deadline)"  # noqa: S608 — names ours
+        " SELECT phone, dnc_list_id, received_at, received_on, deadline FROM fold_outcomes WHERE outcome IS NULL"
+        " ON CONFLICT (phone, dnc_list_id) DO NOTHING"
     )
     for table in TEMPORARY:
         cursor.execute(f"DROP TABLE {table}")
@@ -216,14 +228,17 @@ def default_first(last: date, period: str, count: int = 12) -> date:
     return date(month // 12, month % 12 + 1, 1)
 
 
-def report(period: str, first: date, last: date, today: date | None = None) -> tuple[list[Row], Row]:
+def report(period: str, first: date, last: date, today: date | None = None,
+           dnc_list: DncList | None = None) -> tuple[list[Row], Row]:
     """Rows per `period` ("week" or "month") of receipt from the one holding `first` to the one
-    holding `last`, every period shown (zeros too), and their total: one GROUP BY over the tallies."""
+    holding `last`, every period shown (zeros too), and their total: one GROUP BY over the
+    tallies of every list, or of `dnc_list`'s."""
     today = today or timezone.localdate()
     first, last = period_start(first, period), period_end(period_start(last, period), period)
     unsettled = F("received") - F("honoured") - F("withdrawn")
+    tallies = RequestTally.objects.all() if dnc_list is None else RequestTally.objects.filter(dnc_list=dnc_list)
     sums = (
-        RequestTally.objects.filter(received_on__gte=first, received_on__lte=last)
+        tallies.filter(received_on__gte=first, received_on__lte=last)
         .annotate(start=PERIODS[period]("received_on"))
         .values("start")
         .annotate(**{f"sum_{key}": Sum(key) for key in ("received", "honoured", "late", "late_days", "withdrawn")},
@@ -268,11 +283,19 @@ def _label(start: date, period: str) -> str:
 
 
 class ReportForm(forms.Form):
-    """The report's query string: period, and the first and last day (any day of their period)."""
+    """The report's query string: period, the first and last day (any day of their period), and
+    the list (`list`, its id; none: every list)."""
 
     period = forms.ChoiceField(choices=[("week", "Per week"), ("month", "Per month")], required=False)
     first = forms.DateField(required=False, label="From")
     last = forms.DateField(required=False, label="To")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Archived lists too: their requests are still on record. (Named "list" in the query
+        # string, which a class attribute may not be.)
+        self.fields["list"] = forms.ModelChoiceField(DncList.objects.all(), required=False, label="List",
+                                                     empty_label="All lists")
 
     def clean(self):
         data = self.cleaned_data
@@ -291,14 +314,29 @@ class ReportForm(forms.Form):
         return data
 
 
-def chosen_range(params) -> tuple[str, date, date, str]:
-    """(period, first, last, "") as the query string asks, or the last 12 weeks and why not."""
+@dataclass
+class Choice:
+    """What the report's query string asks for."""
+
+    period: str
+    first: date
+    last: date
+    dnc_list: DncList | None = None  # None: every list
+    problem: str = ""  # why the query string was not followed ("": it was)
+
+
+def chosen_range(params) -> Choice:
+    """The period, range and list the query string asks, or the last 12 weeks of every list and why not."""
+    if params.get("list") == "all":  # as the list picker above the tabs names every list
+        params = params.copy()
+        params["list"] = ""
     form = ReportForm(params)
     if form.is_valid():
-        return form.cleaned_data["period"], form.cleaned_data["first"], form.cleaned_data["last"], ""
+        data = form.cleaned_data
+        return Choice(data["period"], data["first"], data["last"], data["list"])
     problems = [str(error) for error in form.non_field_errors()] + [
         f"{form[name].label}: {' '.join(str(error) for error in errors)}"
         for name, errors in form.errors.items() if name != "__all__"
     ]
     last = timezone.localdate()
-    return "week", default_first(last, "week"), last, " ".join(problems)
+    return Choice("week", default_first(last, "week"), last, problem=" ".join(problems))

@@ -130,12 +130,13 @@ def _file_stem(phone: str) -> str:
 @can_see_report
 def compliance(request):
     """Requests per week or month of receipt: received, honoured in time or late, open, overdue."""
-    period, first, last, problem = report.chosen_range(request.GET)
-    if problem:
-        messages.warning(request, f"{problem} Showing the last 12 weeks.")
+    chosen = report.chosen_range(request.GET)
+    if chosen.problem:
+        messages.warning(request, f"{chosen.problem} Showing the last 12 weeks of every list.")
     behind = report.fold(report.PAGE_FOLD)
-    rows, total = report.report(period, first, last)
-    context = {"period": period, "first": first, "last": last, "rows": rows, "total": total, "behind": behind,
+    rows, total = report.report(chosen.period, chosen.first, chosen.last, dnc_list=chosen.dnc_list)
+    context = {"period": chosen.period, "first": chosen.first, "last": chosen.last, "chosen_list": chosen.dnc_list,
+               "lists": DncList.objects.all(), "rows": rows, "total": total, "behind": behind,
                "honour_days": settings.HONOUR_WITHIN_BUSINESS_DAYS, "query": request.GET.urlencode()}
     return render(request, "audit/compliance.html", context)
 
@@ -144,10 +145,13 @@ def compliance(request):
 @can_see_report
 def compliance_export(request):
     """The report the page shows, as CSV: a row per period, then the total."""
-    period, first, last, problem = report.chosen_range(request.GET)
-    if problem:
-        messages.warning(request, f"{problem} Nothing was exported.")
+    chosen = report.chosen_range(request.GET)
+    if chosen.problem:
+        messages.warning(request, f"{chosen.problem} Nothing was exported.")
         return redirect("audit:compliance")
     report.fold(report.PAGE_FOLD)
-    rows, total = report.report(period, first, last)
-    return csv_download(report.csv_rows(rows, total, period), f"compliance-{period}-{first:%Y%m%d}-{last:%Y%m%d}.csv")
+    period, first, last = chosen.period, chosen.first, chosen.last
+    rows, total = report.report(period, first, last, dnc_list=chosen.dnc_list)
+    of_list = f"-list{chosen.dnc_list.pk}" if chosen.dnc_list else ""
+    return csv_download(report.csv_rows(rows, total, period),
+                        f"compliance-{period}{of_list}-{first:%Y%m%d}-{last:%Y%m%d}.csv")

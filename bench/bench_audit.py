@@ -44,9 +44,10 @@ def fill(rows: int) -> None:
         started = time.perf_counter()
         cursor.execute("TRUNCATE blacklist_blacklistednumber")
         cursor.execute(  # received when added; deadline ~ 10 business days later
-            "INSERT INTO blacklist_blacklistednumber (phone, status, added_at, status_changed_at, reason_id, channel,"
-            " received_at, deadline, note)"
-            " SELECT '+1' || (2000000000 + i)::text, 1, now() - i * interval '1 second',"
+            "INSERT INTO blacklist_blacklistednumber (dnc_list_id, phone, status, added_at, status_changed_at,"
+            " reason_id, channel, received_at, deadline, note)"
+            " SELECT (SELECT id FROM blacklist_dnclist WHERE kind = 'internal'),"
+            " '+1' || (2000000000 + i)::text, 1, now() - i * interval '1 second',"
             "        now() - i * interval '1 second', %s, 'other', now() - i * interval '1 second',"
             "        (now() - i * interval '1 second')::date + 14, ''"
             " FROM generate_series(0, %s - 1) AS i",

@@ -47,9 +47,10 @@ def fill(rows: int) -> None:
             if cursor.fetchone()[0]:
                 continue
             cursor.execute(
-                "INSERT INTO audit_event (phone, action, from_status, to_status, at, actor, via, reason, channel,"
-                " received_at, deadline, note)"
-                " SELECT %s, CASE WHEN i %% 2 = 0 THEN 'approved' ELSE 'unapproved' END, 1 + (i + 1) %% 2,"
+                "INSERT INTO audit_event (phone, dnc_list_id, action, from_status, to_status, at, actor, via,"
+                " reason, channel, received_at, deadline, note)"
+                " SELECT %s, (SELECT id FROM blacklist_dnclist WHERE kind = 'internal'),"
+                " CASE WHEN i %% 2 = 0 THEN 'approved' ELSE 'unapproved' END, 1 + (i + 1) %% 2,"
                 "  1 + i %% 2, now() - (200 - i) * interval '1 hour', 'bench', 'row', 'Consumer request', 'other',"
                 "  now() - interval '30 days', (now() - interval '16 days')::date, 'note <b>' || i"
                 " FROM generate_series(0, %s - 1) AS i",
@@ -63,9 +64,10 @@ def fill_numbers(cursor, rows: int, ids: dict) -> None:
     started = time.perf_counter()
     cursor.execute("TRUNCATE blacklist_blacklistednumber")
     cursor.execute(
-        "INSERT INTO blacklist_blacklistednumber (phone, status, added_at, status_changed_at, reason_id, channel,"
-        " received_at, deadline, note)"
-        " SELECT '+1' || (2000000000 + i)::text, 1 + (i %% 2), now() - i * interval '1 second',"
+        "INSERT INTO blacklist_blacklistednumber (dnc_list_id, phone, status, added_at, status_changed_at,"
+        " reason_id, channel, received_at, deadline, note)"
+        " SELECT (SELECT id FROM blacklist_dnclist WHERE kind = 'internal'),"
+        " '+1' || (2000000000 + i)::text, 1 + (i %% 2), now() - i * interval '1 second',"
         "        now() - i * interval '1 second',"
         "        CASE WHEN i %% 100 < 90 THEN %s WHEN i %% 100 < 95 THEN %s WHEN i %% 100 < 99 THEN %s ELSE %s END,"
         "        'other', now() - i * interval '1 second', (now() - i * interval '1 second')::date + 14, ''"

@@ -6,8 +6,9 @@ the same run, on PostgreSQL.
 
 Builds (once) the database `blacklist_bench_expiry` on BENCH_POSTGRES (default
 postgres://postgres@127.0.0.1:5432), migrated. Before each timing the table is refilled by one
-INSERT … SELECT generate_series: --rows numbers that expired a minute ago (reason Wrong number)
-and as many that never expire, and the events emptied. Each round times, in alternating order:
+INSERT … SELECT generate_series: --rows numbers on the Internal list that expired a minute ago
+(reason Wrong number), and the same numbers on a named list, never expiring (issue 15: expiry is
+per entry, so those must all stay), and the events emptied. Each round times, in alternating order:
   ours   services.remove_expired(), as the beat task runs it: batches of EXPIRY_BATCH numbers,
          one transaction each (its rows locked in phone order, deleted, an `expired` event each)
   floor  one statement: DELETE … RETURNING the same rows feeding INSERT INTO audit_event (the
@@ -32,12 +33,20 @@ RATIO = 2
 from bench.database import setup_django  # noqa: E402
 
 
+def campaign_list():
+    """The named list whose entries never expire."""
+    from blacklist.models import DncList
+
+    return DncList.objects.get_or_create(name="Bench: campaign", defaults={"description": "bench_expiry"})[0]
+
+
 def refill(rows: int) -> None:
-    """`rows` expired numbers and `rows` that never expire; no events. The truncate guards are
+    """`rows` expired entries on Internal, and the same numbers on the campaign list, never
+    expiring; no events. The truncate guards are
     lifted for the emptying only, as the tests' clean-up does (conftest.py)."""
     from django.db import connection
 
-    from blacklist.models import Reason, default_reason_id
+    from blacklist.models import Reason, default_reason_id, internal_list_id
 
     guards = [importlib.import_module("blacklist.migrations.0006_permanent_numbers_truncate_guard"),
               importlib.import_module("audit.migrations.0002_truncate_guard")]
@@ -51,12 +60,13 @@ def refill(rows: int) -> None:
             guard.create_guard(None, editor)
     with connection.cursor() as cursor:
         cursor.execute(
-            "INSERT INTO blacklist_blacklistednumber (phone, status, added_at, status_changed_at, reason_id, channel,"
-            " received_at, deadline, note, expires_at)"
-            " SELECT '+1' || (2000000000 + i)::text, 2, now(), now(), %s, 'other', now(), current_date + 14, '',"
+            "INSERT INTO blacklist_blacklistednumber (phone, dnc_list_id, status, added_at, status_changed_at,"
+            " reason_id, channel, received_at, deadline, note, expires_at)"
+            " SELECT '+1' || (2000000000 + i / 2)::text, CASE WHEN i %% 2 = 0 THEN %s ELSE %s END, 2, now(), now(),"
+            "        %s, 'other', now(), current_date + 14, '',"
             "        CASE WHEN i %% 2 = 0 THEN now() - interval '1 minute' END"
             " FROM generate_series(0, 2 * %s - 1) AS i",
-            [wrong, rows],
+            [internal_list_id(), campaign_list().pk, wrong, rows],
         )
         cursor.execute("VACUUM ANALYZE blacklist_blacklistednumber")
         cursor.execute("VACUUM ANALYZE audit_event")
@@ -93,7 +103,7 @@ def floor() -> int:
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
             "WITH n AS (DELETE FROM blacklist_blacklistednumber WHERE expires_at <= now() AND status <> 3"  # noqa: S608 — names ours, values bound
-            " RETURNING phone, status, reason_id, channel, received_at, deadline)"
+            " RETURNING phone, dnc_list_id, status, reason_id, channel, received_at, deadline)"
             f" {events.INSERT_EVENTS} SELECT {events.number_facts()}, {columns} FROM n",
             ["", *params],
         )
@@ -109,6 +119,7 @@ def main() -> None:
     setup_django(NAME)
 
     from audit.models import Event
+    from blacklist.models import BlacklistedNumber, internal_list_id
     from blacklist.services import EXPIRY_BATCH
 
     totals: dict[str, list[float]] = {"ours": [], "floor": []}
@@ -123,7 +134,9 @@ def main() -> None:
             removed = ours(batches) if label == "ours" else floor()
             seconds = time.perf_counter() - started
             assert removed == args.rows, (label, removed)
-            assert Event.objects.filter(action=Event.Action.EXPIRED).count() == args.rows
+            assert Event.objects.filter(action=Event.Action.EXPIRED, dnc_list=internal_list_id()).count() == args.rows
+            assert BlacklistedNumber.objects.in_list(campaign_list()).count() == BlacklistedNumber.objects.count() \
+                == args.rows  # the other list's entries of the same numbers stay
             totals[label].append(seconds)
             if batches:
                 longest.append(max(batches))

@@ -1,15 +1,17 @@
 """Benchmark of the CSV import against a raw COPY floor measured in the same run.
 
-    .venv/bin/python bench/bench_import.py                        # 50,000 rows into 1M numbers, 3 runs
+    .venv/bin/python bench/bench_import.py                        # 50,000 rows into a list, among 1M numbers, 3 runs
     .venv/bin/python bench/bench_import.py --rows 50000 --existing 1000000 --runs 5
 
 Uses the PostgreSQL database BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/blacklist_bench_import),
-created and migrated if missing and filled once, set-based, with --existing numbers. Each run
-makes a fresh file of realistic US numbers in mixed written forms (about 1% junk and 1%
-repeats) and times, on the same database:
+created and migrated if missing and filled once, set-based, with --existing numbers: three in
+four on the Internal list, one in four on the named list "Bench: upload target", which every
+upload goes into (issue 15). Each run makes a fresh file of realistic US numbers in mixed
+written forms (about 1% junk and 1% repeats) and times, on the same database:
 
-  floor    csv + a digit filter + one committed COPY of its numbers into the blacklist table
-  import   the import task's work, task start → succeeded (services.import_numbers), full
+  floor    csv + a digit filter + one committed COPY of its numbers into the blacklist table, as
+           entries of the target list
+  import   the import task's work into the target list, task start → succeeded (services.import_numbers), full
            phonenumbers validation, validation cache cold for these numbers, with the upload
            form's request details for the whole file (a reason, channel, received date, note;
            checked by the form's RequestDetailsForm) and each number's line recorded
@@ -36,7 +38,8 @@ sys.path.insert(0, str(ROOT))
 from bench.database import ensure_database  # noqa: E402
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/blacklist_bench_import"
-TARGET_RATIO = 2.5  # issue 14: a 50K upload with the form's request details, ≤ 2.5× its COPY floor
+TARGET_RATIO = 2.5  # issues 14 and 15: a 50K upload (into a named list) with the form's request details
+TARGET_LIST = "Bench: upload target"
 
 
 def setup_django(url: str) -> None:
@@ -52,25 +55,41 @@ def setup_django(url: str) -> None:
     call_command("migrate", verbosity=0)
 
 
+def target_list():
+    """The named list every upload goes into (made if missing)."""
+    from blacklist.models import DncList
+
+    return DncList.objects.get_or_create(name=TARGET_LIST, defaults={"description": "bench_import"})[0]
+
+
 def fill(existing: int) -> None:
     """Top the blacklist up to `existing` numbers, set-based, spread over all +1 2xx…9xx numbers
-    ending in an even digit (the files below end in odd ones, so the floor's COPY never collides)."""
+    ending in an even digit (the files below end in odd ones, so the floor's COPY never collides):
+    three in four on Internal, the fourth on the target list."""
     from django.db import connection
 
-    from blacklist.models import BlacklistedNumber, default_reason_id
+    from blacklist.models import BlacklistedNumber, default_reason_id, internal_list_id
 
     have = BlacklistedNumber.objects.count()
-    if have >= existing:
+    target = target_list()
+    if have >= existing and BlacklistedNumber.objects.filter(dnc_list=target)[:1].exists():
         return
+    if have >= existing:  # filled before lists: all on Internal; a quarter moves to the target list
+        have = 0
+        with connection.cursor() as cursor:  # the bench's own rows: past the truncate guard
+            cursor.execute("SET session_replication_role = replica")
+            cursor.execute("TRUNCATE blacklist_blacklistednumber")
+            cursor.execute("SET session_replication_role = DEFAULT")
     print(f"Filling the blacklist with {existing - have:,} numbers…", flush=True)
     with connection.cursor() as cursor:
         cursor.execute(
-            "INSERT INTO blacklist_blacklistednumber (phone, status, added_at, status_changed_at, reason_id, channel,"
-            " received_at, deadline, note)"
-            " SELECT '+1' || (2000000000 + (i::bigint * 7919) %% 3999999999 * 2)::text, 1 + i %% 3, now(), now(),"
+            "INSERT INTO blacklist_blacklistednumber (phone, dnc_list_id, status, added_at, status_changed_at,"
+            " reason_id, channel, received_at, deadline, note)"
+            " SELECT '+1' || (2000000000 + (i::bigint * 7919) %% 3999999999 * 2)::text,"
+            " CASE WHEN i %% 4 = 3 THEN %s ELSE %s END, 1 + i %% 3, now(), now(),"
             " %s, 'other', now(), current_date + 14, ''"
-            " FROM generate_series(%s, %s) AS i ON CONFLICT (phone) DO NOTHING",
-            [default_reason_id(), have, existing - 1],
+            " FROM generate_series(%s, %s) AS i ON CONFLICT (phone, dnc_list_id) DO NOTHING",
+            [target.pk, internal_list_id(), default_reason_id(), have, existing - 1],
         )
         cursor.execute("ANALYZE blacklist_blacklistednumber")
 
@@ -119,6 +138,7 @@ def floor(content: bytes) -> float:
 
     from blacklist.models import default_reason_id
 
+    list_id = target_list().pk
     started = time.perf_counter()
     not_digit = re.compile(r"\D")
     phones = {}
@@ -129,11 +149,12 @@ def floor(content: bytes) -> float:
         if len(digits) == 10:
             phones["+1" + digits] = None
     request = f"{default_reason_id()}\tletter\t2025-12-20 00:00:00+00\t2026-01-06\tfrom the bench"
-    data = "".join(f"{phone}\t1\t2026-01-01 00:00:00+00\t2026-01-01 00:00:00+00\t{request}\n" for phone in phones)
+    data = "".join(f"{phone}\t{list_id}\t1\t2026-01-01 00:00:00+00\t2026-01-01 00:00:00+00\t{request}\n"
+                   for phone in phones)
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.copy_expert(
-            "COPY blacklist_blacklistednumber (phone, status, added_at, status_changed_at, reason_id, channel,"
-            " received_at, deadline, note) FROM STDIN",
+            "COPY blacklist_blacklistednumber (phone, dnc_list_id, status, added_at, status_changed_at, reason_id,"
+            " channel, received_at, deadline, note) FROM STDIN",
             io.StringIO(data),
         )
     elapsed = time.perf_counter() - started
@@ -157,7 +178,7 @@ def timed_import(content: bytes, name: str) -> tuple[float, float, object]:
                               status=Status.APPROVED)
     assert form.is_valid(), form.errors
     task_log = services.save_upload(csv_files.read_csv(name, io.BytesIO(content)), Status.APPROVED,
-                                    details=form.details())
+                                    details=form.details(), dnc_list=target_list())
     database, merging = [0.0], [False]
 
     def timed_query(execute, sql, params, many, context):
@@ -216,7 +237,9 @@ def main() -> None:
 
     fill(args.existing)
     area_codes = valid_area_codes()
-    print(f"{BlacklistedNumber.objects.count():,} numbers listed; {args.rows:,}-row files; {args.runs} runs\n")
+    on_target = BlacklistedNumber.objects.in_list(target_list()).count()
+    print(f"{BlacklistedNumber.objects.count():,} entries listed, {on_target:,}"
+          f" of them on “{TARGET_LIST}”, which the uploads go into; {args.rows:,}-row files; {args.runs} runs\n")
     print(f"{'run':>3}  {'floor':>7}  {'import':>7}  {'ratio':>5}  {'again':>7}  {'again db':>8}  counts of the import")
     results = []
     for run in range(1, args.runs + 1):
@@ -227,8 +250,8 @@ def main() -> None:
         again_seconds, again_db, again_log = timed_import(content, f"bench-{run}-again.csv")
         assert task_log.state == again_log.state == TaskLog.State.SUCCEEDED
         assert again_log.new == 0 and again_log.unchanged == task_log.new + task_log.raised + task_log.unchanged
-        assert BlacklistedNumber.objects.filter(source_task=task_log, reason__slug="consent_revoked",
-                                                source_line__isnull=False).count() == task_log.new
+        assert BlacklistedNumber.objects.in_list(target_list()).filter(
+            source_task=task_log, reason__slug="consent_revoked", source_line__isnull=False).count() == task_log.new
         ratio = import_seconds / floor_seconds
         results.append((floor_seconds, import_seconds, ratio, again_seconds, again_db))
         print(f"{run:>3}  {floor_seconds:6.2f}s  {import_seconds:6.2f}s  {ratio:4.1f}×  {again_seconds:6.2f}s"

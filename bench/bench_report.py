@@ -100,27 +100,32 @@ def build(scale: int) -> None:
         cursor.execute("UPDATE bench_requests SET approved_at = NULL WHERE approved_at > now()")
         cursor.execute("UPDATE bench_requests SET removed_at = NULL WHERE removed_at > now()")
         reason = default_reason_id()
-        step("numbers with requests", "INSERT INTO blacklist_blacklistednumber (phone, status, added_at,"
+        # Every entry on the Internal list (named lists: a request per entry, as tested in
+        # audit/tests/test_compliance_report.py; the fold's cost is per event either way).
+        step("numbers with requests", "INSERT INTO blacklist_blacklistednumber (dnc_list_id, phone, status, added_at,"
              " status_changed_at, reason_id, channel, received_at, deadline, note)"
-             " SELECT phone, CASE WHEN approved_at IS NULL THEN 1 ELSE 2 END, received_at + interval '1 hour',"
+             " SELECT (SELECT id FROM blacklist_dnclist WHERE kind = 'internal'),"
+             " phone, CASE WHEN approved_at IS NULL THEN 1 ELSE 2 END, received_at + interval '1 hour',"
              " COALESCE(approved_at, received_at + interval '1 hour'), %s, 'web', received_at, deadline, ''"
              " FROM bench_requests WHERE removed_at IS NULL ORDER BY i", [reason])
-        step("numbers from before the audit trail", "INSERT INTO blacklist_blacklistednumber (phone, status, added_at,"
-             " status_changed_at, reason_id, channel, received_at, deadline, note)"
-             " SELECT '+1' || (3000000000 + i)::text, 2, now() - interval '3 years', now() - interval '3 years', %s,"
+        step("numbers from before the audit trail", "INSERT INTO blacklist_blacklistednumber (dnc_list_id, phone,"
+             " status, added_at, status_changed_at, reason_id, channel, received_at, deadline, note)"
+             " SELECT (SELECT id FROM blacklist_dnclist WHERE kind = 'internal'),"
+             " '+1' || (3000000000 + i)::text, 2, now() - interval '3 years', now() - interval '3 years', %s,"
              " 'other', now() - interval '3 years', (now() - interval '3 years')::date + 14, ''"
              " FROM generate_series(1, %s - (SELECT count(*) FROM blacklist_blacklistednumber)) AS i",
              [reason, NUMBERS // scale])
-        columns = ("INSERT INTO audit_event (phone, action, from_status, to_status, at, actor, via, reason, channel,"
-                   " received_at, deadline, note)")
-        step("added events", f"{columns} SELECT"  # noqa: S608 — no input in it
+        columns = ("INSERT INTO audit_event (dnc_list_id, phone, action, from_status, to_status, at, actor, via,"
+                   " reason, channel, received_at, deadline, note)")
+        internal = "(SELECT id FROM blacklist_dnclist WHERE kind = 'internal')"
+        step("added events", f"{columns} SELECT {internal},"  # noqa: S608 — no input in it
              " phone, 'added', NULL, 1, received_at + interval '1 hour', 'bench',"
              " 'hand', 'Consumer request', 'web', received_at, deadline, '' FROM bench_requests ORDER BY i")
-        step("approved events", f"{columns} SELECT"  # noqa: S608 — no input in it
+        step("approved events", f"{columns} SELECT {internal},"  # noqa: S608 — no input in it
              " phone, 'approved', 1, 2, approved_at, 'bench', 'bulk',"
              " 'Consumer request', 'web', received_at, deadline, '' FROM bench_requests"
              " WHERE approved_at IS NOT NULL ORDER BY approved_at")
-        step("removed events", f"{columns} SELECT"  # noqa: S608 — no input in it
+        step("removed events", f"{columns} SELECT {internal},"  # noqa: S608 — no input in it
              " phone, 'removed', 1, NULL, removed_at, 'bench', 'row',"
              " 'Consumer request', 'web', received_at, deadline, '' FROM bench_requests"
              " WHERE removed_at IS NOT NULL ORDER BY removed_at")
@@ -227,8 +232,9 @@ def main() -> None:
         with transaction.atomic():
             with connection.cursor() as cursor:
                 cursor.execute(
-                    "INSERT INTO audit_event (phone, action, from_status, to_status, at, actor, via, reason, channel,"
-                    " received_at, deadline, note) SELECT n.phone, 'approved', 1, 2, now(), 'bench', 'bulk', '',"
+                    "INSERT INTO audit_event (phone, dnc_list_id, action, from_status, to_status, at, actor, via,"
+                    " reason, channel, received_at, deadline, note) SELECT n.phone, n.dnc_list_id,"
+                    " 'approved', 1, 2, now(), 'bench', 'bulk', '',"
                     " 'web', n.received_at, n.deadline, '' FROM blacklist_blacklistednumber n WHERE n.status = 1"
                     " ORDER BY n.phone LIMIT %s", [count]
                 )

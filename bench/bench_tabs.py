@@ -11,10 +11,19 @@ Builds (once, then reuses) a PostgreSQL database `blacklist_bench_<rows>` on BEN
 Each number carries its request (issue 14): a reason (half *Consumer request*, the rest spread),
 a channel, received 0–19 days before it was added (so about a third of the newest numbers for
 review are already overdue, and all old ones are), its business-day deadline, and a note on one
-in fifty. The review tab is also timed with its Overdue and Due soon filters and by deadline.
-Pages are timed through Django's test client (server time: middleware, queries, template);
-the bulk actions run through the same service the Celery task runs, each inside a transaction
-that is rolled back afterwards, as is its raw SQL baseline, so the database is reused as is.
+in fifty. Issue 15: the numbers are spread over 20 lists (LIST_SHARES: Internal 40%, then named
+lists of 10% down to 1%, interleaved in time), plus PREFIXES (100,000) prefix entries
+"+1201000*" … "+1300999*" spread the same way, added over the same two years. The secondary
+indexes are dropped for the fill and built after it (the whole build: under 2 minutes here).
+
+Pages, timed through Django's test client (server time: middleware, queries, template), of one
+list (Internal, a 10% list, a 1% list) and of "All lists" (for information): both tabs, the first
+page and a deep cursor page (page 10,001, or half-way into a smaller list) in every sort the tab
+offers, the number-prefix filter, and the review tab's Overdue and Due soon filters; beside each,
+the page's own rows query (captured, run raw), the index of the numbers its plan reads (EXPLAIN),
+and the time the request spent in the database. The bulk actions run through the same service
+the Celery task runs, each inside a transaction that is rolled back afterwards, as is its raw
+SQL baseline, so the database is reused as is.
 """
 
 import argparse
@@ -30,23 +39,42 @@ sys.path.insert(0, str(ROOT))
 
 from bench.database import ensure_database  # noqa: E402
 
+# Each list's share of the numbers, in percent: Internal (first) the biggest, then 19 named lists.
+LIST_SHARES = [40, 10, 8, 6, 5, 4, 4, 3, 3, 3, 2, 2, 2, 2, 1, 1, 1, 1, 1, 1]
+PREFIXES = 100_000  # prefix entries "+1201000*" … "+1300999*", spread over the lists like the numbers
+
+
+def bench_lists() -> list[int]:
+    """The ids of the benchmark's 20 lists, Internal first (the named ones made if missing)."""
+    from blacklist.models import DncList, internal_list_id
+
+    named = [DncList.objects.get_or_create(name=f"Bench list {k:02}", defaults={"description": "bench_tabs"})[0].pk
+             for k in range(2, len(LIST_SHARES) + 1)]
+    return [internal_list_id(), *named]
+
 
 def fill(rows: int) -> None:
-    """Insert the benchmark numbers with one INSERT … SELECT generate_series, if not there yet.
-    A database filled before the request details (received = added everywhere) is filled again."""
+    """Insert the benchmark entries with set-based SQL (INSERT … SELECT generate_series), if not
+    there yet: `rows` numbers and PREFIXES prefix entries over 20 lists. A database filled before
+    the named lists (one list, no prefixes) is filled again."""
     from django.conf import settings
     from django.db import connection
 
     from blacklist.deadlines import honour_by_day
 
+    lists = bench_lists()
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM (SELECT 1 FROM blacklist_blacklistednumber LIMIT %s) AS capped", [rows])
         full = cursor.fetchone()[0] >= rows
-        cursor.execute("SELECT received_at < added_at FROM blacklist_blacklistednumber WHERE phone = '+12000000007'")
-        if full and cursor.fetchone() == (True,):  # row 7 is received 13 days before it was added
+        cursor.execute("SELECT dnc_list_id FROM blacklist_blacklistednumber WHERE phone = '+1300999*'")
+        if full and cursor.fetchone() == (lists[_list_slot(PREFIXES - 1)],):
             return
-        print(f"Filling {rows:,} numbers (once; reused by later runs)…", flush=True)
+        print(f"Filling {rows:,} numbers and {PREFIXES:,} prefix entries over {len(lists)} lists"
+              " (once; reused by later runs)…", flush=True)
         started = time.perf_counter()
+        # The bench's own rows, right by construction: no guard (TRUNCATE), foreign-key or permanence
+        # triggers while they are replaced.
+        cursor.execute("SET session_replication_role = replica")
         cursor.execute("TRUNCATE blacklist_blacklistednumber")
         cursor.execute("SELECT slug, id FROM blacklist_reason")
         reason = dict(cursor.fetchall())
@@ -55,39 +83,73 @@ def fill(rows: int) -> None:
                    + ["litigator", "complaint", "wrong_number"]]
         # Each day's deadline (received + 10 business days, holidays skipped), computed once per day.
         today = date.today()
-        days = [today - timedelta(days=n) for n in range(rows * 6 // 86_400 + 25)]
+        days = [today - timedelta(days=n) for n in range(max(rows * 6, PREFIXES * 600) // 86_400 + 25)]
         cursor.execute("CREATE TEMPORARY TABLE deadline_of (day date PRIMARY KEY, deadline date NOT NULL)")
         cursor.executemany("INSERT INTO deadline_of VALUES (%s, %s)", [(day, honour_by_day(day)) for day in days])
+        # Which list each slot of 100 goes to, by LIST_SHARES.
+        cursor.execute("CREATE TEMPORARY TABLE list_of (slot int PRIMARY KEY, list_id bigint NOT NULL)")
+        cursor.executemany("INSERT INTO list_of VALUES (%s, %s)",
+                           [(slot, lists[_list_slot(slot * 10)]) for slot in range(100)])
+        # Faster to build the secondary indexes once at the end than to keep them up to date row by row.
         cursor.execute(
-            """
-            INSERT INTO blacklist_blacklistednumber (phone, status, added_at, status_changed_at, reason_id, channel,
-                                                     received_at, deadline, note)
-            SELECT n.phone, n.status, n.added_at, n.added_at, n.reason_id, n.channel, n.received_at, d.deadline,
-                   n.note
-            FROM (
-                SELECT '+1' || (2000000000 + i)::text AS phone,
-                       CASE WHEN i < 1000000 THEN 1
-                            WHEN i < 2000000 THEN 2
-                            WHEN i %% 10 < 3 THEN 1
-                            WHEN i %% 10 < 9 THEN 2
-                            ELSE 3 END AS status,
-                       now() - (i * interval '6 seconds') AS added_at,
-                       (%s::bigint[])[1 + (i / 3) %% 10] AS reason_id,
-                       (ARRAY['phone', 'sms', 'email', 'web', 'letter', 'api', 'upload', 'other'])[1 + (i / 7) %% 8]
-                           AS channel,
-                       now() - (i * interval '6 seconds') - ((i::bigint * 7919) %% 20) * interval '1 day'
-                           - (i %% 7) * interval '1 hour' AS received_at,
-                       CASE WHEN i %% 50 = 0 THEN 'Asked again on the phone; see the call recording' ELSE '' END
-                           AS note
-                FROM generate_series(0, %s - 1) AS i
-            ) AS n
-            JOIN deadline_of d ON d.day = (n.received_at AT TIME ZONE %s)::date  -- hashed: rows keep their order
-            """,
-            [reasons, rows, settings.TIME_ZONE],
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'blacklist_blacklistednumber'"
+            " AND indexname NOT IN (SELECT conname FROM pg_constraint"
+            "                       WHERE conrelid = 'blacklist_blacklistednumber'::regclass)"
         )
-        cursor.execute("DROP TABLE deadline_of")
+        indexes = cursor.fetchall()
+        for name, _ in indexes:
+            cursor.execute(f'DROP INDEX "{name}"')
+        # Numbers: i = 0 … rows - 1, one every 6 seconds back from now (about two years for 10M);
+        # prefixes: j = 0 … 99,999, one every 10 minutes over the same two years.
+        numbers = """SELECT i, '+1' || (2000000000 + i)::text AS phone, now() - (i * interval '6 seconds') AS added_at,
+                            CASE WHEN i < 1000000 THEN 1 WHEN i < 2000000 THEN 2
+                                 WHEN i %% 10 < 3 THEN 1 WHEN i %% 10 < 9 THEN 2 ELSE 3 END AS status
+                     FROM generate_series(0, %s - 1) AS i"""
+        prefixes = """SELECT i, '+1' || (201 + i / 1000)::text || lpad((i %% 1000)::text, 3, '0') || '*' AS phone,
+                             now() - (i * interval '600 seconds') AS added_at,
+                             CASE WHEN i %% 10 < 3 THEN 1 WHEN i %% 10 < 9 THEN 2 ELSE 3 END AS status
+                      FROM generate_series(0, %s - 1) AS i"""
+        for source, count in ((numbers, rows), (prefixes, PREFIXES)):
+            cursor.execute(
+                f"""
+                INSERT INTO blacklist_blacklistednumber (phone, dnc_list_id, status, added_at, status_changed_at,
+                                                         reason_id, channel, received_at, deadline, note)
+                SELECT n.phone, l.list_id, n.status, n.added_at, n.added_at, n.reason_id, n.channel, n.received_at,
+                       d.deadline, n.note
+                FROM (
+                    SELECT s.i, s.phone, s.status, s.added_at,
+                           (%s::bigint[])[1 + (s.i / 3) %% 10] AS reason_id,
+                           (ARRAY['phone', 'sms', 'email', 'web', 'letter', 'api', 'upload', 'other'])
+                               [1 + (s.i / 7) %% 8] AS channel,
+                           s.added_at - ((s.i::bigint * 7919) %% 20) * interval '1 day' - (s.i %% 7) * interval '1 hour'
+                               AS received_at,
+                           CASE WHEN s.i %% 50 = 0 THEN 'Asked again on the phone; see the call recording' ELSE '' END
+                               AS note
+                    FROM ({source}) AS s
+                ) AS n
+                JOIN list_of l ON l.slot = (n.i / 10) %% 100  -- hashed: rows keep their order
+                JOIN deadline_of d ON d.day = (n.received_at AT TIME ZONE %s)::date
+                """,  # noqa: S608 — the two sources above, every value bound
+                [reasons, count, settings.TIME_ZONE],
+            )
+        cursor.execute("SET session_replication_role = DEFAULT")
+        print(f"  rows in {time.perf_counter() - started:.0f} s", flush=True)
+        cursor.execute("SET maintenance_work_mem = '512MB'")
+        for _, definition in indexes:
+            cursor.execute(definition)
+        cursor.execute("DROP TABLE deadline_of, list_of")
         cursor.execute("VACUUM ANALYZE blacklist_blacklistednumber")
         print(f"  filled in {time.perf_counter() - started:.0f} s", flush=True)
+
+
+def _list_slot(i: int) -> int:
+    """The index (0: Internal) in LIST_SHARES of the list entry `i` goes to; as `list_of` in fill."""
+    slot, bound = (i // 10) % 100, 0
+    for index, share in enumerate(LIST_SHARES):
+        bound += share
+        if slot < bound:
+            return index
+    raise AssertionError("LIST_SHARES add up to 100")
 
 
 def median_ms(action, repeat: int = 15) -> float:
@@ -134,11 +196,120 @@ def deep_cursor(numbers, sort: str, depth: int):
     return row, _encode(sort, row, sort.lstrip("-"))
 
 
+SORTS = {  # each sort a tab offers (blacklist.paging.SORT_FIELDS), both ways, the default first
+    "review": ["-added_at", "added_at", "-status_changed_at", "status_changed_at", "deadline", "-deadline",
+               "phone", "-phone"],
+    "approved": ["-added_at", "added_at", "-status_changed_at", "status_changed_at", "phone", "-phone"],
+}
+ALL_LISTS_SORTS = {"review": ["-added_at", "deadline"], "approved": ["-added_at"]}  # the global indexes
+DEPTH = 250_000  # rows before the deep page: page 10,001 of 25
+
+
+def tab_pages(list_param: str, list_id: int | None):
+    """(operation, url, query) of every page timed in one list (None: all lists): on
+    both tabs, the first page and a deep cursor page in each sort, the number-prefix filter, and
+    the review tab's Overdue and Due soon filters (by deadline, their default) and Overdue newest first."""
+    from blacklist.models import BlacklistedNumber
+
+    scope = {"list": list_param} if list_param else {}
+    for tab, sorts in SORTS.items():
+        numbers = BlacklistedNumber.objects.for_tab(tab).in_list(list_id)
+        # All lists: the sorts its indexes serve (newest first, by deadline), and one that none
+        # does (a sort of every row of the tab, seconds at 10M), first page only.
+        for sort in sorts if list_id is not None else [*ALL_LISTS_SORTS[tab], "-status_changed_at"]:
+            query = {**scope, "sort": sort}
+            yield f"{tab}, sorted {sort}, first page", f"/blacklist/{tab}/", query
+            if list_id is None and sort not in ALL_LISTS_SORTS[tab]:
+                continue
+            depth = min(DEPTH, max(numbers[:2 * DEPTH].count() // 2, 1))  # not timed
+            _, cursor = deep_cursor(numbers, sort, depth)
+            yield (f"{tab}, sorted {sort}, page {depth // 25 + 1:,} (cursor)", f"/blacklist/{tab}/",
+                   {**query, "after": cursor, "page": depth // 25 + 1})
+        yield f"{tab}, filtered by number prefix 2001234", f"/blacklist/{tab}/", {**scope, "phone": "2001234"}
+    review = BlacklistedNumber.objects.for_review().in_list(list_id)
+    for label, due, chosen in (("Overdue", "overdue", review.overdue()), ("Due soon", "due_soon", review.due_soon())):
+        query = {**scope, "due": due}
+        size = chosen[:2 * DEPTH].count()  # not timed
+        yield f"review, {label} ({size:,}{'+' if size == 2 * DEPTH else ''} rows), first page", "/blacklist/review/", \
+            query
+        depth = min(DEPTH, max(size // 2, 1))
+        _, cursor = deep_cursor(chosen, "deadline", depth)
+        yield (f"review, {label}, page {depth // 25 + 1:,} (cursor)", "/blacklist/review/",
+               {**query, "after": cursor, "page": depth // 25 + 1})
+    yield ("review, Overdue sorted newest added first", "/blacklist/review/",
+           {**scope, "due": "overdue", "sort": "-added_at"})
+
+
+def rows_query(client, url: str, query: dict) -> str:
+    """The SQL (parameters in) the page ran for its rows: the one with the page's LIMIT."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url, query).status_code == 200
+    found = [q["sql"] for q in queries if "LIMIT 26" in q["sql"] and '"blacklist_blacklistednumber"' in q["sql"]]
+    assert len(found) == 1, [q["sql"] for q in queries]
+    return found[0]
+
+
+def database_share(client, url: str, query: dict, repeat: int = 5) -> tuple[float, int]:
+    """(median ms of a request spent in the database, queries a request): the rest of the server
+    time is Django's (middleware, forms, the table and its template)."""
+    from django.db import connection
+
+    spent: list[float] = []
+    count = [0]
+
+    def timed(execute, sql, params, many, context):
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            spent[-1] += (time.perf_counter() - started) * 1000
+            count[0] += 1
+
+    with connection.execute_wrapper(timed):
+        for _ in range(repeat):
+            spent.append(0.0)
+            assert client.get(url, query).status_code == 200
+    return statistics.median(spent), count[0] // repeat
+
+
+def indexes_used(sql: str) -> list[str]:
+    """The indexes PostgreSQL's plan of `sql` reads (EXPLAIN, not run)."""
+    import json
+
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'blacklist_blacklistednumber'")
+        ours = {name for (name,) in cursor.fetchall()}
+        cursor.execute("EXPLAIN (FORMAT JSON) " + sql)
+        plan = cursor.fetchone()[0]
+    plan = json.loads(plan) if isinstance(plan, str) else plan
+    names: list[str] = []
+
+    def walk(node):  # the numbers' table only (the joined users, reasons and uploads are tiny)
+        name = node.get("Index Name")  # a bitmap's index is on its child node, without the table's name
+        if name in ours or (name is None and node.get("Node Type") == "Seq Scan"
+                            and node.get("Relation Name") == "blacklist_blacklistednumber"):
+            name = name or "Seq Scan"
+            if name not in names:
+                names.append(name)
+        for child in node.get("Plans", []):
+            walk(child)
+
+    walk(plan[0]["Plan"])
+    return names
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, default=10_000_000)
     parser.add_argument("--json", help="also write the results here, for `make bench`")
     parser.add_argument("--pages-only", action="store_true", help="time the pages only, not bulk actions and export")
+    parser.add_argument("--lists", nargs="*", help="time these lists' pages only (Internal, 'Bench list 02',"
+                        " 'Bench list 20', 'All lists')")
     args = parser.parse_args()
     server = os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432")
     os.environ["DATABASE_URL"] = ensure_database(f"{server}/blacklist_bench_{args.rows}")
@@ -156,8 +327,6 @@ def main() -> None:
     from django.utils import timezone
 
     from bench.results import Result, table, write_json
-    from blacklist.deadlines import due_soon_until
-    from blacklist.models import BlacklistedNumber
 
     call_command("migrate", verbosity=0)
     fill(args.rows)
@@ -174,64 +343,40 @@ def main() -> None:
             assert response.status_code == 200, response.status_code
         return get
 
-    keyset_sql = (
-        "SELECT * FROM blacklist_blacklistednumber WHERE status {cond} AND (added_at, id) < (%s, %s)"
-        " ORDER BY added_at DESC, id DESC LIMIT 26"
-    )
-    first_sql = "SELECT * FROM blacklist_blacklistednumber WHERE status {cond} ORDER BY added_at DESC, id DESC LIMIT 26"
-    prefix_sql = ("SELECT * FROM blacklist_blacklistednumber WHERE status {cond} AND phone LIKE %s"
-                  " ORDER BY added_at DESC, id DESC LIMIT 26")
-    by_deadline_sql = ("SELECT * FROM blacklist_blacklistednumber WHERE status = 1 AND deadline {range}"
-                       " ORDER BY deadline, id LIMIT 26")
-    deadline_keyset_sql = ("SELECT * FROM blacklist_blacklistednumber WHERE status = 1 AND deadline {range}"
-                           " AND (deadline, id) > (%s, %s) ORDER BY deadline, id LIMIT 26")
-    page_sql = "raw SQL of the page's rows"
-
-    def page_result(operation, ours, raw):
-        return Result(operation, ours, raw, page_sql, "≤ 15 ms", ours <= 15)
-
-    for tab, cond in (("review", "= 1"), ("approved", ">= 2")):
-        numbers = BlacklistedNumber.objects.for_tab(tab)
-        if not numbers[:250_000].count() == 250_000:  # --rows 1000000: no approved numbers
-            continue
-        deep, cursor = deep_cursor(numbers, "-added_at", 250_000)
-        results.append(page_result(f"{tab} tab, first page", median_ms(page(f"/blacklist/{tab}/")),
-                                   raw_ms(first_sql.format(cond=cond))))
-        results.append(page_result(f"{tab} tab, page 10,001 (cursor)",
-                                   median_ms(page(f"/blacklist/{tab}/", {"after": cursor, "page": 10_001})),
-                                   raw_ms(keyset_sql.format(cond=cond), [deep.added_at, deep.pk])))
-        results.append(page_result(f"{tab} tab, filtered by number prefix",
-                                   median_ms(page(f"/blacklist/{tab}/", {"phone": "2001234"})),
-                                   raw_ms(prefix_sql.format(cond=cond), ["+12001234%"])))
-
-    # The review tab by deadline: its filters sort oldest deadline first (the review_by_deadline index).
-    today, until = timezone.localdate(), due_soon_until()
-    review = BlacklistedNumber.objects.for_review()
-    for label, due, chosen, where, params in (
-        ("Overdue", "overdue", review.overdue(), "< %s", [today]),
-        ("Due soon", "due_soon", review.due_soon(), "BETWEEN %s AND %s", [today, until]),
-        ("no filter, sorted by deadline", "", review, ">= %s", [date.min]),
-    ):
-        size = chosen.count()  # not timed: how deep the deep page can go
-        query = {"due": due} if due else {"sort": "deadline"}
-        results.append(page_result(f"review tab, {label}: first page ({size:,} rows)",
-                                   median_ms(page("/blacklist/review/", query)),
-                                   raw_ms(by_deadline_sql.format(range=where), params)))
-        depth = min(250_000, max(size // 2, 1))
-        deep, cursor = deep_cursor(chosen, "deadline", depth)
-        results.append(page_result(f"review tab, {label}: page {depth // 25 + 1:,} (cursor)",
-                                   median_ms(page("/blacklist/review/",
-                                                  {**query, "after": cursor, "page": depth // 25 + 1})),
-                                   raw_ms(deadline_keyset_sql.format(range=where), [*params, deep.deadline, deep.pk])))
-    results.append(page_result("review tab, Overdue sorted newest added first",
-                               median_ms(page("/blacklist/review/", {"due": "overdue", "sort": "-added_at"})),
-                               raw_ms(first_sql.format(cond="= 1 AND deadline < %s"), [today])))
+    lists = bench_lists()
+    scopes = [  # (label, ?list=, list id or None, requests timed a page)
+        ("Internal", "", lists[0], 15),  # the default of the picker: the biggest list, 40%
+        ("Bench list 02", str(lists[1]), lists[1], 15),  # 10%
+        ("Bench list 20", str(lists[-1]), lists[-1], 15),  # 1%
+        ("All lists", "all", None, 3),  # for information: no target
+    ]
+    if args.lists:
+        scopes = [scope for scope in scopes if scope[0] in args.lists]
+    for label, list_param, list_id, repeat in scopes:
+        for operation, url, query in tab_pages(list_param, list_id):
+            ours = median_ms(page(url, query), repeat)
+            sql = rows_query(client, url, query)
+            index = indexes_used(sql)
+            raw = raw_ms(sql, None, repeat=repeat)  # None: the SQL as run, parameters in
+            one_list = list_id is not None
+            uses_list_index = any(name.startswith("list_") for name in index)
+            target = "≤ 15 ms" if one_list else "(information)"
+            database, queries = database_share(client, url, query)
+            plan = f"rows query reads {', '.join(index)}; database {database:.1f} ms in {queries} queries"
+            if one_list and not uses_list_index:
+                plan += " (no list_ index)"
+            results.append(Result(f"{label}: {operation}", ours, raw, plan, target, ours <= 15 if one_list else None))
+            print(table(results[-1:]).split("\n", 1)[1], flush=True)  # as it goes: a run takes minutes
+    today = timezone.localdate()
     overdue_label_ms = raw_ms("SELECT count(*) FROM (SELECT id FROM blacklist_blacklistednumber"
-                              " WHERE status = 1 AND deadline < %s LIMIT 1001) AS capped", [today])
-    results.append(Result("  of which the overdue count in the tab label", overdue_label_ms, None,
+                              " WHERE dnc_list_id = %s AND status = 1 AND deadline < %s LIMIT 1001) AS capped",
+                              [lists[0], today])
+    results.append(Result("  Internal's overdue count in the tab label", overdue_label_ms, None,
                           "", "(bounded: 1,001 rows)", None))
-    count_ms = raw_ms("SELECT count(*) FROM blacklist_blacklistednumber WHERE status = 1", repeat=3)
-    results.append(Result("review tab, COUNT(*) a counting paginator adds", count_ms, None, "", "(not done)", None))
+    count_ms = raw_ms("SELECT count(*) FROM blacklist_blacklistednumber WHERE dnc_list_id = %s AND status = 1",
+                      [lists[0]], repeat=3)
+    results.append(Result("Internal review tab, COUNT(*) a counting paginator adds", count_ms, None, "", "(not done)",
+                          None))
     if not args.pages_only:
         bulk_and_export(client, user, results)
     print(f"\nBlacklists Management tabs, {args.rows:,} numbers, PostgreSQL; pages: median server time")
@@ -251,7 +396,7 @@ def bulk_and_export(client, user, results) -> None:
 
     def start_bulk():
         response = client.post("/blacklist/review/bulk/", {"action": "approve", "scope": "all",
-                                                          "query": "phone=2000", "confirmed": "on"})
+                                                          "query": "list=all&phone=2000", "confirmed": "on"})
         assert response.status_code == 302 and response["Location"] == "/tasks/", response
     start_ms = median_ms(start_bulk, repeat=5)
     results.append(Result("request that starts approve-all-matching (1M)", start_ms, None, "", "< 100 ms",
@@ -259,25 +404,25 @@ def bulk_and_export(client, user, results) -> None:
     TaskLog.objects.filter(created_by=user).delete()
     app.control.purge()  # nothing consumes these here
 
-    one_million = "phone=2000"
+    one_million = "list=all&phone=2000"  # every list's: the slice is spread over the 20
     assert matching_numbers("review", one_million).count() == 1_000_000
     raw_update = rolled_back_seconds(lambda: _execute(
         "UPDATE blacklist_blacklistednumber SET status = 2, status_changed_at = now()"
         " WHERE status = 1 AND phone LIKE '+12000%'")) * 1000
     ours_update = rolled_back_seconds(lambda: services.run_bulk_action(TaskLog.objects.create(
         kind=TaskLog.Kind.BULK_APPROVE, created_by=user,
-        params={"tab": "review", "action": "approve", "query": one_million}))) * 1000
+        params={"tab": "review", "action": "approve", "query": one_million, "list": None}))) * 1000
     results.append(Result("approve all matching, 1M rows", ours_update, raw_update, "one raw UPDATE",
                           "≤ 1.5× raw", ours_update <= 1.5 * raw_update))
     raw_delete = rolled_back_seconds(lambda: _execute(
         "DELETE FROM blacklist_blacklistednumber WHERE status >= 2 AND phone LIKE '+12001%'")) * 1000
     ours_delete = rolled_back_seconds(lambda: services.run_bulk_action(TaskLog.objects.create(
         kind=TaskLog.Kind.BULK_REMOVE, created_by=user,
-        params={"tab": "approved", "action": "remove", "query": "phone=2001"}))) * 1000
+        params={"tab": "approved", "action": "remove", "query": "list=all&phone=2001", "list": None}))) * 1000
     results.append(Result("delete all matching, 1M rows", ours_delete, raw_delete, "one raw DELETE",
                           "≤ 2,000 ms", ours_delete <= 2_000))
 
-    export_ms, export_peak_mb = timed_export(client, "/blacklist/approved/export.csv", {"phone": "2001"})
+    export_ms, export_peak_mb = timed_export(client, "/blacklist/approved/export.csv", {"list": "all", "phone": "2001"})
     raw_export = median_ms(lambda: _copy_out(
         "COPY (SELECT n.phone, n.status, n.added_at, u.username, t.file_name, n.status_changed_at"
         " FROM blacklist_blacklistednumber n LEFT JOIN auth_user u ON u.id = n.added_by_id"

@@ -19,7 +19,7 @@ from audit.events import Source
 from audit.models import Event, OpenRequest, RequestTally
 from blacklist import services
 from blacklist.deadlines import honour_by
-from blacklist.models import BlacklistedNumber, Reason, Status, default_reason_id
+from blacklist.models import BlacklistedNumber, DncList, Reason, Status, default_reason_id, internal_list_id
 from blacklist.request_details import RequestDetails
 
 pytestmark = pytest.mark.django_db
@@ -41,15 +41,15 @@ def add(phones, days_ago, status=Status.REVIEW, reason="consumer_request"):
 
 
 def act(client, tab, action, phones):
-    """The bulk action on the chosen numbers, as the page posts it."""
-    ids = list(BlacklistedNumber.objects.filter(phone__in=phones).values_list("pk", flat=True))
+    """The bulk action on the chosen numbers of the Internal list (the tabs' default), as the page posts it."""
+    ids = list(BlacklistedNumber.objects.in_list(internal_list_id()).filter(phone__in=phones).values_list("pk", flat=True))
     response = client.post(reverse("blacklist:bulk_action", args=[tab]),
                            {"action": action, "scope": "selected", "ids": ids, "confirmed": "on"})
     assert response.status_code == 302
 
 
 def row(client, tab, action, phone):
-    number = BlacklistedNumber.objects.get(phone=phone)
+    number = BlacklistedNumber.objects.in_list(internal_list_id()).get(phone=phone)  # the tabs' default list
     assert client.post(reverse("blacklist:row_action", args=[tab, action]), {"pk": number.pk}).status_code == 302
 
 
@@ -318,3 +318,161 @@ def test_the_beat_task_folds_a_backlog_slice_by_slice(manager, monkeypatch):
     assert report.fold() == 0
     assert list(RequestTally.objects.values_list("received", "honoured", "late")) == [(5, 3, 0)]
     assert OpenRequest.objects.count() == 2
+
+
+# Per entry (issue 15): a request is a number's on one list.
+
+def add_to(dnc_list, phones, days_ago, status=Status.REVIEW, reason="consumer_request"):
+    """As `add`, into `dnc_list`."""
+    received = timezone.now() - timedelta(days=days_ago)
+    details = RequestDetails(reason=Reason.objects.get(slug=reason), received_at=received)
+    services.add_numbers(phones, status, source=Source(Event.Via.HAND), details=details, dnc_list=dnc_list)
+    return received
+
+
+def entries(dnc_list, phones):
+    return BlacklistedNumber.objects.in_list(dnc_list).filter(phone__in=phones)
+
+
+@pytest.fixture
+def acme(db):
+    default_reason_id()
+    return DncList.objects.create(name="Client: Acme")
+
+
+def test_a_number_requested_on_two_lists_is_two_requests(manager, acme, admin_user):
+    internal = DncList.objects.get(pk=internal_list_id())
+    both = "+14155550500"
+    received = add([both], days_ago=40)  # Internal: never approved, overdue
+    add_to(acme, [both], days_ago=40)
+    add_to(acme, ["+14155550501"], days_ago=1)  # Acme only: open
+    # Approving Acme's entry (as its row action does) leaves Internal's request overdue.
+    services.approve(entries(acme, [both]), admin_user, Source(Event.Via.ROW))
+
+    rows, total = shown(manager, first=(timezone.localdate() - timedelta(days=60)).isoformat())
+    assert (total.received, total.in_time, total.late, total.open, total.overdue) == (3, 0, 1, 1, 1)
+    week = by_start(rows)[report.period_start(timezone.localdate(received), "week")]
+    assert (week.received, week.late, week.overdue) == (2, 1, 1)
+    assert set(OpenRequest.objects.values_list("phone", "dnc_list")) == {(both, internal.pk),
+                                                                         ("+14155550501", acme.pk)}
+    # The list filter: each list's own requests; every list by default.
+    _, of_acme = shown(manager, list=acme.pk, first=(timezone.localdate() - timedelta(days=60)).isoformat())
+    assert (of_acme.received, of_acme.late, of_acme.open, of_acme.overdue) == (2, 1, 1, 0)
+    _, of_internal = shown(manager, list=internal.pk, first=(timezone.localdate() - timedelta(days=60)).isoformat())
+    assert (of_internal.received, of_internal.late, of_internal.open, of_internal.overdue) == (1, 0, 0, 1)
+
+    # Then Internal's, in turn: honoured late against its own deadline, Acme's counts unchanged.
+    row(manager, "review", "approve", both)  # the tab's row action: Internal's entry
+    _, total = shown(manager, first=(timezone.localdate() - timedelta(days=60)).isoformat())
+    assert (total.received, total.late, total.open, total.overdue) == (3, 2, 1, 0)
+    assert total.late_days_max == days_late(received)
+    assert not OpenRequest.objects.filter(phone=both).exists()
+
+
+def test_removing_or_repeating_one_entry_leaves_the_other_lists_request(manager, acme, admin_user):
+    first = timezone.localdate() - timedelta(days=60)
+    add([f"+1415555060{i}" for i in range(3)], days_ago=3)
+    add_to(acme, [f"+1415555060{i}" for i in range(3)], days_ago=3, reason="wrong_number")  # removable
+    shown(manager)  # folded: six open requests
+    services.remove(entries(acme, ["+14155550600"]), admin_user, Source(Event.Via.ROW))  # withdrawn on Acme only
+    earlier = add_to(acme, ["+14155550601"], days_ago=30)  # an earlier repeat moves Acme's request only
+
+    rows, total = shown(manager, first=first.isoformat())
+    assert (total.received, total.withdrawn, total.open, total.overdue) == (6, 1, 4, 1)
+    moved = by_start(rows)[report.period_start(timezone.localdate(earlier), "week")]
+    assert (moved.received, moved.overdue) == (1, 1)
+    assert OpenRequest.objects.get(phone="+14155550601", dnc_list=acme).deadline == honour_by(earlier)
+    assert OpenRequest.objects.get(phone="+14155550601", dnc_list=internal_list_id()).deadline == honour_by(
+        timezone.now() - timedelta(days=3))
+    stepwise = sorted(RequestTally.objects.values_list("received_on", "deadline", "dnc_list", "received",
+                                                      "honoured", "withdrawn"))
+    report.refold()
+    assert sorted(RequestTally.objects.values_list("received_on", "deadline", "dnc_list", "received", "honoured",
+                                                   "withdrawn")) == stepwise
+    assert {dnc_list for _, _, dnc_list, *_ in stepwise} == {internal_list_id(), acme.pk}
+
+
+def test_the_page_offers_every_list_and_an_unknown_one_says_why(manager, acme):
+    add_to(acme, ["+14155550700"], days_ago=0)
+    acme.archived_at = timezone.now()
+    acme.save()
+    page = manager.get(reverse("audit:compliance")).content.decode()
+    assert '<option value="" selected>All lists</option>' in page
+    assert f'<option value="{acme.pk}">Client: Acme (archived)</option>' in page  # its requests stay on record
+    chosen = manager.get(reverse("audit:compliance"), {"list": acme.pk, "period": "month"})
+    assert chosen.context["chosen_list"] == acme and chosen.context["total"].open == 1
+    assert f'href="/activity/compliance/?period=week&amp;list={acme.pk}">Per week' in chosen.content.decode()
+    export = manager.get(reverse("audit:compliance_export"), {"list": acme.pk})
+    assert f"compliance-week-list{acme.pk}-" in export["Content-Disposition"]
+    lines = list(csv.reader(io.StringIO(b"".join(export.streaming_content).decode("utf-8-sig"))))
+    assert lines[-1][3] == "1"
+
+    every = manager.get(reverse("audit:compliance"), {"list": "all"})  # as the tabs' picker says it
+    assert every.context["chosen_list"] is None and not list(every.context["messages"])
+
+    for unknown in ("999999", "Acme"):
+        response = manager.get(reverse("audit:compliance"), {"list": unknown}, follow=True)
+        assert any("List: Select a valid choice" in str(m) for m in response.context["messages"])
+        assert response.context["chosen_list"] is None and response.context["total"].open == 1
+        assert manager.get(reverse("audit:compliance_export"), {"list": unknown}).status_code == 302
+
+
+def migrate_audit(name):
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    executor.migrate([("audit", name)])
+    return executor.loader.project_state([("audit", name)]).apps
+
+
+def tallies():
+    return sorted(RequestTally.objects.values_list("received_on", "deadline", "dnc_list", "received", "honoured",
+                                                   "late", "withdrawn"))
+
+
+@pytest.mark.django_db(transaction=True, reset_sequences=True)  # Internal is id 1, as in every real database
+def test_migration_0006_keeps_the_tallies_made_before_as_the_internal_lists(client, make_user):
+    assert internal_list_id() == 1
+    add(phones("90", 3), days_ago=5)
+    add(phones("91", 2), days_ago=20)
+    services.approve(BlacklistedNumber.objects.filter(phone__in=phones("90", 2)))
+    report.fold()
+    before, mark = tallies(), report.TallyMark.objects.get().last_event_id
+    try:
+        migrate_audit("0005_named_lists")
+    finally:
+        migrate_audit("0006_requests_per_entry")
+    assert tallies() == before and {t[2] for t in before} == {1}
+    assert report.TallyMark.objects.get().last_event_id == mark  # kept: nothing to count again
+    assert set(OpenRequest.objects.values_list("phone", "dnc_list")) == {(p, 1) for p in [*phones("90", 3)[2:],
+                                                                                         *phones("91", 2)]}
+    # The next fold goes on from them: an approval closes the open request it moved from.
+    services.approve(BlacklistedNumber.objects.filter(phone=phones("91", 1)[0]))
+    report.fold()
+    received = sum(t[3] for t in tallies())
+    assert (received, sum(t[4] for t in tallies()), OpenRequest.objects.count()) == (5, 3, 2)
+
+
+@pytest.mark.django_db(transaction=True, reset_sequences=True)
+def test_migration_0006_counts_again_what_the_per_number_fold_counted_of_other_lists(db):
+    assert internal_list_id() == 1
+    default_reason_id()
+    acme = DncList.objects.create(name="Client: Acme")
+    try:
+        old = migrate_audit("0005_named_lists")
+        received = add(["+14155550900"], days_ago=4)
+        add_to(acme, ["+14155550900"], days_ago=4)
+        # What the fold keyed on the number made of it: one request.
+        old.get_model("audit", "RequestTally").objects.create(
+            received_on=timezone.localdate(received), deadline=honour_by(received), received=1)
+        old.get_model("audit", "OpenRequest").objects.create(
+            phone="+14155550900", received_at=received, received_on=timezone.localdate(received),
+            deadline=honour_by(received))
+        old.get_model("audit", "TallyMark").objects.update_or_create(
+            pk=1, defaults={"last_event_id": Event.objects.order_by("-id").values_list("id", flat=True)[0]})
+    finally:
+        migrate_audit("0006_requests_per_entry")
+    assert not RequestTally.objects.exists() and report.TallyMark.objects.get().last_event_id == 0
+    report.fold()
+    assert tallies() == [(timezone.localdate(received), honour_by(received), 1, 1, 0, 0, 0),
+                         (timezone.localdate(received), honour_by(received), acme.pk, 1, 0, 0, 0)]

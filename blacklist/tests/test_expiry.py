@@ -127,3 +127,29 @@ def test_the_planner_setting_of_a_batch_does_not_outlive_it(expiring):
     before = random_page_cost()
     assert services.remove_expired(batch=2) == 3  # inside this test's transaction
     assert random_page_cost() == before
+
+
+def test_expiry_is_per_entry_the_same_number_on_another_list_stays(db):
+    """Issue 15: each (list, number) entry has its own expiry; its `expired` event names its list."""
+    from blacklist.models import DncList, internal_list_id
+    from blacklist.request_details import RequestDetails
+
+    default_reason_id()
+    campaign = DncList.objects.create(name="Campaign: Solar West")
+    client_list = DncList.objects.create(name="Client: Acme")
+    wrong = Reason.objects.get(slug="wrong_number")
+    numbers = [f"+1212555{i:04d}" for i in range(30)]  # more than a batch below
+    soon = RequestDetails(reason=wrong, expires_at=timezone.now() + timedelta(seconds=1))
+    services.add_numbers(numbers, Status.APPROVED, details=soon)  # Internal: expiring
+    services.add_numbers(numbers, Status.APPROVED, details=soon, dnc_list=client_list)  # expiring too
+    services.add_numbers(numbers[:20], Status.APPROVED, details=RequestDetails(reason=wrong), dnc_list=campaign)
+    later = timezone.now() + timedelta(seconds=2)
+
+    assert services.remove_expired(now=later, batch=7) == 60
+
+    assert list(BlacklistedNumber.objects.values_list("phone", "dnc_list").order_by("phone")) == [
+        (phone, campaign.pk) for phone in numbers[:20]]
+    expired = Event.objects.filter(action=Event.Action.EXPIRED)
+    assert sorted(expired.values_list("phone", "dnc_list")) == sorted(
+        [(phone, internal_list_id()) for phone in numbers] + [(phone, client_list.pk) for phone in numbers])
+    assert services.remove_expired(now=later) == 0
