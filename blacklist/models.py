@@ -326,12 +326,20 @@ class BlacklistedNumber(models.Model):
             models.Index(
                 fields=["dnc_list", "deadline", "id"], name="list_review_by_deadline", condition=Q(status=Status.REVIEW)
             ),
-            # "All lists": the tabs newest first, and the overdue count, over every list.
+            # "All lists": the tabs newest first and by status change, and the overdue count, over
+            # every list (without them, a sort of every row of the tab: 3-6 s a page at 10M).
             models.Index(
                 fields=["-added_at", "-id"], name="review_newest_first", condition=Q(status=Status.REVIEW)
             ),
             models.Index(
                 fields=["-added_at", "-id"], name="approved_newest_first", condition=Q(status__gte=Status.APPROVED)
+            ),
+            models.Index(
+                fields=["-status_changed_at", "-id"], name="review_by_status_change", condition=Q(status=Status.REVIEW)
+            ),
+            models.Index(
+                fields=["-status_changed_at", "-id"], name="approved_by_status_change",
+                condition=Q(status__gte=Status.APPROVED),
             ),
             models.Index(fields=["deadline", "id"], name="review_by_deadline", condition=Q(status=Status.REVIEW)),
         ]
