@@ -9,6 +9,8 @@ import tempfile
 
 import pytest
 
+from tests.helpers import log_in
+
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # live_server + Playwright's sync API
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -36,9 +38,5 @@ def browser_type_launch_args(browser_type_launch_args):
 def logged_in_page(page, live_server, django_user_model):
     """A Chromium page logged in as a superuser, through the real login form."""
     django_user_model.objects.create_superuser("admin", password="journey-pass-123")
-    page.goto(f"{live_server.url}/")
-    page.get_by_label("Username").fill("admin")
-    page.get_by_label("Password").fill("journey-pass-123")
-    with page.expect_navigation():
-        page.get_by_role("button", name="Log in").click()
+    log_in(page, live_server.url, "admin", "journey-pass-123")
     return page

@@ -91,3 +91,12 @@ test_database_url.__test__ = False  # a helper, not a test
 def _log_tail(process: subprocess.Popen) -> str:
     log_path = getattr(process, "log_path", None)
     return log_path.read_text()[-3000:] if log_path else "(no output kept)"
+
+
+def log_in(page, base_url: str, username: str, password: str) -> None:
+    """Through the real login form, as a person does."""
+    page.goto(f"{base_url}/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Log in").click()

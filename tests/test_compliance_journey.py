@@ -13,6 +13,7 @@ from blacklist import services
 from blacklist.models import Status
 from blacklist.request_details import RequestDetails
 from roles.groups import assign
+from tests.helpers import log_in
 
 pytestmark = pytest.mark.browser
 
@@ -26,11 +27,7 @@ def test_a_late_approval_is_counted_late_on_the_report_and_in_its_csv(page, live
                          details=RequestDetails(received_at=timezone.now()))
     user = django_user_model.objects.create_user("rita", password="journey-pass-123")
     assign(user, "Reviewer")
-    page.goto(f"{live_server.url}/")
-    page.get_by_label("Username").fill("rita")
-    page.get_by_label("Password").fill("journey-pass-123")
-    with page.expect_navigation():
-        page.get_by_role("button", name="Log in").click()
+    log_in(page, live_server.url, "rita", "journey-pass-123")
 
     page.goto(f"{live_server.url}/blacklist/review/")
     with page.expect_navigation():

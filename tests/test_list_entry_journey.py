@@ -5,6 +5,7 @@ import pytest
 from playwright.sync_api import expect
 
 from blacklist.models import BlacklistedNumber, DncList, Status
+from tests.helpers import log_in
 
 pytestmark = pytest.mark.browser
 
@@ -12,11 +13,7 @@ pytestmark = pytest.mark.browser
 @pytest.fixture
 def manager_page(page, live_server, make_user):
     make_user("Manager", "maria")
-    page.goto(f"{live_server.url}/")
-    page.get_by_label("Username").fill("maria")
-    page.get_by_label("Password").fill("pass-pass-123")
-    with page.expect_navigation():
-        page.get_by_role("button", name="Log in").click()
+    log_in(page, live_server.url, "maria", "pass-pass-123")
     return page
 
 

@@ -8,6 +8,7 @@ from playwright.sync_api import expect
 from audit.models import Event
 from blacklist.models import BlacklistedNumber, Status
 from roles.groups import assign
+from tests.helpers import log_in
 
 pytestmark = pytest.mark.browser
 
@@ -23,11 +24,7 @@ def numbers(transactional_db):
 def log_in_as(page, live_server, django_user_model, role):
     user = django_user_model.objects.create_user(role.lower(), password="journey-pass-123")
     assign(user, role)
-    page.goto(f"{live_server.url}/")
-    page.get_by_label("Username").fill(user.username)
-    page.get_by_label("Password").fill("journey-pass-123")
-    with page.expect_navigation():
-        page.get_by_role("button", name="Log in").click()
+    log_in(page, live_server.url, user.username, "journey-pass-123")
 
 
 def row(page, display):
