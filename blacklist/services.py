@@ -338,8 +338,6 @@ def add_numbers(
     if not batch:
         return MergeOutcome(0, 0, 0)
     list_id = dnc_list.pk if dnc_list is not None else internal_list_id()
-    if DncList.objects.filter(pk=list_id, archived_at__isnull=False).exists():
-        raise ArchivedList(DncList.objects.get(pk=list_id))
     now = timezone.now()
     # Stored as the ORM stores it (on SQLite: naive UTC text, no "+00:00"), or keyset pages and
     # every other comparison with ORM-written rows go wrong: text compares as text there.
@@ -354,6 +352,7 @@ def add_numbers(
     repeat_lite, repeat_lite_params = repeated.select_list(to_status="listed.status")
     postgresql = connection.vendor == "postgresql"
     with transaction.atomic(), connection.cursor() as cursor:
+        _lock_open_list(cursor, list_id)
         _load_incoming(cursor, _incoming_rows(batch.values(), details, now))
         # Insert first: a row another transaction adds meanwhile is then merged by the UPDATE.
         insert = (
@@ -403,6 +402,17 @@ def add_numbers(
             )
         cursor.execute("DROP TABLE incoming_phones")
     return MergeOutcome(new=new, raised=raised, unchanged=len(batch) - new - raised)
+
+
+def _lock_open_list(cursor, list_id: int) -> None:
+    """ArchivedList unless the list takes new entries, and (PostgreSQL) a share lock on its row
+    until the add commits: an archive (lists.archive, an UPDATE of that row) waits for the adds
+    under way, and an add that starts after it sees it archived. On SQLite the write lock, taken
+    when the transaction begins (IMMEDIATE), does the same."""
+    lock = " FOR SHARE" if connection.vendor == "postgresql" else ""
+    cursor.execute(f"SELECT archived_at FROM {DncList._meta.db_table} WHERE id = %s{lock}", [list_id])  # noqa: S608 — table name ours
+    if cursor.fetchone()[0] is not None:
+        raise ArchivedList(DncList.objects.get(pk=list_id))
 
 
 # A listed number an incoming request changes: a higher status, an earlier request (`i` is

@@ -176,3 +176,35 @@ def test_list_names_are_unique_whatever_their_case_and_there_is_one_internal_lis
     internal_list_id()
     with pytest.raises(IntegrityError), transaction.atomic():
         DncList.objects.create(name="Another internal", kind=DncList.Kind.INTERNAL)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_archiving_waits_for_the_adds_under_way_and_an_add_after_it_is_refused(acme, admin_user):
+    """An add that found the list open finishes into it; the archive waits for it (PostgreSQL: the
+    add's share lock on the list's row; SQLite: the one write lock), and the next add is refused."""
+    import threading
+
+    from django.db import connections
+
+    from blacklist import lists
+
+    archived = threading.Event()
+
+    def archive():
+        try:
+            lists.archive(DncList.objects.get(pk=acme.pk), admin_user)
+            archived.set()
+        finally:
+            connections.close_all()
+
+    with transaction.atomic():
+        services.add_numbers(["+14155550100"], Status.REVIEW, admin_user, dnc_list=acme)
+        thread = threading.Thread(target=archive)
+        thread.start()
+        thread.join(1.0)
+        assert thread.is_alive() and not archived.is_set()  # waiting for the add to commit
+    thread.join(20)
+    assert archived.is_set()
+    assert list(BlacklistedNumber.objects.filter(dnc_list=acme).values_list("phone", flat=True)) == ["+14155550100"]
+    with pytest.raises(services.ArchivedList):
+        services.add_numbers(["+14155550101"], Status.REVIEW, admin_user, dnc_list=acme)
