@@ -75,7 +75,17 @@ def test_screenshots_of_the_review_tab_tasks_logs_and_activity(
     expect(page.get_by_role("heading", name="Activity")).to_be_visible()
     activity = shoot(page, "activity")
 
-    assert all(path.stat().st_size > 10_000 for path in (tasks_logs, review_tab, activity))  # pictures, not blanks
+    page.goto(f"{live_server.url}/blacklist/lists/")
+    new = page.get_by_role("form", name="New list")
+    new.get_by_label("Name of the new list").fill("Campaign: Solar West")
+    new.get_by_label("Description of the new list").fill("Door-to-door, west region")
+    with page.expect_navigation():
+        new.get_by_role("button", name="Add").click()
+    expect(page.get_by_role("alert")).to_contain_text("Added the list “Campaign: Solar West”.")
+    page.set_viewport_size({**VIEWPORT, "height": 560})
+    lists = shoot(page, "lists")
+
+    assert all(path.stat().st_size > 10_000 for path in (tasks_logs, review_tab, activity, lists))  # pictures, not blanks
     assert TaskLog.objects.get().state == TaskLog.State.SUCCEEDED
     assert BlacklistedNumber.objects.filter(status=Status.REVIEW).count() == 12
     assert BlacklistedNumber.objects.filter(status=Status.APPROVED).count() == 42

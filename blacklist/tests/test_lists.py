@@ -519,7 +519,7 @@ def test_a_one_list_tab_page_reads_its_list_index(admin_client, internal):
             cursor.execute(f"EXPLAIN {page_query}")
             plan = "\n".join(line for (line,) in cursor.fetchall())
         assert index in plan, plan
-        assert "Seq Scan" not in plan, plan
+        assert f"Seq Scan on {BlacklistedNumber._meta.db_table}" not in plan, plan  # (the one-row joined tables may be)
 
 
 def test_the_confirmation_counts_within_the_list_and_posts_it_back(admin_client, three_lists):
