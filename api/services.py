@@ -11,8 +11,8 @@ import logging
 import secrets
 import weakref
 from collections.abc import Collection
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -23,7 +23,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from blacklist.models import BlacklistedNumber, DncList, Reason, Status, internal_list_id
-from blacklist.phones import PREFIX_MARK, lookup_candidates
+from blacklist.phones import PREFIX_MARK, batch_candidates, lookup_candidates
 from blacklist.services import write_lock_timed_out
 
 from .models import SCOPE_PERMISSIONS, ApiKey
@@ -118,10 +118,9 @@ class ListsRefused(Exception):
         self.lists = lists
 
 
-@dataclass(frozen=True)
-class Listing:
+class Listing(NamedTuple):
     """An entry that lists a number (itself, or one of its prefixes) on one list, as check and
-    scrub report it."""
+    scrub report it. A tuple, made once per row read: a scrub of 10,000 numbers reads thousands."""
 
     entry: str  # the number, or the prefix that covers it ("+1201*")
     list_id: int
@@ -131,28 +130,23 @@ class Listing:
     reason: str  # its slug
     reason_name: str
     received_at: datetime  # when the (earliest) request arrived
-
-    @property
-    def blocked(self) -> bool:
-        """The one place deciding which statuses stop the dialer."""
-        return self.status != Status.REVIEW or settings.BLOCK_NUMBERS_UNDER_REVIEW
+    blocked: bool  # blocks(status)
+    # Its item of `blocked_by`, formatted once however many numbers of a scrub it covers (a prefix
+    # entry); formatted here, not by DjangoJSONEncoder: for a 10,000-number scrub that saves ~40 ms.
+    answer: dict
 
     @property
     def prefix(self) -> str | None:
         return self.entry if self.entry.endswith(PREFIX_MARK) else None
 
-    @functools.cached_property
-    def answer(self) -> dict:
-        """Its item of `blocked_by`, formatted once however many numbers of a scrub it covers (a
-        prefix entry); formatted here, not by DjangoJSONEncoder: for a 10,000-number scrub that
-        saves ~40 ms."""
-        return {"list": self.list_name, "list_id": self.list_id, "status": STATUS_NAMES[self.status],
-                "reason": self.reason, "reason_name": self.reason_name, "since": _utc_text(self.since),
-                "received_at": _utc_text(self.received_at), "prefix": self.prefix}
-
     def strength(self) -> tuple:
         """Sorts the strongest entry first: the highest status, then the earliest in it."""
         return -self.status, self.since, self.list_id, self.entry
+
+
+def blocks(status: int) -> bool:
+    """The one place deciding which statuses stop the dialer."""
+    return status != Status.REVIEW or settings.BLOCK_NUMBERS_UNDER_REVIEW
 
 
 def hash_key(secret: str) -> str:
@@ -199,7 +193,8 @@ def authenticate(authorization: str, phone: str | None = None, name_lists: bool 
     if not rows:
         raise KeyRefused("Unknown API key.")
     *key_values, creator_active, creator_scopes, key_lists, every_list = rows[0][:-_LISTING_WIDTH]
-    listings = [_listing(*row[-_LISTING_WIDTH:]) for row in rows if row[-_LISTING_WIDTH] is not None]
+    make = _listing_maker()
+    listings = [make(*row[-_LISTING_WIDTH:]) for row in rows if row[-_LISTING_WIDTH] is not None]
     key = ApiKey(**dict(zip(_KEY_COLUMNS, key_values, strict=True)))
     key.expires_at, key.revoked_at, key.last_used_at = map(_aware, [key.expires_at, key.revoked_at, key.last_used_at])
     now = timezone.now()
@@ -316,7 +311,7 @@ def lookup(phones: Collection[str], list_ids: frozenset[int] | None = None) -> d
     served by the unique (phone, list) index; each entry is then given to every number it covers."""
     if not phones or list_ids is not None and not list_ids:
         return {}
-    wanted = list({candidate for phone in phones for candidate in lookup_candidates(phone)})
+    wanted = list(batch_candidates(phones))
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     # PostgreSQL: array parameters, not thousands of literals to parse, and each candidate looked up
     # by a LATERAL index probe: given a long `= ANY(…)` (tens of thousands of candidates) the planner
@@ -340,23 +335,45 @@ def lookup(phones: Collection[str], list_ids: frozenset[int] | None = None) -> d
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     found: dict[str, list[Listing]] = {}
+    make = _listing_maker()
     for row in rows:
-        found.setdefault(row[0], []).append(_listing(*row))
+        found.setdefault(row[0], []).append(make(*row))
     # Back to the numbers: a number's own entries, and those of each prefix found that it starts
-    # with (its candidate of that length: most of a batch's candidates found nothing).
-    lengths = sorted({len(entry) - 1 for entry in found if entry.endswith(PREFIX_MARK)})
+    # with (its head of that length: most of a batch's candidates found nothing). A batch's prefix
+    # entries come in few lengths: one dictionary probe a number for each.
+    by_length: dict[int, dict[str, list[Listing]]] = {}
+    for entry, entries in found.items():
+        if entry.endswith(PREFIX_MARK):
+            by_length.setdefault(len(entry) - 1, {})[entry[:-1]] = entries
+    if not by_length:
+        return found  # only the numbers' own entries
     listings: dict[str, list[Listing]] = {}
     for phone in phones:
-        covering = [phone, *(phone[:length] + PREFIX_MARK for length in lengths if length < len(phone))]
-        if entries := [listing for candidate in covering if candidate in found for listing in found[candidate]]:
-            listings[phone] = entries
+        own = found.get(phone)
+        for length, heads in by_length.items():
+            if length < len(phone) and (covering := heads.get(phone[:length])) is not None:
+                own = covering if own is None else own + covering  # never changes a list in `found`
+        if own is not None:
+            listings[phone] = own
     return listings
 
 
-def _listing(entry: str, list_id: int, list_name: str, status: int, since: datetime, reason: str, reason_name: str,
-             received_at: datetime) -> Listing:
-    return Listing(entry, list_id, list_name, Status(status), _aware(since), reason, reason_name,  # type: ignore[arg-type]  # NOT NULL columns
-                   _aware(received_at))  # type: ignore[arg-type]
+def _listing_maker():
+    """A function making the Listing of one row of _LISTING_COLUMNS, for one request: the statuses,
+    whether they block and their names read once, not once a row."""
+    statuses = {int(status): (status, blocks(status), STATUS_NAMES[status]) for status in Status}
+
+    def make(entry: str, list_id: int, list_name: str, status: int, since: datetime, reason: str,
+             reason_name: str, received_at: datetime) -> Listing:
+        since, received_at = _aware(since), _aware(received_at)  # type: ignore[assignment]  # NOT NULL columns
+        status_value, blocked, status_name = statuses[status]
+        answer = {"list": list_name, "list_id": list_id, "status": status_name, "reason": reason,
+                  "reason_name": reason_name, "since": _utc_text(since), "received_at": _utc_text(received_at),
+                  "prefix": entry if entry.endswith(PREFIX_MARK) else None}
+        return Listing(entry, list_id, list_name, status_value, since, reason, reason_name, received_at, blocked,
+                       answer)
+
+    return make
 
 
 NOT_LISTED: dict = {"blocked": False, "status": None, "since": None, "reason": None, "reason_name": None,
@@ -364,17 +381,29 @@ NOT_LISTED: dict = {"blocked": False, "status": None, "since": None, "reason": N
 
 
 def verdict(phone: str, listings: list[Listing]) -> dict:
-    """What check (and each valid scrub line) answers about one normalized number: the strongest
-    entry's status, reason and dates (the highest status, then the earliest in it), and every
-    entry that blocks it, strongest first, naming its list and, for a prefix, the prefix."""
+    """What check answers about one normalized number: the strongest entry's status, reason and
+    dates (the highest status, then the earliest in it), and every entry that blocks it, strongest
+    first, naming its list and, for a prefix, the prefix."""
+    return _verdict({"phone": phone}, listings)
+
+
+def scrub_line(raw: str | int, phone: str, listings: list[Listing] | None) -> dict:
+    """One valid scrub line: what was sent, then verdict's answer ("reason" keeps its place after
+    "valid": every line has the same keys in the same order, junk included)."""
+    return _verdict({"input": raw, "valid": True, "reason": None, "phone": phone}, listings)
+
+
+def _verdict(line: dict, listings: list[Listing] | None) -> dict:
     if not listings:
-        return {"phone": phone, **NOT_LISTED}
-    ordered = sorted(listings, key=Listing.strength)
+        line.update(NOT_LISTED)
+        return line
+    ordered = sorted(listings, key=Listing.strength) if len(listings) > 1 else listings
     strongest = ordered[0].answer
-    return {"phone": phone, "blocked": ordered[0].blocked, "status": strongest["status"], "since": strongest["since"],
-            "reason": strongest["reason"], "reason_name": strongest["reason_name"],
-            "received_at": strongest["received_at"],
-            "blocked_by": [listing.answer for listing in ordered if listing.blocked]}
+    line.update(blocked=ordered[0].blocked, status=strongest["status"], since=strongest["since"],
+                reason=strongest["reason"], reason_name=strongest["reason_name"],
+                received_at=strongest["received_at"],
+                blocked_by=[listing.answer for listing in ordered if listing.blocked])
+    return line
 
 
 def _utc_text(value: datetime) -> str:

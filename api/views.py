@@ -101,7 +101,7 @@ def _scrub_result(raw, phone: str, reason: str, listings: dict) -> dict:
     """One scrub line: every line has the same keys, junk included."""
     if not phone:
         return {"input": raw, "valid": False, **services.NOT_LISTED, "reason": reason, "phone": None}
-    return {"input": raw, "valid": True, "reason": None, **services.verdict(phone, listings.get(phone, []))}
+    return services.scrub_line(raw, phone, listings.get(phone))
 
 
 @api_view(["GET"])  # the key is checked below, in the same query that looks the number up
