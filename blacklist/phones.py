@@ -196,11 +196,17 @@ def lookup_candidates(e164: str) -> list[str]:
 
 
 def batch_candidates(numbers: Collection[str]) -> set[str]:
-    """Every number's lookup_candidates, each once: built one prefix length at a time (the short
-    prefixes of a batch are few), about 3× faster than calling lookup_candidates per number."""
+    """Every number's lookup_candidates, each once. Built one length at a time from the longest,
+    each length's heads cut from the distinct ones a digit longer (a batch's short heads are few):
+    about 3× faster than calling lookup_candidates per number."""
     wanted = set(numbers)
-    for end in range(SHORTEST_PREFIX, max(map(len, numbers), default=0)):
-        wanted.update([head + PREFIX_MARK for head in {number[:end] for number in numbers if len(number) > end}])
+    by_length: dict[int, set[str]] = {}
+    for number in wanted:
+        by_length.setdefault(len(number), set()).add(number)
+    heads: set[str] = set()
+    for end in range(max(by_length, default=0) - 1, SHORTEST_PREFIX - 1, -1):
+        heads = {head[:end] for head in heads.union(by_length.get(end + 1, ()))}
+        wanted.update([head + PREFIX_MARK for head in heads])
     return wanted
 
 
