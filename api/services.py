@@ -373,13 +373,15 @@ def _listing_maker():
     def make(entry: str, list_id: int, list_name: str, status: int, since: str | datetime, reason: str,
              reason_name: str, received_at: str | datetime) -> Listing:
         if not isinstance(since, str):  # SQLite
-            since, received_at = _time_text(since), _time_text(received_at)  # type: ignore[arg-type]
+            since = _time_text(since)
+        if not isinstance(received_at, str):
+            received_at = _time_text(received_at)
         status_value, blocked, status_name = statuses[status]
         answer = {"list": list_name, "list_id": list_id, "status": status_name, "reason": reason,
                   "reason_name": reason_name, "since": since[:23] + "Z", "received_at": received_at[:23] + "Z",
                   "prefix": entry if entry.endswith(PREFIX_MARK) else None}  # the times to the millisecond
-        return Listing(entry, list_id, list_name, status_value, since, reason, reason_name,  # type: ignore[arg-type]
-                       received_at, blocked, answer)
+        return Listing(entry, list_id, list_name, status_value, since, reason, reason_name, received_at, blocked,
+                       answer)
 
     return make
 
@@ -425,7 +427,8 @@ def scrub_json(inputs: Sequence[str | int], answers: list[tuple[str, str]], list
             invalid += 1
             lines.append(json.dumps({"input": raw, "valid": False, **NOT_LISTED, "reason": reason, "phone": None}))
             continue
-        start = '{"input": ' + (_json_text(raw) if type(raw) is str else json.dumps(raw)) + ', "valid": true, "reason": '
+        sent = _json_text(raw) if type(raw) is str else json.dumps(raw)
+        start = f'{{"input": {sent}, "valid": true, "reason": '
         found = listings.get(phone)
         if not found:
             lines.append(f'{start}null, "phone": "{phone}", {unlisted}')
@@ -442,7 +445,7 @@ def scrub_json(inputs: Sequence[str | int], answers: list[tuple[str, str]], list
             + ", ".join(lines) + "]}")
 
 
-_json_text = json.encoder.encode_basestring_ascii  # type: ignore[attr-defined]  # json.dumps's own (C) string writer
+_json_text = json.encoder.encode_basestring_ascii  # json.dumps's own (C) string writer
 
 
 def _json_parts(listing: Listing) -> tuple[str, str, str]:
