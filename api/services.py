@@ -23,7 +23,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from blacklist.models import BlacklistedNumber, DncList, Reason, Status, internal_list_id
-from blacklist.phones import PREFIX_MARK, batch_candidates, lookup_candidates
+from blacklist.phones import PREFIX_MARK, SHORTEST_PREFIX, batch_candidates, lookup_candidates
 from blacklist.services import write_lock_timed_out
 
 from .models import SCOPE_PERMISSIONS, ApiKey
@@ -314,27 +314,40 @@ def _record_use(key: ApiKey, now: datetime) -> None:
 
 def lookup(phones: Collection[str], list_ids: frozenset[int] | None = None) -> dict[str, list[Listing]]:
     """The entries listing each of these E.164 numbers, or one of its prefixes, on these lists
-    (None: every list): one query for the whole batch, `phone = ANY(every number and prefix)`,
-    served by the unique (phone, list) index; each entry is then given to every number it covers."""
+    (None: every list): one query for the whole batch, each number and its prefixes that could be
+    entries probed in the unique (phone, list) index; each entry is then given to every number it
+    covers."""
     if not phones or list_ids is not None and not list_ids:
         return {}
-    wanted = list(batch_candidates(phones))
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     # PostgreSQL: array parameters, not thousands of literals to parse, and each candidate looked up
     # by a LATERAL index probe: given a long `= ANY(…)` (tens of thousands of candidates) the planner
     # may choose a parallel scan of the whole table instead (measured at 10M: 1.4 s against 0.3 s).
-    # SQLite: JSON text (it binds at most 32,766 parameters), `IN` probing the unique index.
+    # The candidates are made in the query: each number and its heads of the lengths prefix entries
+    # have now, read in the same query from the index prefix_entry_lengths (a probe a length): 20,000
+    # probes for 10,000 numbers when the prefixes have one length, against 44,000 for every prefix.
+    # In `unnest(ARRAY(…))`, which the planner takes for 10 rows: estimated at 120,000 they were
+    # costed high enough for JIT compiling and optimizing the query, 0.9 s instead of 0.08.
+    # SQLite: every number's every prefix (batch_candidates) as JSON text (it binds at most 32,766
+    # parameters), `IN` probing the unique index.
     postgres = connection.vendor == "postgresql"
     values = "= ANY(%s)" if postgres else "IN (SELECT value FROM json_each(%s))"
-    params: list = [wanted if postgres else json.dumps(wanted), now]
+    params: list = [list(phones) if postgres else json.dumps(list(batch_candidates(phones))), now]
     lists = ""
     if list_ids is not None:
         lists = f" AND n.dnc_list_id {values}"
         params.append(sorted(list_ids) if postgres else json.dumps(sorted(list_ids)))
     if postgres:
-        sql = (f"SELECT {_LISTING_COLUMNS} FROM unnest(%s::varchar[]) AS c(phone) CROSS JOIN LATERAL"  # noqa: S608 — names from model metadata; phones, lists and time bound
-               f" (SELECT * FROM {_NUMBERS} n WHERE n.phone = c.phone AND {_not_expired('%s')}{lists}) n"
-               f"{_LISTING_JOINS}")
+        prefixes = f"FROM {_NUMBERS} WHERE phone LIKE '%%{PREFIX_MARK}'"  # prefix_entry_lengths' condition
+        sql = (f"WITH RECURSIVE lengths(n) AS (SELECT min(length(phone)) {prefixes} UNION ALL"  # noqa: S608 — names from model metadata; phones, lists and time bound
+               f" SELECT (SELECT min(length(phone)) {prefixes} AND length(phone) > n) FROM lengths"
+               " WHERE n IS NOT NULL),"
+               " numbers(phone) AS (SELECT unnest(%s::varchar[]))"
+               f" SELECT {_LISTING_COLUMNS} FROM unnest(ARRAY(SELECT phone FROM numbers UNION SELECT"
+               f" left(s.phone, l.n - 1) || '{PREFIX_MARK}' FROM numbers s JOIN lengths l"
+               f" ON l.n - 1 >= {SHORTEST_PREFIX} AND l.n - 1 < length(s.phone))) AS c(phone) CROSS JOIN LATERAL"
+               f" (SELECT * FROM {_NUMBERS} n WHERE n.phone = c.phone AND {_not_expired('%s')}{lists} OFFSET 0) n"
+               f"{_LISTING_JOINS}")  # OFFSET 0: probed per candidate, never joined by a scan of the table
     else:
         sql = (f"SELECT {_SQLITE_LISTING_COLUMNS} FROM {_NUMBERS} n{_LISTING_JOINS}"  # noqa: S608 — as above
                f" WHERE n.phone {values} AND {_not_expired('%s')}{lists}")

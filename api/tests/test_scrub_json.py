@@ -55,3 +55,21 @@ def test_scrub_answers_the_text_json_dumps_writes_for_every_kind_of_line(api: Ap
 
 def test_an_empty_scrub_answers_the_same_text(api: ApiClient, make_key):
     assert api.post(SCRUB, [], make_key()).content == expected_answer([])
+
+
+def test_a_prefix_of_a_length_no_entry_had_blocks_from_the_next_scrub(api: ApiClient, make_key):
+    """On PostgreSQL scrub looks up only the heads of the lengths prefix entries have, read in the
+    same query: a prefix of a new length must block at once, and one removed must stop blocking."""
+    key = make_key()
+    body = ["+14155550123", "+12125550123"]
+    services.add_numbers(["+1415555*"], Status.APPROVED)
+    first = api.post(SCRUB, body, key).json()
+    assert [line["blocked"] for line in first["results"]] == [True, False]
+
+    services.add_numbers(["+121255501*"], Status.APPROVED)  # a length no prefix entry had
+    second = api.post(SCRUB, body, key).json()
+    assert [line["blocked_by"][0]["prefix"] for line in second["results"]] == ["+1415555*", "+121255501*"]
+
+    BlacklistedNumber.objects.filter(phone="+1415555*").delete()
+    third = api.post(SCRUB, body, key).json()
+    assert [line["blocked"] for line in third["results"]] == [False, True]
