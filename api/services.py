@@ -142,10 +142,6 @@ class Listing(NamedTuple):
     # entry); formatted here, not by DjangoJSONEncoder: for a 10,000-number scrub that saves ~40 ms.
     answer: dict
 
-    @property
-    def prefix(self) -> str | None:
-        return self.entry if self.entry.endswith(PREFIX_MARK) else None
-
     def strength(self) -> tuple:
         """Sorts the strongest entry first: the highest status, then the earliest in it."""
         return -self.status, self.since, self.list_id, self.entry
