@@ -426,7 +426,7 @@ def scrub_json(inputs: Sequence[str | int], answers: list[tuple[str, str]], list
     "reason": why, "phone": null}`. The same text json.dumps writes for those dictionaries
     (api/tests/test_scrub_json.py compares them), written from parts encoded once: each entry's
     item of `blocked_by` however many numbers it covers, and an unlisted number's keys; a 10,000
-    number scrub's 3.9 MB took 3× longer as dictionaries encoded line by line."""
+    number scrub's 3.9 MB took 2–3× longer as dictionaries encoded line by line."""
     unlisted = json.dumps({key: value for key, value in NOT_LISTED.items() if key != "reason"})[1:]
     parts: dict[int, tuple[str, str, str]] = {}  # id(listing): its reason, the keys after "phone", its item
     lines = []
@@ -472,7 +472,6 @@ def _json_parts(listing: Listing) -> tuple[str, str, str]:
             f'{{"list": {_json_text(listing.list_name)}, "list_id": {listing.list_id}, "status": "{status}",'
             f' "reason": {reason}, "reason_name": {reason_name}, "since": "{since}", "received_at": "{received_at}",'
             f' "prefix": {prefix}}}')
-
 
 
 def _time_text(value: datetime) -> str:
