@@ -97,13 +97,6 @@ def _query_parameter(request, name: str) -> str | None:
         raise BadBody(f"The query has too many parameters: send ?{name}=… alone.") from None
 
 
-def _scrub_result(raw, phone: str, reason: str, listings: dict) -> dict:
-    """One scrub line: every line has the same keys, junk included."""
-    if not phone:
-        return {"input": raw, "valid": False, **services.NOT_LISTED, "reason": reason, "phone": None}
-    return {"input": raw, "valid": True, "reason": None, **services.verdict(phone, listings.get(phone, []))}
-
-
 @api_view(["GET"])  # the key is checked below, in the same query that looks the number up
 def check(request):
     try:
@@ -129,14 +122,7 @@ def scrub(request):
     inputs = numbers_in_body(request)
     answers = [normalized(raw) for raw in inputs]
     listings = services.lookup({phone for phone, _ in answers if phone}, list_ids)
-    results = [_scrub_result(raw, phone, reason, listings)
-               for raw, (phone, reason) in zip(inputs, answers, strict=True)]
-    return json_response({
-        "count": len(results),
-        "blocked": sum(result["blocked"] for result in results),
-        "invalid": sum(not result["valid"] for result in results),
-        "results": results,
-    })
+    return HttpResponse(services.scrub_json(inputs, answers, listings), content_type="application/json")
 
 
 @api_view(["POST"], scope="add")

@@ -285,7 +285,13 @@ def main() -> None:
                         help="what-if: serve with Django's CONN_HEALTH_CHECKS off (one SELECT 1 less a request)")
     parser.add_argument("--json", help="also write the results here, for `make bench`")
     parser.add_argument("--fill-only", action="store_true", help="build the database (if needed) and stop")
+    parser.add_argument("--scrub-only", action="store_true",
+                        help="time scrub only (end to end beside its raw lookups, and its parts in process)")
+    parser.add_argument("--scrub-batches", type=int, default=SCRUB_REPEATS[10_000],
+                        help="scrubs of 10,000 numbers timed (each beside its raw lookup)")
     args = parser.parse_args()
+    if args.scrub_only and args.json:
+        parser.error("--json records every figure: run without --scrub-only")
     args.workers = args.workers or int(os.environ.get("WEB_CONCURRENCY", 2 * (os.cpu_count() or 1) + 1))
     args.clients = args.clients or args.workers
 
@@ -321,12 +327,17 @@ def main() -> None:
                                       user=owner)  # a key with no creator is refused
     try:
         rng = random.Random(5)
-        scrub_batches = {count: [mixed(rng, count) for _ in range(repeat)] for count, repeat in SCRUB_REPEATS.items()}
+        repeats = {**SCRUB_REPEATS, 10_000: args.scrub_batches}
+        scrub_batches = {count: [mixed(rng, count) for _ in range(repeat)] for count, repeat in repeats.items()}
         results = served(args, env, secret, rng, scrub_batches)
-        results.update(in_process(url, key, secret, rng, args.requests))
+        if not args.scrub_only:
+            results.update(in_process(url, key, secret, rng, args.requests))
+        results.update(scrub_parts(rng))
     finally:
         ApiKey.objects.filter(pk=key.pk).delete()
-    report(args, results)
+    if not args.scrub_only:
+        report(args, results)
+    report_scrub(results)
     if args.json:
         from bench.results import write_json
 
@@ -347,26 +358,8 @@ def served(args, env: dict, secret: str, rng: random.Random, scrub_batches: dict
     port = free_port()
     gunicorn = start_gunicorn(port, args.workers, env)
     try:
-        answer = body(send(port, http_get(f"/api/v1/blacklist/check?phone={quote(listed(rng))}", secret))[1])
-        assert answer["blocked"] is True and answer["status"] is not None, answer
-        answer = body(send(port, http_get(f"/api/v1/blacklist/check?phone={quote(unlisted(rng))}", secret))[1])
-        assert answer["blocked"] is False and answer["status"] is None, answer
-        answer = body(send(port, http_get(f"/api/v1/blacklist/check?phone={quote(under_prefix(rng))}", secret))[1])
-        assert answer["status"] is not None and answer["blocked_by"][-1]["prefix"], answer
-        latencies_ms(port, check_requests[:300] + noop_requests * 300)  # warm up every worker
-
-        results = {
-            "check": latencies_ms(port, check_requests),
-            "check lists": latencies_ms(port, lists_requests),
-            "noop": latencies_ms(port, noop_requests * args.requests),
-            "rounds": [],  # (noop, check) req/s, measured side by side so that both meet the same neighbours
-            "failed": 0,
-        }
-        for round_number in range(3):
-            order = [("noop", noop_requests), ("check", check_requests)][:: 1 if round_number % 2 == 0 else -1]
-            measured = {name: throughput(port, requests, args.clients, args.seconds) for name, requests in order}
-            results["rounds"].append((measured["noop"][0], measured["check"][0]))
-            results["failed"] += measured["noop"][1] + measured["check"][1]
+        results = {} if args.scrub_only else check_served(args, port, secret, rng, check_requests, lists_requests,
+                                                          noop_requests)
         for count in SCRUB_REPEATS:
             warm_up = [http_post_json("/api/v1/blacklist/scrub", secret, mixed(rng, count))
                        for _ in range(2 * args.workers)]  # so that every worker has met these area codes
@@ -379,6 +372,32 @@ def served(args, env: dict, secret: str, rng: random.Random, scrub_batches: dict
     finally:
         os.killpg(gunicorn.pid, signal.SIGTERM)
         gunicorn.wait(timeout=30)
+
+
+def check_served(args, port: int, secret: str, rng: random.Random, check_requests: list[bytes],
+                 lists_requests: list[bytes], noop_requests: list[bytes]) -> dict:
+    """check's latency (also with `lists=`) and throughput beside the do-nothing view's."""
+    answer = body(send(port, http_get(f"/api/v1/blacklist/check?phone={quote(listed(rng))}", secret))[1])
+    assert answer["blocked"] is True and answer["status"] is not None, answer
+    answer = body(send(port, http_get(f"/api/v1/blacklist/check?phone={quote(unlisted(rng))}", secret))[1])
+    assert answer["blocked"] is False and answer["status"] is None, answer
+    answer = body(send(port, http_get(f"/api/v1/blacklist/check?phone={quote(under_prefix(rng))}", secret))[1])
+    assert answer["status"] is not None and answer["blocked_by"][-1]["prefix"], answer
+    latencies_ms(port, check_requests[:300] + noop_requests * 300)  # warm up every worker
+
+    results = {
+        "check": latencies_ms(port, check_requests),
+        "check lists": latencies_ms(port, lists_requests),
+        "noop": latencies_ms(port, noop_requests * args.requests),
+        "rounds": [],  # (noop, check) req/s, measured side by side so that both meet the same neighbours
+        "failed": 0,
+    }
+    for round_number in range(3):
+        order = [("noop", noop_requests), ("check", check_requests)][:: 1 if round_number % 2 == 0 else -1]
+        measured = {name: throughput(port, requests, args.clients, args.seconds) for name, requests in order}
+        results["rounds"].append((measured["noop"][0], measured["check"][0]))
+        results["failed"] += measured["noop"][1] + measured["check"][1]
+    return results
 
 
 def scrub_beside_raw(port: int, secret: str, url: str, batches: list[list[str]]) -> tuple[list[float], list[float]]:
@@ -417,14 +436,12 @@ def scrub_beside_raw(port: int, secret: str, url: str, batches: list[list[str]])
 def in_process(url: str, key, secret: str, rng: random.Random, count: int) -> dict:
     """Baselines and parts, without HTTP: raw psycopg2 (plain and PREPAREd) lookups of a number
     and its prefixes, the ORM, check's query through Django, a health-check ping, a last-use
-    write; and the parts of a 10,000 scrub."""
+    write (scrub_parts: the parts of a 10,000 scrub)."""
     import psycopg2
-    from django.http import JsonResponse
 
     from api import services
-    from blacklist import phone_cache
     from blacklist.models import BlacklistedNumber
-    from blacklist.phones import lookup_candidates, normalize_phone
+    from blacklist.phones import lookup_candidates
 
     phones = mixed(rng, count)
     raw = psycopg2.connect(url)
@@ -448,7 +465,17 @@ def in_process(url: str, key, secret: str, rng: random.Random, count: int) -> di
         phone__in=lookup_candidates(p)).exists(), 1)[0] for phone in phones]
     results["check query"] = [timed_ms(lambda p=phone: services.authenticate(f"Bearer {secret}", p), 1)[0]
                               for phone in phones]
+    return results
 
+
+def scrub_parts(rng: random.Random) -> dict:
+    """The parts of a scrub of 10,000 fresh numbers, in process: normalizing (normalize_phone, and
+    the phone cache the API uses, cold and warm), the one lookup, writing the JSON answer."""
+    from api import services
+    from blacklist import phone_cache
+    from blacklist.phones import normalize_phone
+
+    results = {}
     fresh = mixed(rng, 10_000)
     listings = services.lookup(set(fresh))
     results["normalize 10,000"] = min(timed_ms(lambda: [normalize_phone(phone) for phone in fresh], 3))
@@ -457,9 +484,8 @@ def in_process(url: str, key, secret: str, rng: random.Random, count: int) -> di
     again = mixed(rng, 10_000)
     results["cache warm 10,000"] = timed_ms(lambda: [phone_cache.normalized(phone) for phone in again], 1)[0]
     results["lookup 10,000"] = min(timed_ms(lambda: services.lookup(set(fresh)), 3))
-    results["encode 10,000"] = min(timed_ms(lambda: JsonResponse({"results": [
-        {"input": phone, "valid": True, "reason": None, **services.verdict(phone, listings.get(phone, []))}
-        for phone in fresh]}), 3))
+    answers = [(phone, "") for phone in fresh]
+    results["encode 10,000"] = min(timed_ms(lambda: services.scrub_json(fresh, answers, listings).encode(), 3))
     return results
 
 
@@ -587,6 +613,12 @@ def report(args, results: dict) -> None:
     print(f"  check's throughput is {ratio:.0%} of the do-nothing view's (median of the rounds);"
           f" target ≥ {TARGETS['ratio']:.0%}: {verdict(ratio >= TARGETS['ratio'])}")
     print(f"  raw psycopg2     {1000 / statistics.mean(results['raw']):8,.0f} lookups/s, one connection, no HTTP")
+
+
+def report_scrub(results: dict) -> None:
+    def verdict(ok: bool) -> str:
+        return "met" if ok else "NOT MET"
+
     print(f"\nScrub end to end, fresh numbers (⅓ listed, ⅓ under a prefix) {'p50 ms':>10} {'best ms':>8}")
     for name in ("scrub 1,000", "scrub 10,000"):
         times, raw = results[name], results[f"raw lookup {name[6:]}"]

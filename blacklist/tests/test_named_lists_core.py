@@ -11,7 +11,14 @@ from django.utils import timezone
 from audit.models import Event
 from blacklist import services
 from blacklist.models import BlacklistedNumber, DncList, Status, default_reason_id, internal_list_id
-from blacklist.phones import InvalidPhone, format_phone, lookup_candidates, normalize_prefix, normalized_entry
+from blacklist.phones import (
+    InvalidPhone,
+    batch_candidates,
+    format_phone,
+    lookup_candidates,
+    normalize_prefix,
+    normalized_entry,
+)
 
 
 @pytest.mark.parametrize(("written", "stored"), [
@@ -66,6 +73,13 @@ def test_check_looks_up_the_number_and_every_prefix_that_could_block_it():
     assert "+1201*" in candidates and "+1201555012*" in candidates
     assert all(candidate.endswith("*") for candidate in candidates[1:])
     assert "+12015550123*" not in candidates  # a whole number is itself, not its own prefix
+
+
+def test_a_batch_looks_up_each_of_its_numbers_candidates_once():
+    numbers = ["+12015550123", "+12015550199", "+12125550100", "+442079460958", "+4930123", "+1201"]
+    expected = {candidate for number in numbers for candidate in lookup_candidates(number)}
+    assert batch_candidates(numbers) == expected
+    assert batch_candidates([]) == set()
 
 
 def test_a_prefix_reads_as_its_digits_and_an_ellipsis():
