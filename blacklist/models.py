@@ -372,30 +372,68 @@ COVERAGE_COUNTED = 1_000  # listed numbers counted under a prefix entry; beyond,
 COVERAGE_ESTIMATED = 10_000  # above this planner's estimate, not even COVERAGE_COUNTED are counted
 
 
+COVERAGE_BATCH = 100  # prefixes asked in one statement (SQLite allows 500 arms to a UNION ALL)
+
+
 def numbers_under(prefixes: list[str]) -> dict[str, tuple[int, bool]]:
     """How many listed numbers (entries on any list; prefix entries not counted) each prefix
     entry (`+1201*`) covers: (count, exact?). For the tab page's prefixes only, never a scan of
     millions: on PostgreSQL the planner's estimate for the LIKE over phone_prefix_search comes
     first (a fraction of a millisecond); only a selective one is counted exactly, at most
-    COVERAGE_COUNTED + 1 index entries. SQLite, the small embedded default, counts."""
+    COVERAGE_COUNTED + 1 index entries. SQLite, the small embedded default, counts.
+
+    Two statements for a whole page, whatever its prefixes (one pair per COVERAGE_BATCH): one
+    EXPLAIN of a UNION ALL with an arm per prefix (the plan's Append node has each arm's estimate,
+    in order), and one query of the selective ones' bounded counts, each a range of the index
+    (a LATERAL subquery per prefix: planned once, where a UNION ALL of as many arms spent 0.1 ms
+    planning each)."""
+    found: dict[str, tuple[int, bool]] = {}
+    unique = list(dict.fromkeys(prefixes))
+    for start in range(0, len(unique), COVERAGE_BATCH):
+        found.update(_numbers_under(unique[start:start + COVERAGE_BATCH]))
+    return found
+
+
+def _numbers_under(prefixes: list[str]) -> dict[str, tuple[int, bool]]:
     table = BlacklistedNumber._meta.db_table
     postgresql = connections["default"].vendor == "postgresql"
-    count_sql = (f"SELECT count(*) FROM (SELECT 1 FROM {table} WHERE phone LIKE %s AND phone NOT LIKE %s"  # noqa: S608 — table name ours, values bound
-                 f"{f' LIMIT {COVERAGE_COUNTED + 1}' if postgresql else ''}) AS under")
-    found = {}
+    patterns = [prefix.removesuffix(PREFIX_MARK) + "%" for prefix in prefixes]  # digits only: nothing to escape
+    found: dict[str, tuple[int, bool]] = {}
+    estimates = dict.fromkeys(prefixes, 0)
     with connections["default"].cursor() as cursor:
-        for prefix in dict.fromkeys(prefixes):
-            pattern = prefix.removesuffix(PREFIX_MARK) + "%"  # digits only: nothing to escape for LIKE
-            estimate = 0
-            if postgresql:
-                cursor.execute(f"EXPLAIN (FORMAT JSON) SELECT 1 FROM {table} WHERE phone LIKE %s", [pattern])  # noqa: S608 — table name ours
-                (plan,) = cursor.fetchone()
-                estimate = int((json.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"]["Plan Rows"])
-                if estimate > COVERAGE_ESTIMATED:
-                    found[prefix] = (estimate, False)
-                    continue
-            cursor.execute(count_sql, [pattern, "%" + PREFIX_MARK])
-            (count,) = cursor.fetchone()
+        if postgresql and prefixes:
+            arms = " UNION ALL ".join([f"SELECT 1 FROM {table} WHERE phone LIKE %s"] * len(prefixes))  # noqa: S608 — table name ours, values bound
+            cursor.execute(f"EXPLAIN (FORMAT JSON) {arms}", patterns)
+            (plan,) = cursor.fetchone()
+            top = (json.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"]
+            branches = [top] if len(prefixes) == 1 else top.get("Plans", [])
+            if len(branches) != len(prefixes):  # never seen: not one arm per prefix; ask each alone
+                branches = []
+                for pattern in patterns:
+                    cursor.execute(f"EXPLAIN (FORMAT JSON) SELECT 1 FROM {table} WHERE phone LIKE %s", [pattern])  # noqa: S608 — table name ours
+                    (plan,) = cursor.fetchone()
+                    branches.append((json.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"])
+            for prefix, branch in zip(prefixes, branches, strict=True):
+                estimates[prefix] = int(branch["Plan Rows"])
+                if estimates[prefix] > COVERAGE_ESTIMATED:
+                    found[prefix] = (estimates[prefix], False)
+        counted = [prefix for prefix in prefixes if prefix not in found]
+        if counted and postgresql:  # one index range a prefix, as LIKE 'digits%' reads it: [digits, digits + 1)
+            starts = [prefix.removesuffix(PREFIX_MARK) for prefix in counted]
+            cursor.execute(
+                f"""SELECT p.n, (SELECT count(*) FROM (SELECT 1 FROM {table} WHERE phone ~>=~ p.low AND phone ~<~ p.high
+                                                        AND phone NOT LIKE %s LIMIT {COVERAGE_COUNTED + 1}) AS under)
+                    FROM unnest(%s::text[], %s::text[]) WITH ORDINALITY AS p(low, high, n)""",  # noqa: S608 — table name ours, values bound
+                ["%" + PREFIX_MARK, starts, [start[:-1] + chr(ord(start[-1]) + 1) for start in starts]],
+            )
+        elif counted:
+            arm = f"SELECT %s, (SELECT count(*) FROM {table} WHERE phone LIKE %s AND phone NOT LIKE %s)"  # noqa: S608 — table name ours, values bound
+            cursor.execute(" UNION ALL ".join([arm] * len(counted)),
+                           [value for n, prefix in enumerate(counted, 1)
+                            for value in (n, prefix.removesuffix(PREFIX_MARK) + "%", "%" + PREFIX_MARK)])
+        counts = dict(cursor.fetchall()) if counted else {}
+        for n, prefix in enumerate(counted, 1):
+            count = counts[n]
             exact = count <= COVERAGE_COUNTED or not postgresql
-            found[prefix] = (count, True) if exact else (max(estimate, count), False)
+            found[prefix] = (count, True) if exact else (max(estimates[prefix], count), False)
     return found
