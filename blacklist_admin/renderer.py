@@ -31,7 +31,12 @@ class FastWidgetRenderer(DjangoTemplates):
 
 def _text(value) -> str:
     """`{{ value|stringformat:'s' }}`: the value as str, escaped unless it is safe markup."""
-    return value if isinstance(value, SafeData) else conditional_escape(f"{value}")
+    return str(value) if isinstance(value, SafeData) else conditional_escape(f"{value}")
+
+
+def _label(text) -> str:
+    """`{{ label }}`: escaped unless safe markup (a lazy string is made a string first)."""
+    return str(text) if isinstance(text, SafeData) else conditional_escape(str(text))
 
 
 def _attrs(attrs: dict) -> str:
@@ -54,13 +59,13 @@ def _select(widget) -> str | None:
         if group_name:
             if not isinstance(group_name, str | Promise):
                 return None
-            parts.append(f'\n  <optgroup label="{conditional_escape(group_name)}">')
+            parts.append(f'\n  <optgroup label="{conditional_escape(str(group_name))}">')
         for option in group_choices:
             label = option["label"]
             if option["template_name"] != OPTION or not isinstance(label, str | Promise):
                 return None  # a template of its own, or a number or date the template would localize
             parts.append(f'\n  <option value="{_text(option["value"])}"{_attrs(option["attrs"])}>'
-                         f"{conditional_escape(label)}</option>\n")
+                         f"{_label(label)}</option>\n")
         if group_name:
             parts.append("\n  </optgroup>")
     parts.append("\n</select>")
