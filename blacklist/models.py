@@ -251,7 +251,8 @@ def _estimates(querysets: list, database: str) -> list[int]:
     arms = [top] if len(parts) == 1 else top.get("Plans", [])
     if len(arms) == len(parts) and (len(parts) == 1 or top["Node Type"] == "Append"):
         return [int(arm["Plan Rows"]) for arm in arms]
-    # An arm the planner proved empty is left out of the Append: ask each alone.
+    # An arm the planner proved empty is left out of the Append, and a parallel plan (a Gather
+    # over a Parallel Append) orders its arms by cost: ask each alone.
     return [int(json.loads(queryset.explain(format="json"))[0]["Plan"]["Plan Rows"]) for queryset in querysets]
 
 
@@ -437,8 +438,10 @@ def _numbers_under(prefixes: list[str]) -> dict[str, tuple[int, bool]]:
             cursor.execute(f"EXPLAIN (FORMAT JSON) {arms}", patterns)
             (plan,) = cursor.fetchone()
             top = (json.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"]
-            branches = [top] if len(prefixes) == 1 else top.get("Plans", [])
-            if len(branches) != len(prefixes):  # never seen: not one arm per prefix; ask each alone
+            branches = [top] if len(prefixes) == 1 else top.get("Plans", []) if top["Node Type"] == "Append" else []
+            # A parallel plan (Gather over a Parallel Append, which orders its arms by cost and
+            # estimates per worker) or an arm left out: ask each prefix alone.
+            if len(branches) != len(prefixes):
                 branches = []
                 for pattern in patterns:
                     cursor.execute(f"EXPLAIN (FORMAT JSON) SELECT 1 FROM {table} WHERE phone LIKE %s", [pattern])  # noqa: S608 — table name ours
