@@ -8,9 +8,8 @@ from typing import cast
 import django_filters
 from django import forms
 from django.db.models import Q, QuerySet
-from django.forms.models import ModelChoiceIterator
 
-from .params import DatabaseIdChoiceField, DatabaseIdChoiceFilter, parse_id
+from .params import DatabaseIdChoiceField, DatabaseIdChoiceFilter, ListedChoiceIterator, parse_id
 
 
 class FilterForm(forms.Form):
@@ -60,7 +59,7 @@ class DateRangeWidget(django_filters.widgets.DateRangeWidget):
         yield from self.get_context(name, value, attrs)["widget"]["subwidgets"]
 
 
-class _MenuIterator(ModelChoiceIterator):
+class _MenuIterator(ListedChoiceIterator):
     field: "NewestChoiceField"
 
     def __iter__(self):

@@ -101,6 +101,7 @@ TEMPLATES = [
     },
 ]
 
+FORM_RENDERER = "blacklist_admin.renderer.FastWidgetRenderer"  # Django's, inputs and selects written in Python
 DATABASES = {"default": database_from_url(os.environ.get("DATABASE_URL"), VAR_DIR)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -1,0 +1,45 @@
+"""What a tab page asks the database (docs/benchmarks.md, "Tab pages again"): the tab labels and
+"N matching" from one EXPLAIN on PostgreSQL (exact counts, small here), the filter's menus
+without a server-side cursor (a page's prefix coverage: test_prefix_entries)."""
+
+import re
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from blacklist import services
+from blacklist.models import BlacklistedNumber as Number
+from blacklist.models import DncList, Status, count_estimates
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_tab_counts_and_matching_are_right_from_one_explain(client, make_user):
+    solar = DncList.objects.create(name="Solar")
+    services.add_numbers(["+12015550100", "+12015550101", "+12025550100"], Status.REVIEW)
+    services.add_numbers(["+12015550102", "+13105550100"], Status.APPROVED)
+    services.add_numbers(["+12015550199"], Status.REVIEW, dnc_list=solar)  # another list: in no count here
+    client.force_login(make_user("Manager"))
+
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(reverse("blacklist:review") + "?phone=201").content.decode()
+
+    assert re.search(r'data-count="review">3<', page) and re.search(r'data-count="approved">2<', page)
+    assert "2 matching" in page
+    explains = [query["sql"] for query in queries.captured_queries if query["sql"].startswith("EXPLAIN")]
+    assert len(explains) == (1 if connection.vendor == "postgresql" else 0)
+    assert not [query for query in queries.captured_queries if "DECLARE" in query["sql"]]  # the menus
+
+
+def test_count_estimates_keeps_each_querysets_place_empty_ones_included():
+    services.add_numbers(["+12015550100", "+12015550101"], Status.REVIEW)
+    services.add_numbers(["+12015550102"], Status.APPROVED)
+
+    assert count_estimates([Number.objects.for_review(), Number.objects.none(), Number.objects.approved(),
+                            Number.objects.for_review().filter(phone="+12015550101")]) == [
+        (2, True), (0, True), (1, True), (1, True)]
+    # a queryset the planner proves empty has no arm of its own in the plan: asked alone
+    assert count_estimates([Number.objects.for_review(), Number.objects.filter(status=1, status__gte=2)]) == [
+        (2, True), (0, True)]
