@@ -161,22 +161,11 @@ def normalize_prefix(raw: str, region: str | None = None, min_digits: int | None
     written = _WRITTEN_PREFIX.match(_TEL_PREFIX.sub("", raw.strip().strip('"').strip()))
     if written is None:
         raise InvalidPhone("not a prefix (digits followed by * or X's)")
-    head = written["head"].strip()
-    digits = re.sub(r"\D", "", head)
-    if head.startswith("+"):
-        country_code = next((int(digits[:n]) for n in (1, 2, 3) if int(digits[:n] or 0) in COUNTRY_CODE_TO_REGION_CODE),
-                            None)
-        if country_code is None:
-            raise InvalidPhone("unknown country code")
-        national = digits[len(str(country_code)):]
-    else:
-        country_code = phonenumbers.country_code_for_region(region)
-        national = digits
-        if country_code == 1 and national.startswith("1"):
-            national = national[1:]  # NANP area codes never start with 1: a leading 1 is the country code
-        prefix = phonenumbers.PhoneMetadata.metadata_for_region(region).national_prefix  # type: ignore[union-attr]  # a checked region (settings)
-        if country_code != 1 and prefix and national.startswith(prefix):
-            national = national[len(prefix):]  # 020 7946* in GB → +44 20 7946*
+    start = phone_prefix(written["head"], region)  # the digits as written, as an E.164 start: "+1201"
+    country_code = _country_code_of(start[1:])
+    if country_code is None:
+        raise InvalidPhone("unknown country code")
+    national = start[1 + len(str(country_code)):]
     if not national:
         raise InvalidPhone(f"a bare country code (+{country_code}): too broad")
     if len(national) < min_digits:
@@ -221,8 +210,16 @@ def format_phone(e164: str) -> str:
 @functools.lru_cache(maxsize=4_096)
 def _format_prefix(prefix: str) -> str:
     digits = prefix[1:-1]
-    country_code = next((n for n in (1, 2, 3) if int(digits[:n]) in COUNTRY_CODE_TO_REGION_CODE), 0)
-    return f"+{digits[:country_code]} {digits[country_code:]}…" if country_code else prefix
+    country_code = _country_code_of(digits)
+    return f"+{country_code} {digits[len(str(country_code)):]}…" if country_code else prefix
+
+
+def _country_code_of(digits: str) -> int | None:
+    """The country code E.164 digits start with (the first known of 1 to 3 digits), or None; none
+    starts with 0."""
+    if not digits or digits[0] == "0":
+        return None
+    return next((int(digits[:n]) for n in (1, 2, 3) if int(digits[:n]) in COUNTRY_CODE_TO_REGION_CODE), None)
 
 
 @functools.lru_cache(maxsize=65_536)  # list pages show the same numbers again and again

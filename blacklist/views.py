@@ -157,7 +157,8 @@ def _tab_page(request, tab):
 @can_add
 @_busy_says_try_again
 def add(request):
-    shown = chosen_list(request.GET)
+    lists = list(DncList.objects.all())  # a few rows, read once for the choice and the picker
+    shown = chosen_list(request.GET, lists)
     options = _add_forms_options(request, shown)
     form = AddNumbersForm(request.POST or None, **options)
     if request.method == "POST" and form.is_valid():
@@ -179,7 +180,7 @@ def add(request):
         return redirect(reverse("blacklist:add") + f"?list={dnc_list.pk}")
     context = {
         "tab": "add",
-        **picker(shown),
+        **picker(shown, lists),
         "tab_counts": _tab_counts(shown),
         "form": form,
         "upload": UploadForm(auto_id="id_upload_%s", **options),  # its own ids, apart from the hand-entry form's

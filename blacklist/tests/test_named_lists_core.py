@@ -43,6 +43,7 @@ def test_a_prefix_is_stored_as_its_e164_start_and_a_star(written, stored):
     ("+1911*", "no valid number of +1 starts with it"),
     ("+44 000*", "no valid number of +44 starts with it"),
     ("+999*", "unknown country code"),
+    ("+0201*", "unknown country code"),
     ("+14155550123*", "a whole number, not a prefix: write it without the *"),
     ("*", "not a prefix (digits followed by * or X's)"),
 ])
