@@ -39,9 +39,11 @@ serve: $(VENV)/.installed
 	DEBUG=0 SECRET_KEY="$${SECRET_KEY:-$$(cat $${VAR_DIR:-var}/secret_key)}" PATH="$(CURDIR)/$(BIN):$$PATH" \
 	  $(BIN)/honcho -f Procfile start -p $(PORT)
 
-# Tests keep their SQLite file and embedded broker apart from `make run`'s, under var/test.
+# Tests keep their SQLite file and embedded broker apart from `make run`'s, under var/test
+# (TEST_VAR_DIR: CI runs the SQLite and the PostgreSQL runs at once, each in its own folder).
+TEST_VAR_DIR ?= $(CURDIR)/var/test
 test: $(VENV)/.installed-test chromium
-	VAR_DIR="$(CURDIR)/var/test" $(BIN)/pytest $(PYTEST_ARGS)
+	VAR_DIR="$(TEST_VAR_DIR)" $(BIN)/pytest $(PYTEST_ARGS)
 
 # The pictures in README.md and docs/: the browser test that takes them (tests/test_screenshots.py)
 # keeps them in docs/screenshots/ instead of a temp folder. Run it after changing a page; commit them.
