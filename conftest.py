@@ -15,6 +15,7 @@ from blacklist.models import BlacklistedNumber, Reason, Status, default_reason_i
 from blacklist_admin.env import make_var_dir
 from tests.helpers import (
     celery_worker_command,
+    log_tail,
     start_process,
     stop_processes,
     test_database_url,
@@ -41,6 +42,17 @@ def pytest_collection_modifyitems(items):
                 item.add_marker(marker)
         if any(item.get_closest_marker(kind) for kind in SLOW_KINDS):
             item.add_marker("slow")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failed test that ran a worker shows the end of the worker's log in its report: what the
+    worker did with the job (or why it never took it) is the first thing to know."""
+    report = yield
+    worker = item.funcargs.get("celery_worker_process") if hasattr(item, "funcargs") else None
+    if report.failed and worker is not None:
+        report.sections.append(("worker log (its end)", log_tail(worker)))
+    return report
 
 
 def pytest_configure(config):

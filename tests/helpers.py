@@ -23,9 +23,9 @@ def wait_until(condition, timeout: float = 60, what: str = "the condition", proc
         if result := condition():
             return result
         if process is not None and process.poll() is not None:
-            pytest.fail(f"The process exited ({process.returncode}) before {what}:\n{_log_tail(process)}")
+            pytest.fail(f"The process exited ({process.returncode}) before {what}:\n{log_tail(process)}")
         if time.monotonic() > deadline:
-            log = f":\n{_log_tail(process)}" if process is not None else ""
+            log = f":\n{log_tail(process)}" if process is not None else ""
             pytest.fail(f"Timed out after {timeout:g} s waiting for {what}{log}")
         time.sleep(0.05)
 
@@ -88,7 +88,8 @@ def test_database_url() -> str:
 test_database_url.__test__ = False  # a helper, not a test
 
 
-def _log_tail(process: subprocess.Popen) -> str:
+def log_tail(process: subprocess.Popen) -> str:
+    """The end of a process's output (start_process keeps it in a file)."""
     log_path = getattr(process, "log_path", None)
     return log_path.read_text()[-3000:] if log_path else "(no output kept)"
 
