@@ -1,0 +1,179 @@
+"""Accessibility, measured: axe-core (tests/vendor/axe-core) on every page and state of the app at a
+laptop's size and a phone's, and no sideways scroll on the phone.
+
+The data is made once, as users make it (hand entry, an upload imported by a real worker, bulk
+actions), and each page and state is checked where the journey reaches it; each check is its own
+subtest, so one run reports every page that fails, with the rules and the elements to fix."""
+
+from pathlib import Path
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from blacklist.models import BlacklistedNumber, DncList
+from tasks_logs.models import TaskLog
+from tests.helpers import log_in, wait_until_finished
+
+pytestmark = pytest.mark.browser
+
+AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
+SIZES = {"desktop": {"width": 1400, "height": 900}, "phone": {"width": 390, "height": 844}}
+NODES_SHOWN = 3  # per violation: enough to find the element, short enough to read 170 of them
+
+
+def axe_violations(page) -> list[dict]:
+    """axe-core's violations on the page as it is now: every rule axe runs by default."""
+    if not AXE.exists():  # a missing file is a broken checkout, never a reason to skip (CI or not)
+        pytest.fail(f"axe-core is missing: {AXE} (tests/vendor/axe-core/README.md says how to get it).")
+    if not page.evaluate("() => typeof axe !== 'undefined'"):
+        page.add_script_tag(path=AXE)
+    return page.evaluate("async () => (await axe.run(document, {resultTypes: ['violations']})).violations")
+
+
+def describe(violations: list[dict]) -> str:
+    """One paragraph per violated rule: its id, impact and help, then where (the first few nodes)."""
+    lines = []
+    for violation in violations:
+        nodes = violation["nodes"]
+        lines.append(f"{violation['id']} ({violation['impact']}, {len(nodes)} node(s)): {violation['help']}")
+        lines += [f"    {' '.join(map(str, node['target']))}" for node in nodes[:NODES_SHOWN]]
+        if len(nodes) > NODES_SHOWN:
+            lines.append(f"    … and {len(nodes) - NODES_SHOWN} more")
+    return "\n".join(lines)
+
+
+def assert_no_axe_violations(page) -> None:
+    violations = axe_violations(page)
+    assert not violations, f"axe-core found {len(violations)} rule(s) violated on {page.url}:\n{describe(violations)}"
+
+
+def assert_no_sideways_scroll(page) -> None:
+    widths = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+    assert widths[0] <= widths[1], f"{page.url} scrolls sideways: {widths[0]} px wide in a {widths[1]} px window"
+
+
+@pytest.fixture
+def axe_page(browser, live_server):
+    """A page in a context that lets axe-core's injected script run: our Content-Security-Policy
+    forbids it, and stays as it is for every other test."""
+    context = browser.new_context(bypass_csp=True)
+    yield context.new_page()
+    context.close()
+
+
+@pytest.fixture
+def check(axe_page, subtests):
+    """check("name") → the page as it is now, at both sizes, each a subtest named after it."""
+
+    def run(name: str) -> None:
+        for size, viewport in SIZES.items():
+            axe_page.set_viewport_size(viewport)
+            with subtests.test(msg=f"{name} at {size}"):
+                assert_no_axe_violations(axe_page)
+                if size == "phone":
+                    assert_no_sideways_scroll(axe_page)
+        axe_page.set_viewport_size(SIZES["desktop"])
+
+    return run
+
+
+def test_every_page_and_state_has_no_axe_violations_at_both_sizes(
+    axe_page, check, live_server, celery_worker_process, tmp_path
+):
+    page, url = axe_page, live_server.url
+    get_user_model().objects.create_superuser("admin", password="journey-pass-123")
+    page.goto(f"{url}/accounts/login/")
+    check("login")
+    log_in(page, url, "admin", "journey-pass-123")
+
+    page.goto(f"{url}/blacklist/review/")
+    check("review tab, empty")
+    page.goto(f"{url}/blacklist/add/")
+    check("add tab")
+    page.get_by_label("Numbers").fill("\n".join(f"(415) 555-{i:04d}" for i in range(100, 130)))
+    with page.expect_navigation():
+        page.get_by_role("button", name="Add numbers").click()
+    csv = tmp_path / "optouts-november.csv"  # junk rows: the task page lists them as rejected
+    csv.write_text("phone\n" + "\n".join(f"212-555-{i:04d}" for i in range(200, 240)) + "\nnot a number\n12345\n")
+    page.goto(f"{url}/blacklist/add/")
+    page.locator("#upload-form input[type=file]").set_input_files(csv)
+    with page.expect_navigation():
+        page.locator("#upload-form").get_by_role("button", name="Upload").click()
+    upload = wait_until_finished(TaskLog.objects.get(file_name=csv.name))
+    assert upload.state == TaskLog.State.SUCCEEDED, upload.message
+    # A failed job, as a worker records one (no user path fails a job on purpose).
+    TaskLog.objects.create(kind=TaskLog.Kind.BULK_REMOVE, state=TaskLog.State.FAILED, created_by=upload.created_by,
+                           message="The filter is not valid. Nothing was changed.")
+
+    page.goto(f"{url}/blacklist/review/")
+    check("review tab, 70 rows")
+    rows = page.locator("table.blacklist-table tbody tr")
+    for row in range(2):
+        rows.nth(row).locator("input[type=checkbox]").check()
+    check("review tab, 2 rows ticked")
+    page.get_by_label("Bulk action").select_option("approve")
+    page.get_by_label("Which records").select_option("selected")
+    with page.expect_navigation():
+        page.get_by_role("button", name="OK", exact=True).click()
+    check("review tab, after a bulk action")
+    rows.nth(0).locator("input[type=checkbox]").check()
+    page.get_by_label("Bulk action").select_option("approve_permanently")
+    page.get_by_label("Which records").select_option("selected")
+    with page.expect_navigation():
+        page.get_by_role("button", name="OK", exact=True).click()
+    check("bulk confirmation")
+    page.goto(f"{url}/blacklist/review/")
+    rows.nth(0).locator("input[type=checkbox]").check()  # a Consumer request added just now: kept for retention
+    page.get_by_label("Bulk action").select_option("remove")
+    page.get_by_label("Which records").select_option("selected")
+    with page.expect_navigation():
+        page.get_by_role("button", name="OK", exact=True).click()
+    page.get_by_role("textbox").first.wait_for()  # the justification a Manager may write
+    check("bulk confirmation with a retention justification")
+    page.goto(f"{url}/blacklist/review/?added_after=soon")
+    check("review tab, a filter error")
+    page.goto(f"{url}/blacklist/approved/")
+    check("approved tab")
+
+    page.goto(f"{url}/tasks/")
+    check("tasks logs, a finished and a failed job")
+    page.goto(f"{url}/tasks/{upload.pk}/")
+    check("task page with rejected rows")
+    page.goto(f"{url}/activity/")
+    check("activity")
+    page.goto(f"{url}/activity/history/?phone=%2B14155550100")
+    check("history of a number")
+    page.goto(f"{url}/activity/compliance/")
+    check("compliance report")
+
+    page.goto(f"{url}/blacklist/lists/")
+    new = page.get_by_role("form", name="New list")
+    new.get_by_label("Name of the new list").fill("Campaign: Solar West")
+    with page.expect_navigation():
+        new.get_by_role("button", name="Add").click()
+    check("lists")
+    page.get_by_label("Name of Campaign: Solar West").fill("")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Save Campaign: Solar West").click()
+    check("lists, an edit refused")
+    page.goto(f"{url}/blacklist/review/?list={DncList.objects.get(name='Campaign: Solar West').pk}")
+    check("review tab of an empty list")
+    page.goto(f"{url}/blacklist/reasons/")
+    check("reasons")
+    page.goto(f"{url}/api/")
+    check("api keys")
+    page.get_by_label("Name").first.fill("Five9 production")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Create API key").click()
+    check("api key created")
+    page.goto(f"{url}/roles/")
+    check("roles")
+    page.goto(f"{url}/blacklist/review/?list=junk")
+    check("400: a bad ?list=")
+
+    page.goto(f"{url}/blacklist/review/")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Log out").click()
+    check("logged out")
+
+    assert BlacklistedNumber.objects.count() == 70
