@@ -5,10 +5,12 @@ The data is made once, as users make it (hand entry, an upload imported by a rea
 actions), and each page and state is checked where the journey reaches it; each check is its own
 subtest, so one run reports every page that fails, with the rules and the elements to fix."""
 
+import re
 from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
+from playwright.sync_api import expect
 
 from blacklist.models import BlacklistedNumber, DncList
 from tasks_logs.models import TaskLog
@@ -43,13 +45,14 @@ def describe(violations: list[dict]) -> str:
 
 
 def assert_no_axe_violations(page) -> None:
-    violations = axe_violations(page)
-    assert not violations, f"axe-core found {len(violations)} rule(s) violated on {page.url}:\n{describe(violations)}"
+    if violations := axe_violations(page):
+        pytest.fail(f"axe-core found {len(violations)} rule(s) violated on {page.url}:\n{describe(violations)}")
 
 
 def assert_no_sideways_scroll(page) -> None:
-    widths = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
-    assert widths[0] <= widths[1], f"{page.url} scrolls sideways: {widths[0]} px wide in a {widths[1]} px window"
+    scroll_width, window_width = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+    if scroll_width > window_width:
+        pytest.fail(f"{page.url} scrolls sideways: {scroll_width} px wide in a {window_width} px window")
 
 
 @pytest.fixture
@@ -63,15 +66,15 @@ def axe_page(browser, live_server):
 
 @pytest.fixture
 def check(axe_page, subtests):
-    """check("name") → the page as it is now, at both sizes, each a subtest named after it."""
+    """check("name") → axe on the page as it is now at both sizes, and the phone's width: each a subtest."""
 
     def run(name: str) -> None:
         for size, viewport in SIZES.items():
             axe_page.set_viewport_size(viewport)
-            with subtests.test(msg=f"{name} at {size}"):
+            with subtests.test(msg=f"{name} at {size}: axe"):
                 assert_no_axe_violations(axe_page)
-                if size == "phone":
-                    assert_no_sideways_scroll(axe_page)
+        with subtests.test(msg=f"{name} at phone: sideways scroll"):
+            assert_no_sideways_scroll(axe_page)
         axe_page.set_viewport_size(SIZES["desktop"])
 
     return run
@@ -121,6 +124,7 @@ def test_every_page_and_state_has_no_axe_violations_at_both_sizes(
     page.get_by_label("Which records").select_option("selected")
     with page.expect_navigation():
         page.get_by_role("button", name="OK", exact=True).click()
+    expect(page).to_have_url(re.compile(r"/review/bulk/$"))  # the confirmation, a POST's answer
     check("bulk confirmation")
     page.goto(f"{url}/blacklist/review/")
     rows.nth(0).locator("input[type=checkbox]").check()  # a Consumer request added just now: kept for retention
@@ -128,7 +132,7 @@ def test_every_page_and_state_has_no_axe_violations_at_both_sizes(
     page.get_by_label("Which records").select_option("selected")
     with page.expect_navigation():
         page.get_by_role("button", name="OK", exact=True).click()
-    page.get_by_role("textbox").first.wait_for()  # the justification a Manager may write
+    expect(page.get_by_text("kept for retention").first).to_be_visible()  # a Manager may write why
     check("bulk confirmation with a retention justification")
     page.goto(f"{url}/blacklist/review/?added_after=soon")
     check("review tab, a filter error")
