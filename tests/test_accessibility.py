@@ -55,18 +55,51 @@ def assert_no_sideways_scroll(page) -> None:
         pytest.fail(f"{page.url} scrolls sideways: {scroll_width} px wide in a {window_width} px window")
 
 
+# Each control the Tab key reaches, focused in turn: its look must change (an outline, a ring, a
+# colour), and one that says it is disabled must not be reachable. Transitions are off (the context
+# asks for reduced motion, which Bootstrap honours), so the focused look is there at once.
+KEYBOARD_PROBLEMS = """() => {
+  const look = (el) => { const s = getComputedStyle(el);
+    return [s.outlineStyle, s.outlineWidth, s.outlineColor, s.boxShadow, s.borderColor, s.backgroundColor,
+            s.color, s.textDecorationLine].join(' '); };
+  const name = (el) => `${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''}${el.name ? `[name=${el.name}]` : ''}`
+    + ` "${(el.getAttribute('aria-label') || el.innerText || el.value || '').trim().slice(0, 40)}"`;
+  const reachable = [...document.querySelectorAll('a[href], button, input, select, textarea, summary, [tabindex]')]
+    .filter((el) => el.tabIndex >= 0 && !el.disabled && el.getClientRects().length
+            && getComputedStyle(el).visibility !== 'hidden');
+  const problems = [];
+  document.activeElement.blur();  // the Tab pressed first: each control is then seen unfocused, then focused
+  for (const el of reachable) {
+    if (el.matches('.disabled, [aria-disabled="true"]')) problems.push(`disabled but in the tab order: ${name(el)}`);
+    const unfocused = look(el);
+    el.focus();
+    if (document.activeElement === el && look(el) === unfocused) problems.push(`no visible focus: ${name(el)}`);
+  }
+  document.activeElement.blur();
+  return problems;
+}"""
+
+
+def assert_keyboard_usable(page) -> None:
+    """Every control the Tab key reaches shows its focus, and none of them is a disabled one."""
+    page.keyboard.press("Tab")  # a keyboard user: focus() then shows focus as after a Tab (:focus-visible)
+    if problems := page.evaluate(KEYBOARD_PROBLEMS):
+        pytest.fail(f"{len(problems)} keyboard problem(s) on {page.url}:\n" + "\n".join(problems[:20]))
+
+
 @pytest.fixture
 def axe_page(browser, live_server):
     """A page in a context that lets axe-core's injected script run: our Content-Security-Policy
     forbids it, and stays as it is for every other test."""
-    context = browser.new_context(bypass_csp=True)
+    context = browser.new_context(bypass_csp=True, reduced_motion="reduce")
     yield context.new_page()
     context.close()
 
 
 @pytest.fixture
 def check(axe_page, subtests):
-    """check("name") → axe on the page as it is now at both sizes, and the phone's width: each a subtest."""
+    """check("name") → axe on the page as it is now at both sizes, the phone's width, and the keyboard:
+    each a subtest."""
 
     def run(name: str) -> None:
         for size, viewport in SIZES.items():
@@ -76,6 +109,8 @@ def check(axe_page, subtests):
         with subtests.test(msg=f"{name} at phone: sideways scroll"):
             assert_no_sideways_scroll(axe_page)
         axe_page.set_viewport_size(SIZES["desktop"])
+        with subtests.test(msg=f"{name} at desktop: keyboard"):
+            assert_keyboard_usable(axe_page)
 
     return run
 
