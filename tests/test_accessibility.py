@@ -122,6 +122,8 @@ def test_every_page_and_state_has_no_axe_violations_at_both_sizes(
     get_user_model().objects.create_superuser("admin", password="journey-pass-123")
     page.goto(f"{url}/accounts/login/")
     check("login")
+    log_in(page, url, "admin", "a wrong password")
+    check("login, a wrong password")
     log_in(page, url, "admin", "journey-pass-123")
 
     page.goto(f"{url}/blacklist/review/")
