@@ -58,8 +58,9 @@ def assert_no_sideways_scroll(page) -> None:
 
 
 # Each control the Tab key reaches, focused in turn: its look must change (an outline, a ring, a
-# colour), and one that says it is disabled must not be reachable. Transitions are off (the context
-# asks for reduced motion, which Bootstrap honours), so the focused look is there at once.
+# colour), and one that says it is disabled (itself or its Bootstrap `li.disabled`) must not be
+# reachable. Transitions are off (the context asks for reduced motion, which Bootstrap honours), so
+# the focused look is there at once.
 KEYBOARD_PROBLEMS = """() => {
   const look = (el) => { const s = getComputedStyle(el);
     return [s.outlineStyle, s.outlineWidth, s.outlineColor, s.boxShadow, s.borderColor, s.backgroundColor,
@@ -72,7 +73,7 @@ KEYBOARD_PROBLEMS = """() => {
   const problems = [];
   document.activeElement.blur();  // the Tab pressed first: each control is then seen unfocused, then focused
   for (const el of reachable) {
-    if (el.matches('.disabled, [aria-disabled="true"]')) problems.push(`disabled but in the tab order: ${name(el)}`);
+    if (el.closest('.disabled, [aria-disabled="true"]')) problems.push(`disabled but in the tab order: ${name(el)}`);
     const unfocused = look(el);
     el.focus();
     if (document.activeElement === el && look(el) === unfocused) problems.push(`no visible focus: ${name(el)}`);
