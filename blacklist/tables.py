@@ -17,7 +17,6 @@ LOCK_ICON = (  # inline, so it shows whatever fonts the browser has
 )
 
 
-NBSP = "\u00a0"  # between a date and its time: a table cell may wrap after the time, never inside it
 OVERDUE_ROW, DUE_SOON_ROW = ' class="overdue"', ' class="due-soon"'
 LOCKED = ('<span class="text-body-secondary small" '
           'title="Permanently approved numbers can never be unapproved or removed">locked</span>')
@@ -179,7 +178,8 @@ class BlacklistTable(tables.Table):
                 f' <span class="text-body-secondary">· {_esc(record.get_channel_display())}</span>')
 
     def _received_html(self, record) -> str:
-        return timezone.localtime(record.received_at).isoformat(NBSP, "minutes")[:16]  # 2026-11-20 10:15
+        received = timezone.localtime(record.received_at).isoformat(" ", "minutes")[:16]  # 2026-11-20 10:15
+        return f"<time>{received}</time>"
 
     def _age_html(self, record) -> str:
         """Business days since the request arrived (weekends and HOLIDAY_CALENDAR's holidays skipped)."""
@@ -191,7 +191,7 @@ class BlacklistTable(tables.Table):
     def _deadline_html(self, record) -> str:
         """The last day to honour the request, and, when it is near or past, a badge that says so."""
         deadline = record.deadline
-        day = deadline.isoformat()
+        day = f"<time>{deadline.isoformat()}</time>"  # <time>: never broken across lines (app.css)
         if deadline < self.today:
             late = business_days_text(business_days_between(deadline, self.today))
             return f'{day} <span class="badge text-bg-danger">Overdue by {_esc(late)}</span>'
@@ -223,7 +223,7 @@ class BlacklistTable(tables.Table):
         return mark_safe(self._reason_html(record))  # noqa: S308 — escaped markup
 
     def render_received_at(self, record):
-        return self._received_html(record)
+        return mark_safe(self._received_html(record))  # noqa: S308 — escaped markup
 
     def render_age(self, record):
         return mark_safe(self._age_html(record))  # noqa: S308 — escaped markup
@@ -248,4 +248,5 @@ def _esc(text) -> str:
 
 def _when_and_who_html(when, user) -> str:
     who = _esc(user.get_username()) if user else "system"
-    return f'{timezone.localtime(when).strftime(f"%Y-%m-%d{NBSP}%H:%M")} <span class="text-body-secondary">· {who}</span>'
+    when_text = timezone.localtime(when).strftime("%Y-%m-%d %H:%M")
+    return f'<time>{when_text}</time> <span class="text-body-secondary">· {who}</span>'

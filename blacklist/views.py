@@ -102,7 +102,8 @@ def _report(request, action, outcome, numbers=None) -> None:
     text = f"{action.done.format(numbers_text(outcome.changed))} {outcome.skipped_text()}"
     if numbers is not None and (kept := outcome.skipped.get(RETAINED)):
         text += " " + _kept_for_retention(numbers, kept)
-    (messages.success if outcome.changed else messages.warning)(request, text.strip())
+    # "done": the action ran, so the tab gives back no earlier selection (static/js/blacklist.js)
+    (messages.success if outcome.changed else messages.warning)(request, text.strip(), extra_tags="done")
 
 
 def _kept_for_retention(numbers, kept: int) -> str:

@@ -76,7 +76,7 @@ if (bulkForm && scope) {
   });
 
   // The selection and the chosen action outlive a cancelled confirmation or a refusal: kept for this page's
-  // address when the form is sent, given back when the page comes back without a success message.
+  // address when the form is sent, given back when the page comes back without the action having run.
   const params = new URLSearchParams(window.location.search);
   params.sort();
   const key = `bulk-selection:${window.location.pathname}?${params}`;
@@ -88,7 +88,7 @@ if (bulkForm && scope) {
   });
   const kept = JSON.parse(sessionStorage.getItem(key) || "null");
   sessionStorage.removeItem(key);
-  if (kept && !document.querySelector('.bulk-bar [data-level="success"], .bulk-bar [data-level="info"]')) {
+  if (kept && !document.querySelector(".bulk-bar [data-done]")) {
     rowBoxes.forEach((box) => { box.checked = kept.ids.includes(box.value); });
     bulkForm.elements.action.value = kept.action;
     ticksChanged();
