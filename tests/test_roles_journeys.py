@@ -36,7 +36,7 @@ def test_a_reviewer_has_no_permanent_option_and_a_forged_post_is_refused(page, l
     log_in_as(page, live_server, django_user_model, "Reviewer")
     page.goto(f"{live_server.url}/blacklist/review/")
 
-    expect(row(page, "(415) 555-0100").get_by_role("button", name="Approve Blacklist number")).to_be_visible()
+    expect(row(page, "(415) 555-0100").get_by_role("button", name="Approve (415) 555-0100")).to_be_visible()
     expect(page.get_by_role("button", name="Approve permanently")).to_have_count(0)
     expect(page.get_by_label("Bulk action").locator("option", has_text="Approve permanently")).to_have_count(0)
     expect(page.get_by_role("link", name="Add Blacklisted Leads")).to_be_visible()

@@ -63,7 +63,7 @@ def test_screenshots_of_the_review_tab_tasks_logs_and_activity(
     for display in ("(415) 555-0100", "(415) 555-0101"):
         page.locator("table.blacklist-table tbody tr", has_text=display).get_by_role("checkbox").check()
     page.get_by_label("Bulk action").select_option(label="Approve")
-    page.get_by_label("Which records").select_option(label="Selected records")
+    page.get_by_label("Which records").select_option(label="Selected (2)")
     with page.expect_navigation():
         page.get_by_role("button", name="OK", exact=True).click()
     expect(page.get_by_role("alert")).to_contain_text("Approved 2 numbers.")
