@@ -22,7 +22,7 @@ LOCKED = ('<span class="text-body-secondary small" '
           'title="Permanently approved numbers can never be unapproved or removed">locked</span>')
 PERMANENT_BADGE = f'<span class="badge text-bg-dark">{LOCK_ICON} Permanently approved</span>'
 # The header's checkbox: its aria-label names it, the visible "All" keeps the header from being empty.
-SELECT_PAGE = ('<input type="checkbox" id="select-page" data-select-all="ids" aria-label="Select all on this page">'
+SELECT_PAGE = ('<input type="checkbox" id="select-page" aria-label="Select all on this page">'
                ' <label class="small" for="select-page">All</label>')
 # Marks, in the row menu, the action nothing can undo: the page defines the lock once (#lock-icon, tab_table.html).
 ICONS = {"approve_permanently": '<svg aria-hidden="true" width="10" height="11"><use href="#lock-icon"/></svg>'}
@@ -56,7 +56,6 @@ class BlacklistTable(tables.Table):
                   "source_task", "status_changed_at", "actions")
         order_by_field = "sort"
         attrs = {"class": "table table-sm table-hover align-middle blacklist-table"}
-        empty_text = "No numbers match."
         template_name = "blacklist/_table.html"  # the body comes from body_html() below
 
     def __init__(self, rows, *, tab: str, actions: list[Action], list_column: bool = False, **kwargs):
