@@ -35,17 +35,18 @@ class Action:
     """One action on a selection of numbers: its rule is services.<name>."""
 
     name: str  # in URLs, the bulk form and a background job's params; the rule's function name
-    row_label: str  # the per-row button
-    bulk_label: str  # the page-bottom dropdown, and "Your role may not …"
+    row_label: str  # the per-row button or menu item, followed by the row's number: "Remove +1 415 555 0123"
+    bulk_label: str  # the bulk bar's dropdown, and "Your role may not …"
     admin_label: str  # the Django admin's action menu
     done: str  # the pages' message: "Approved 120 numbers."
     past: str  # the admin's message: "Approved 120 number(s)."
-    question: str  # the bulk confirmation page: "Delete 12,345 numbers from the blacklist?"
+    question: str  # the bulk confirmation page: "Remove 12,345 numbers from the blacklist?"
+    confirm: str  # its button: "Yes, remove 12,345 numbers"
     row_question: str  # asked in the browser before a row button runs ("" asks nothing; js/blacklist.js)
     irreversible: bool  # the bulk action always asks first; listed after the reversible ones
     permission: str  # who may run it, in any scope, also in the admin (roles/groups.py grants it)
     tabs: tuple[str, ...]  # the list tabs that offer it
-    style: str  # the row button's Bootstrap colour
+    style: str  # the Bootstrap colour of its row button and of its confirmation's button
     skips: dict[Status, str]  # the statuses its rule leaves alone → the word for why
     event: Choice  # the audit Event.Action of each change it makes
     task_kind: Choice  # the TaskLog.Kind of its background job ("all matching", large)
@@ -72,12 +73,13 @@ def skip_sentence(reason: str, count: int, *, will: bool = False) -> str:
 ACTIONS = {action.name: action for action in [
     Action(
         "approve",
-        row_label="Approve Blacklist number",
+        row_label="Approve",
         bulk_label="Approve",
         admin_label="Approve selected numbers",
         done="Approved {}.",
         past="Approved",
         question="Approve {}?",
+        confirm="Yes, approve {}",
         row_question="",
         irreversible=False,
         permission="blacklist.change_blacklistednumber",
@@ -95,6 +97,7 @@ ACTIONS = {action.name: action for action in [
         done="Permanently approved {}.",
         past="Permanently approved",
         question="Approve {} permanently? Permanently approved numbers can never be unapproved or removed.",
+        confirm="Yes, approve {} permanently",
         row_question="Approve {} permanently? It can never be unapproved or removed.",
         irreversible=True,
         permission="blacklist.approve_permanently",
@@ -112,6 +115,7 @@ ACTIONS = {action.name: action for action in [
         done="Unapproved {}: they are back for review.",
         past="Unapproved",
         question="Unapprove {}?",
+        confirm="Yes, unapprove {}",
         row_question="",
         irreversible=False,
         permission="blacklist.change_blacklistednumber",
@@ -123,12 +127,13 @@ ACTIONS = {action.name: action for action in [
     ),
     Action(
         "remove",
-        row_label="Remove from Blacklist",
-        bulk_label="Delete from Blacklist",
+        row_label="Remove",
+        bulk_label="Remove",
         admin_label="Remove selected numbers from the blacklist",
         done="Removed {} from the blacklist.",
         past="Removed",
-        question="Delete {} from the blacklist? They can be called again.",
+        question="Remove {} from the blacklist? They can be called again.",
+        confirm="Yes, remove {}",
         row_question="Remove {} from the blacklist? It can be called again.",
         irreversible=True,
         permission="blacklist.delete_blacklistednumber",

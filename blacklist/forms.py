@@ -23,9 +23,10 @@ def numbers_text(count: int) -> str:
 
 
 class BulkActionForm(forms.Form):
-    """The page-bottom bulk actions: an action, which records, and (for "all") the filter."""
+    """The bulk bar above a tab's table: an action, which records, and (for "all") the filter."""
 
-    SCOPES = {"selected": "Selected records", "page": "All records on this page",
+    # "Selected" becomes "Selected (2)" as rows are ticked (static/js/blacklist.js)
+    SCOPES = {"selected": "Selected", "page": "All records on this page",
               "all": "All {matching} records matching the filter"}
 
     action = forms.ChoiceField(choices=[])

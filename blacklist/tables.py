@@ -21,10 +21,23 @@ OVERDUE_ROW, DUE_SOON_ROW = ' class="overdue"', ' class="due-soon"'
 LOCKED = ('<span class="text-body-secondary small" '
           'title="Permanently approved numbers can never be unapproved or removed">locked</span>')
 PERMANENT_BADGE = f'<span class="badge text-bg-dark">{LOCK_ICON} Permanently approved</span>'
+# The header's checkbox: its aria-label names it, the visible "All" keeps the header from being empty.
+SELECT_PAGE = ('<input type="checkbox" id="select-page" aria-label="Select all on this page">'
+               ' <label class="small" for="select-page">All</label>')
+# Marks, in the row menu, the action nothing can undo: the page defines the lock once (#lock-icon, tab_table.html).
+ICONS = {"approve_permanently": '<svg aria-hidden="true" width="10" height="11"><use href="#lock-icon"/></svg>'}
+
+
+class SelectColumn(tables.CheckBoxColumn):
+    """The row checkboxes (body_html builds them) under a labelled select-all header."""
+
+    @property
+    def header(self):
+        return mark_safe(SELECT_PAGE)  # noqa: S308 — a constant
 
 
 class BlacklistTable(tables.Table):
-    ids = tables.CheckBoxColumn(accessor="pk", attrs={"th__input": {"data-select-all": "ids"}})  # BulkActionForm.ids
+    ids = SelectColumn(accessor="pk")  # BulkActionForm.ids
     phone = tables.Column(verbose_name="Number")
     dnc_list = tables.Column(verbose_name="List", orderable=False)  # "All lists" only
     status = tables.Column(orderable=False)
@@ -43,7 +56,6 @@ class BlacklistTable(tables.Table):
                   "source_task", "status_changed_at", "actions")
         order_by_field = "sort"
         attrs = {"class": "table table-sm table-hover align-middle blacklist-table"}
-        empty_text = "No numbers match."
         template_name = "blacklist/_table.html"  # the body comes from body_html() below
 
     def __init__(self, rows, *, tab: str, actions: list[Action], list_column: bool = False, **kwargs):
@@ -53,11 +65,11 @@ class BlacklistTable(tables.Table):
         self.list_column = list_column
         if not list_column:
             self.columns.hide("dnc_list")
-        self.buttons = [  # (style, url, row label, confirmation) for each of them
+        self.buttons = [  # (style, url, row label, confirmation, icon) for each of them, the main action first
             (_esc(action.style), _esc(reverse("blacklist:row_action", args=[tab, action.name])), _esc(action.row_label),
-             action.row_question)
+             action.row_question, ICONS.get(action.name, ""))
             for action in actions
-        ]  # escaped here, once a page; the question is escaped per row, with the row's number in it
+        ]  # escaped here, once a page; names and questions are escaped per row, with the row's number in them
         self.history_url = _esc(reverse("audit:history") + "?phone=")  # once, not per row
         self.deadlines = tab == "review"  # approved numbers were honoured: no age, no deadline to meet
         self.today = timezone.localdate()
@@ -101,20 +113,33 @@ class BlacklistTable(tables.Table):
             _when_and_who_html(record.status_changed_at, record.status_changed_by),
         ]
         if self.buttons:  # the checkbox and the buttons only for those who may act
-            cells = [f'<input type="checkbox" name="ids" value="{record.pk}">', *cells, self._actions_html(record)]
+            number = _esc(record.display_phone)
+            cells = [f'<input type="checkbox" name="ids" value="{record.pk}" aria-label="Select {number}">', *cells,
+                     self._actions_html(record, number)]
         return "<td>" + "</td><td>".join(cells) + "</td>"
 
-    def _actions_html(self, record) -> str:
-        """The tab's per-row buttons; they submit the page's hidden `row-action` form. Irreversible
-        ones carry their question, which static/js/blacklist.js asks before submitting."""
+    def _actions_html(self, record, number: str) -> str:
+        """The main action as a small button, the others in a menu; each submits the page's hidden
+        `row-action` form and is named with the row's `number` (escaped). Irreversible ones carry
+        their question, which static/js/blacklist.js asks before submitting."""
         if record.is_permanent:
             return LOCKED
-        buttons = "".join(
-            f'<button type="submit" form="row-action" name="pk" value="{record.pk}" class="btn btn-outline-{style}"'
-            f' formaction="{url}" data-confirm="{_esc(confirmation.format(record.phone))}">{label}</button>'
-            for style, url, label, confirmation in self.buttons
-        )
-        return f'<div class="btn-group btn-group-sm">{buttons}</div>'
+        main, *others = self.buttons
+        button = self._button_html(record, number, "btn btn-sm btn-outline-", *main)
+        if not others:
+            return button
+        items = "".join(f"<li>{self._button_html(record, number, 'dropdown-item text-', *other)}</li>"
+                        for other in others)
+        return (f'<div class="row-actions">{button}<div class="dropdown"><button type="button"'
+                f' class="btn btn-sm btn-outline-secondary dropdown-toggle" data-bs-toggle="dropdown"'
+                f' aria-expanded="false" aria-label="More actions for {number}"></button>'
+                f'<ul class="dropdown-menu dropdown-menu-end">{items}</ul></div></div>')
+
+    @staticmethod
+    def _button_html(record, number, css, style, url, label, question, icon) -> str:
+        ask = f' data-confirm="{_esc(question.format(record.display_phone))}"' if question else ""
+        return (f'<button form="row-action" name="pk" value="{record.pk}" formaction="{url}"'
+                f' class="{css}{style}" aria-label="{label} {number}"{ask}>{icon}{label}</button>')
 
     def _phone_html(self, record) -> str:
         """The number, linking to its history (audit:history); a prefix entry with its badge and
@@ -152,7 +177,8 @@ class BlacklistTable(tables.Table):
                 f' <span class="text-body-secondary">· {_esc(record.get_channel_display())}</span>')
 
     def _received_html(self, record) -> str:
-        return timezone.localtime(record.received_at).isoformat(" ", "minutes")[:16]  # 2026-11-20 10:15
+        received = timezone.localtime(record.received_at).isoformat(" ", "minutes")[:16]  # 2026-11-20 10:15
+        return f"<time>{received}</time>"
 
     def _age_html(self, record) -> str:
         """Business days since the request arrived (weekends and HOLIDAY_CALENDAR's holidays skipped)."""
@@ -164,7 +190,7 @@ class BlacklistTable(tables.Table):
     def _deadline_html(self, record) -> str:
         """The last day to honour the request, and, when it is near or past, a badge that says so."""
         deadline = record.deadline
-        day = deadline.isoformat()
+        day = f"<time>{deadline.isoformat()}</time>"  # <time>: never broken across lines (app.css)
         if deadline < self.today:
             late = business_days_text(business_days_between(deadline, self.today))
             return f'{day} <span class="badge text-bg-danger">Overdue by {_esc(late)}</span>'
@@ -181,7 +207,7 @@ class BlacklistTable(tables.Table):
     # django-tables2's names for the same cells (safe markup), should anything render a cell alone.
 
     def render_actions(self, record):
-        return mark_safe(self._actions_html(record))  # noqa: S308 — escaped markup
+        return mark_safe(self._actions_html(record, _esc(record.display_phone)))  # noqa: S308 — escaped markup
 
     def render_phone(self, record):
         return mark_safe(self._phone_html(record))  # noqa: S308 — escaped markup
@@ -196,7 +222,7 @@ class BlacklistTable(tables.Table):
         return mark_safe(self._reason_html(record))  # noqa: S308 — escaped markup
 
     def render_received_at(self, record):
-        return self._received_html(record)
+        return mark_safe(self._received_html(record))  # noqa: S308 — escaped markup
 
     def render_age(self, record):
         return mark_safe(self._age_html(record))  # noqa: S308 — escaped markup
@@ -221,4 +247,5 @@ def _esc(text) -> str:
 
 def _when_and_who_html(when, user) -> str:
     who = _esc(user.get_username()) if user else "system"
-    return f'{timezone.localtime(when).strftime("%Y-%m-%d %H:%M")} <span class="text-body-secondary">· {who}</span>'
+    when_text = timezone.localtime(when).strftime("%Y-%m-%d %H:%M")
+    return f'<time>{when_text}</time> <span class="text-body-secondary">· {who}</span>'

@@ -8,6 +8,7 @@ from django.http import Http404, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from audit.events import Source
@@ -101,7 +102,8 @@ def _report(request, action, outcome, numbers=None) -> None:
     text = f"{action.done.format(numbers_text(outcome.changed))} {outcome.skipped_text()}"
     if numbers is not None and (kept := outcome.skipped.get(RETAINED)):
         text += " " + _kept_for_retention(numbers, kept)
-    (messages.success if outcome.changed else messages.warning)(request, text.strip())
+    # "done": the action ran, so the tab gives back no earlier selection (static/js/blacklist.js)
+    (messages.success if outcome.changed else messages.warning)(request, text.strip(), extra_tags="done")
 
 
 def _kept_for_retention(numbers, kept: int) -> str:
@@ -263,7 +265,8 @@ def bulk_action(request, tab):
         messages.warning(request, "The filter is not valid, so no records match it. Nothing was changed.")
         return redirect(_back(request, tab))
     action = form.chosen_action
-    needs_confirmation = action.irreversible or numbers[: CONFIRM_ABOVE + 1].count() > CONFIRM_ABOVE
+    needs_confirmation = (action.irreversible or numbers[: CONFIRM_ABOVE + 1].count() > CONFIRM_ABOVE
+                          or _acts_beyond_ticks(form, numbers))
     if needs_confirmation and not form.cleaned_data["confirmed"]:
         return _confirmation(request, tab, form, numbers)
     justification = form.cleaned_data["justification"] if action.keeps_retained else ""
@@ -291,9 +294,33 @@ def _chosen_numbers(form, tab, dnc_list):
     return BlacklistedNumber.objects.for_tab(tab).in_list(dnc_list).filter(pk__in=ids)
 
 
+def _acts_beyond_ticks(form, numbers) -> bool:
+    """Rows are ticked but the scope ("this page", "all matching") takes in more of them."""
+    ticked = len(form.cleaned_data["ids"])
+    return form.cleaned_data["scope"] != "selected" and ticked > 0 and numbers[: ticked + 1].count() > ticked
+
+
+def _beyond_ticks_text(form, count: int) -> str:
+    """"You ticked 2 numbers; this acts on all 25 on this page." ("" when it acts on the ticked ones)."""
+    ticked, scope = len(form.cleaned_data["ids"]), form.cleaned_data["scope"]
+    if scope == "selected" or not ticked or count <= ticked:
+        return ""
+    where = "on this page" if scope == "page" else "matching the filter"
+    return f"You ticked {numbers_text(ticked)}; this acts on all {count:,} {where}."
+
+
+def _subject_html(numbers, count: int):
+    """What the question names: the number, shown as in the table (E.164 on hover), or how many."""
+    if count == 1 and (number := numbers.first()) is not None:
+        return format_html('<span class="phone" title="{}">{}</span>', number.phone, number.display_phone)
+    return numbers_text(count)
+
+
 def _confirmation(request, tab, form, numbers):
-    """Ask before an irreversible or large change, with the exact count; never list the rows."""
+    """Ask before an irreversible or large change, or one wider than the ticks, with the exact count;
+    never list the rows."""
     count = numbers.count()
+    action = form.chosen_action
     skipped = services.skipped_by_reason(numbers, form.cleaned_data["action"])
     kept = skipped.get(RETAINED, 0)
     dnc_list = _list_of(request.POST)
@@ -302,7 +329,10 @@ def _confirmation(request, tab, form, numbers):
         **picker(dnc_list),
         "tab_counts": _tab_counts(dnc_list),
         "form": form,
-        "question": form.chosen_action.question.format(numbers_text(count)),
+        "question": format_html(action.question, _subject_html(numbers, count)),
+        "beyond_ticks": _beyond_ticks_text(form, count),
+        "confirm": action.confirm.format(numbers_text(count)),
+        "style": action.style,
         "skipped": [skip_sentence(reason, n, will=True) for reason, n in skipped.items()],
         "kept_for_retention": _kept_for_retention(numbers, kept) if kept else "",
         "justify": kept and request.user.has_perm(RETAINED_PERMISSION),  # a Manager may write why

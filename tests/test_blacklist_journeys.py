@@ -39,7 +39,7 @@ def test_approve_two_selected_then_unapprove_one_back(logged_in_page, live_serve
     row(page, "(415) 555-0100").get_by_role("checkbox").check()
     row(page, "(415) 555-0101").get_by_role("checkbox").check()
 
-    bulk(page, "Approve", "Selected records")
+    bulk(page, "Approve", "Selected (2)")
 
     expect(page.get_by_role("alert")).to_contain_text("Approved 2 numbers.")
     expect(row(page, "(415) 555-0100")).to_have_count(0)
@@ -49,7 +49,7 @@ def test_approve_two_selected_then_unapprove_one_back(logged_in_page, live_serve
     expect(row(page, "(415) 555-0101")).to_contain_text("Approved")
 
     with page.expect_navigation():
-        row(page, "(415) 555-0100").get_by_role("button", name="Unapprove").click()
+        row(page, "(415) 555-0100").get_by_role("button", name="Unapprove (415) 555-0100").click()
 
     expect(page.get_by_role("alert")).to_contain_text("Unapproved 1 number")
     expect(row(page, "(415) 555-0100")).to_have_count(0)
@@ -64,16 +64,16 @@ def test_every_path_to_remove_a_permanent_number_is_refused(logged_in_page, live
     expect(permanent.get_by_role("button")).to_have_count(0)  # no row action at all
 
     permanent.get_by_role("checkbox").check()
-    bulk(page, "Delete from Blacklist", "Selected records")
-    expect(page.get_by_role("heading", name="Delete 1 number from the blacklist?")).to_be_visible()
+    bulk(page, "Remove", "Selected (1)")
+    expect(page.get_by_role("heading", name="Remove (212) 555-0100 from the blacklist?")).to_be_visible()
     expect(page.get_by_text("1 permanently approved number will be skipped.")).to_be_visible()
     with page.expect_navigation():
-        page.get_by_role("button", name="Yes, delete from blacklist").click()
+        page.get_by_role("button", name="Yes, remove 1 number").click()
     expect(page.get_by_role("alert")).to_contain_text("1 permanently approved number was skipped.")
 
-    bulk(page, "Delete from Blacklist", "All records on this page")
+    bulk(page, "Remove", "All records on this page")
     with page.expect_navigation():
-        page.get_by_role("button", name="Yes, delete from blacklist").click()
+        page.get_by_role("button", name="Yes, remove 2 numbers").click()
     expect(page.get_by_role("alert")).to_contain_text("Removed 1 number from the blacklist. "
                                                      "1 permanently approved number was skipped.")
     expect(row(page, "(212) 555-0100")).to_contain_text("Permanently approved")
@@ -88,10 +88,10 @@ def test_delete_all_matching_a_filter_after_confirming(logged_in_page, live_serv
         page.get_by_role("button", name="Filter").click()
     expect(page.get_by_label("Which records")).to_contain_text("All 3 records matching the filter")
 
-    bulk(page, "Delete from Blacklist", "All 3 records matching the filter")
-    expect(page.get_by_role("heading", name="Delete 3 numbers from the blacklist?")).to_be_visible()
+    bulk(page, "Remove", "All 3 records matching the filter")
+    expect(page.get_by_role("heading", name="Remove 3 numbers from the blacklist?")).to_be_visible()
     with page.expect_navigation():
-        page.get_by_role("button", name="Yes, delete from blacklist").click()
+        page.get_by_role("button", name="Yes, remove 3 numbers").click()
 
     expect(page.get_by_role("alert")).to_contain_text("Removed 3 numbers from the blacklist.")
     assert page.get_by_label("Number").input_value() == "415 555 010"  # back on the same filter
@@ -102,12 +102,14 @@ def test_row_remove_asks_in_the_browser_first(logged_in_page, live_server, numbe
     page = logged_in_page
     page.goto(f"{live_server.url}/blacklist/review/")
     page.once("dialog", lambda dialog: dialog.dismiss())
-    row(page, "(415) 555-0102").get_by_role("button", name="Remove from Blacklist").click()
+    page.get_by_role("button", name="More actions for (415) 555-0102").click()
+    page.get_by_role("button", name="Remove (415) 555-0102").click()
     expect(row(page, "(415) 555-0102")).to_have_count(1)
     assert BlacklistedNumber.objects.filter(phone="+14155550102").exists()
 
     page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="More actions for (415) 555-0102").click()
     with page.expect_navigation():
-        row(page, "(415) 555-0102").get_by_role("button", name="Remove from Blacklist").click()
+        page.get_by_role("button", name="Remove (415) 555-0102").click()
     expect(page.get_by_role("alert")).to_contain_text("Removed 1 number from the blacklist.")
     assert not BlacklistedNumber.objects.filter(phone="+14155550102").exists()

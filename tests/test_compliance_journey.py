@@ -31,7 +31,7 @@ def test_a_late_approval_is_counted_late_on_the_report_and_in_its_csv(page, live
 
     page.goto(f"{live_server.url}/blacklist/review/")
     with page.expect_navigation():
-        page.locator("tr", has_text="(415) 555-0100").get_by_role("button", name="Approve Blacklist number").click()
+        page.locator("tr", has_text="(415) 555-0100").get_by_role("button", name="Approve (415) 555-0100").click()
 
     page.get_by_role("link", name="Compliance").click()
     totals = page.locator("#compliance-report tfoot tr")

@@ -45,7 +45,7 @@ def test_an_old_request_uploaded_shows_overdue_is_approved_late_and_its_record_s
     expect(row).to_contain_text("Consent revoked")
     expect(row).to_contain_text(f"Overdue by {overdue_by} business day")
     with page.expect_navigation():
-        row.get_by_role("button", name="Approve Blacklist number").click()
+        row.get_by_role("button", name="Approve (415) 555-0170").click()
     expect(page.locator("tbody tr", has_text="(415) 555-0170")).to_have_count(0)
 
     page.get_by_role("link", name="Compliance").click()

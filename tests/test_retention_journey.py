@@ -18,21 +18,23 @@ def test_a_manager_removes_a_retained_number_only_with_a_justification(logged_in
     row = page.locator("table.blacklist-table tbody tr", has_text="(415) 555-0100")
 
     page.once("dialog", lambda dialog: dialog.accept())  # blacklist.js asks before an irreversible action
+    row.get_by_role("button", name="More actions for (415) 555-0100").click()
     with page.expect_navigation():
-        row.get_by_role("button", name="Remove from Blacklist").click()
+        page.get_by_role("button", name="Remove (415) 555-0100").click()
     expect(page.get_by_text("1 number will be kept for retention.")).to_be_visible()
     expect(page.locator("#kept-for-retention")).to_contain_text("It is kept until")
     with page.expect_navigation():  # no justification: it stays
-        page.get_by_role("button", name="Yes, delete from blacklist").click()
+        page.get_by_role("button", name="Yes, remove 1 number").click()
     expect(page.get_by_role("alert")).to_contain_text("1 number was kept for retention.")
     assert BlacklistedNumber.objects.filter(phone="+14155550100").exists()
 
     page.once("dialog", lambda dialog: dialog.accept())
+    row.get_by_role("button", name="More actions for (415) 555-0100").click()
     with page.expect_navigation():
-        row.get_by_role("button", name="Remove from Blacklist").click()
+        page.get_by_role("button", name="Remove (415) 555-0100").click()
     page.get_by_label("To remove the 1 number kept for retention too").fill("Our own office line, listed by mistake.")
     with page.expect_navigation():
-        page.get_by_role("button", name="Yes, delete from blacklist").click()
+        page.get_by_role("button", name="Yes, remove 1 number").click()
 
     expect(page.get_by_role("alert")).to_contain_text("Removed 1 number from the blacklist.")
     assert not BlacklistedNumber.objects.exists()

@@ -36,8 +36,8 @@ def test_a_reviewer_has_no_permanent_option_and_a_forged_post_is_refused(page, l
     log_in_as(page, live_server, django_user_model, "Reviewer")
     page.goto(f"{live_server.url}/blacklist/review/")
 
-    expect(row(page, "(415) 555-0100").get_by_role("button", name="Approve Blacklist number")).to_be_visible()
-    expect(page.get_by_role("button", name="Approve permanently")).to_have_count(0)
+    expect(row(page, "(415) 555-0100").get_by_role("button", name="Approve (415) 555-0100")).to_be_visible()
+    expect(page.locator('button[aria-label^="Approve permanently"]')).to_have_count(0)  # not even in a row menu
     expect(page.get_by_label("Bulk action").locator("option", has_text="Approve permanently")).to_have_count(0)
     expect(page.get_by_role("link", name="Add Blacklisted Leads")).to_be_visible()
     page.get_by_role("link", name="Add Blacklisted Leads").click()
@@ -68,8 +68,9 @@ def test_a_manager_approves_permanently_and_finds_it_in_history_and_activity(pag
     log_in_as(page, live_server, django_user_model, "Manager")
     page.goto(f"{live_server.url}/blacklist/review/")
     page.once("dialog", lambda dialog: dialog.accept())  # "Approve … permanently? It can never be …"
+    page.get_by_role("button", name="More actions for (415) 555-0100").click()
     with page.expect_navigation():
-        row(page, "(415) 555-0100").get_by_role("button", name="Approve permanently").click()
+        page.get_by_role("button", name="Approve permanently (415) 555-0100").click()
     expect(page.get_by_role("alert")).to_contain_text("Permanently approved 1 number")
 
     page.get_by_role("link", name="Blacklisted Leads", exact=True).click()

@@ -2,6 +2,7 @@
 the admin's actions, the permissions, the background job's kind and the audit event all come
 from the declarations, and a new declaration (plus its rule) shows up in every one of them."""
 
+import html
 import re
 from dataclasses import replace
 
@@ -25,9 +26,13 @@ def bulk_options(page: str) -> list[tuple[str, str]]:
 
 
 def row_buttons(page: str) -> list[tuple[str, str, str, str]]:
-    """(style, action name, confirmation, label) of each row button on the page."""
-    return re.findall(r'<button type="submit" form="row-action" name="pk" value="\d+" class="btn btn-outline-(\w+)"'
-                      r' formaction="/blacklist/\w+/numbers/(\w+)/" data-confirm="([^"]*)">([^<]*)</button>', page)
+    """(style, action name, confirmation, label) of each row's button and menu items on the page; each is
+    named with its row's number: "Remove (415) 555-0100"."""
+    found = re.findall(r'<button form="row-action" name="pk" value="\d+" formaction="/blacklist/\w+/numbers/(\w+)/"'
+                       r' class="(?:btn btn-sm btn-outline-|dropdown-item text-)(\w+)" aria-label="([^"]*)"'
+                       r'(?: data-confirm="([^"]*)")?>(?:<svg.*?</svg>)?([^<]*)</button>', page)
+    assert all(name.startswith(f"{label} ") for _, _, name, _, label in found)
+    return [(style, action, confirmation, label) for action, style, _, confirmation, label in found]
 
 
 def admin_actions(page: str) -> list[tuple[str, str]]:
@@ -44,8 +49,8 @@ def changelist():
 
 
 @pytest.mark.parametrize("tab, status, menu", [
-    ("review", Status.REVIEW, ["Approve", "Approve permanently", "Delete from Blacklist"]),
-    ("approved", Status.APPROVED, ["Unapprove", "Approve permanently", "Delete from Blacklist"]),
+    ("review", Status.REVIEW, ["Approve", "Approve permanently", "Remove"]),
+    ("approved", Status.APPROVED, ["Unapprove", "Approve permanently", "Remove"]),
 ])
 def test_a_tab_offers_its_declared_actions_as_bulk_options_and_row_buttons(admin_client, make_numbers, tab,
                                                                           status, menu):
@@ -57,7 +62,7 @@ def test_a_tab_offers_its_declared_actions_as_bulk_options_and_row_buttons(admin
     assert [label for _, label in bulk_options(page)] == menu  # the menu order people know
     assert sorted(bulk_options(page)) == sorted((action.name, action.bulk_label) for action in declared)
     assert sorted(row_buttons(page)) == sorted(
-        (action.style, action.name, action.row_question.format(number.phone), action.row_label)
+        (action.style, action.name, html.escape(action.row_question.format(number.display_phone)), action.row_label)
         for action in declared
     )
 
@@ -144,8 +149,7 @@ def test_a_new_declaration_is_offered_on_its_tab_and_runs_as_row_and_bulk_action
     bulk = admin_client.post(reverse("blacklist:bulk_action", args=["review"]),
                              {"action": "flag", "scope": "selected", "ids": [second.pk]}, follow=True)
 
-    assert [label for _, label in bulk_options(page)] == ["Approve", "Flag it", "Approve permanently",
-                                                          "Delete from Blacklist"]
+    assert [label for _, label in bulk_options(page)] == ["Approve", "Flag it", "Approve permanently", "Remove"]
     assert ("warning", "flag", "", "Flag") in row_buttons(page)
     assert page_messages(row) == ["Flagged 1 number."]
     assert page_messages(bulk) == ["Flagged 1 number."]

@@ -79,7 +79,7 @@ def test_permanent_rows_offer_no_action_buttons(admin_client, make_numbers):
     make_numbers(Status.PERMANENT)
     page = admin_client.get(reverse("blacklist:approved")).content.decode()
     assert "Permanently approved" in page
-    assert "Remove from Blacklist" not in page and "Unapprove</button>" not in page
+    assert "locked" in page and 'aria-label="Remove ' not in page and 'aria-label="Unapprove ' not in page
 
 
 def test_row_action_for_a_number_on_another_tab_changes_nothing(admin_client, make_numbers):
@@ -179,7 +179,8 @@ def test_bulk_delete_asks_first_with_the_exact_count_and_lists_no_rows(admin_cli
     response = bulk(admin_client, "approved", action="remove", scope="all", query="")
 
     page = response.content.decode()
-    assert "Delete 3 numbers from the blacklist?" in page
+    assert "Remove 3 numbers from the blacklist?" in page
+    assert "Yes, remove 3 numbers" in page and "btn btn-danger" in page
     assert "1 permanently approved number will be skipped." in page
     assert numbers[0].phone not in page
     assert BlacklistedNumber.objects.count() == 3
@@ -201,7 +202,9 @@ def test_confirmed_bulk_delete_of_all_matching_the_filter(admin_client, make_num
 def test_approve_permanently_asks_first(admin_client, make_numbers):
     (review,) = make_numbers(Status.REVIEW)
     response = bulk(admin_client, "review", action="approve_permanently", scope="selected", ids=[review.pk])
-    assert "Approve 1 number permanently?" in response.content.decode()
+    page = response.content.decode()
+    assert f'Approve <span class="phone" title="{review.phone}">{review.display_phone}</span> permanently?' in page
+    assert "Yes, approve 1 number permanently" in page and "btn btn-dark" in page
     assert statuses() == {review.phone: Status.REVIEW}
 
 

@@ -213,7 +213,7 @@ def test_the_bulk_confirmation_counts_numbers_kept_for_retention_beside_permanen
 
     page = bulk_remove(reviewer, everything).content.decode()
 
-    assert "Delete 4 numbers from the blacklist?" in page
+    assert "Remove 4 numbers from the blacklist?" in page
     assert "1 permanently approved number will be skipped." in page
     assert "2 numbers will be kept for retention." in page
     assert f"the last until {kept_until(kept[0])}" in page

@@ -111,7 +111,7 @@ def test_number_filter_with_a_full_number(admin_client, many_numbers):
 def test_junk_number_filter_matches_nothing(admin_client, many_numbers):
     response = admin_client.get(reverse("blacklist:review"), {"phone": "abc"})
     assert shown(response) == []
-    assert "No numbers match." in response.content.decode()
+    assert "No numbers match the filter." in response.content.decode()
 
 
 def test_status_filter_on_the_blacklisted_tab(admin_client, make_numbers):
@@ -181,7 +181,8 @@ def test_the_matching_count_and_the_all_matching_scope_follow_the_added_dates(ad
     page = response.content.decode()
     assert len(shown(response)) == min(matching, 25)
     assert f'">{matching} matching<' in page
-    assert f"All {matching} records matching the filter" in page
+    if matching:  # no bulk bar over an empty page
+        assert f"All {matching} records matching the filter" in page
     assert BlacklistedNumber.objects.for_review().filter(added_at__date__gte=timezone.localdate() + timedelta(days=2)
                                                          ).count() == 0
 
