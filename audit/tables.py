@@ -8,6 +8,7 @@ from django.utils.html import format_html
 from blacklist.deadlines import business_days_text
 from blacklist.models import DncList
 from blacklist.phones import format_phone
+from blacklist_admin.stacking import label_cells
 
 from .models import Event
 
@@ -49,19 +50,20 @@ class EventTable(tables.Table):
     class Meta:
         model = Event
         fields = ("at", "phone", "dnc_list", "action", "change", "actor", "via")
-        attrs = {"class": "table table-sm table-hover align-middle events-table"}
+        attrs = {"class": "table table-sm table-hover align-middle events-table table-stack"}
         empty_text = "No events match."
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.history_url = reverse("audit:history") + "?phone="  # once, not per row
         self.list_names = dict(DncList.objects.values_list("pk", "name"))  # a few rows, once, not a join per event
+        label_cells(self)
 
     def render_at(self, value):
-        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S")
+        return format_html('<time class="nowrap">{}</time>', timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S"))
 
     def render_phone(self, value):
-        return format_html('<a href="{}{}" title="{} · its history">{}</a>', self.history_url, quote(value), value,
+        return format_html('<a class="phone" href="{}{}" title="{} · its history">{}</a>', self.history_url, quote(value), value,
                            format_phone(value))
 
     def render_dnc_list(self, record):
