@@ -27,12 +27,15 @@ def _events():
 
 
 def _chart_range(filterset) -> tuple[date, date] | None:
-    """The filter's dates, else from the day of the first event the filter shows to today: at most
-    chart.MAX_DAYS, the latest ones, and at least chart.MIN_DAYS. None when there is nothing to draw."""
+    """The filter's dates; where it names no start, from the day of the first event it shows (at
+    least chart.MIN_DAYS before the end); to today where it names no end. At most chart.MAX_DAYS,
+    the latest ones. None when there is nothing to draw."""
     dates = filterset.form.cleaned_data.get("date") if filterset.is_valid() else None
     last = (dates.stop.date() if dates and dates.stop else None) or timezone.localdate()
     window = last - timedelta(days=chart.MAX_DAYS - 1)
-    first = dates.start.date() if dates and dates.start else chart.first_day(filterset.qs, window)
+    if dates and dates.start:
+        return max(dates.start.date(), window), last
+    first = chart.first_day(filterset.qs, window)
     if first is None:
         return None
     return max(min(first, last - timedelta(days=chart.MIN_DAYS - 1)), window), last
