@@ -63,8 +63,8 @@ class EventTable(tables.Table):
         return format_html('<time class="nowrap">{}</time>', timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S"))
 
     def render_phone(self, value):
-        return format_html('<a class="phone" href="{}{}" title="{} · its history">{}</a>', self.history_url, quote(value), value,
-                           format_phone(value))
+        return format_html('<a class="phone" href="{}{}" title="{} · its history">{}</a>', self.history_url,
+                           quote(value), value, format_phone(value))
 
     def render_dnc_list(self, record):
         return self.list_names.get(record.dnc_list_id, f"#{record.dnc_list_id}")

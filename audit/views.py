@@ -155,7 +155,8 @@ def compliance(request):
     context = {"period": chosen.period, "first": chosen.first, "last": chosen.last, "chosen_list": chosen.dnc_list,
                "lists": DncList.objects.all(), "rows": rows, "total": total, "behind": behind,
                "honour_days": settings.HONOUR_WITHIN_BUSINESS_DAYS, "query": request.GET.urlencode(),
-               "problem": chosen.problem, "filters_used": sum(bool(request.GET.get(name)) for name in ("list", "first", "last"))}
+               "problem": chosen.problem,
+               "filters_used": sum(bool(request.GET.get(name)) for name in ("list", "first", "last"))}
     return render(request, "audit/compliance.html", context)
 
 
