@@ -1,6 +1,8 @@
 import django_tables2 as tables
 from django.urls import reverse
+from django.utils.functional import lazy
 from django.utils.html import format_html
+from django.utils.safestring import SafeString
 from django.utils.text import Truncator
 
 from blacklist.models import DncList
@@ -50,7 +52,8 @@ class TaskLogTable(tables.Table):
         orderable = False  # newest first, always: the order the (created_at, id) index serves
         attrs = {"class": "table table-sm align-middle"}
         row_attrs = {"data-id": lambda record: record.pk, "data-state": lambda record: record.state}
-        empty_text = "No tasks yet."
+        empty_text = lazy(lambda: format_html('No tasks yet. Upload a file on <a href="{}">Add Blacklisted Leads</a>.',
+                                              reverse("blacklist:add")), SafeString)()  # the URLs load after this module
 
     def render_task(self, record):
         url = reverse("tasks_logs:detail", args=[record.pk])
