@@ -6,6 +6,7 @@ from django.utils.safestring import SafeString
 from django.utils.text import Truncator
 
 from blacklist.models import DncList
+from blacklist_admin.stacking import label_cells
 
 from .models import RejectedRow, TaskLog
 
@@ -50,10 +51,14 @@ class TaskLogTable(tables.Table):
         fields = ("task", "created_by", "created_at", "state", "progress", "counts", "duration")
         template_name = "tasks_logs/_table.html"
         orderable = False  # newest first, always: the order the (created_at, id) index serves
-        attrs = {"class": "table table-sm align-middle"}
+        attrs = {"class": "table table-sm align-middle table-stack"}
         row_attrs = {"data-id": lambda record: record.pk, "data-state": lambda record: record.state}
         empty_text = lazy(lambda: format_html('No tasks yet. Upload a file on <a href="{}">Add Blacklisted Leads</a>.',
                                               reverse("blacklist:add")), SafeString)()  # the URLs load after this module
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        label_cells(self)
 
     def render_task(self, record):
         url = reverse("tasks_logs:detail", args=[record.pk])
@@ -106,5 +111,9 @@ class RejectedRowTable(tables.Table):
         model = RejectedRow
         fields = ("line", "value", "reason")
         orderable = False  # by line, as the (task_log, line) index serves
-        attrs = {"class": "table table-sm"}
+        attrs = {"class": "table table-sm table-stack"}
         empty_text = "No rejected rows."
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        label_cells(self)
