@@ -131,7 +131,7 @@ def test_filters_fold_on_a_phone_and_stay_open_on_a_laptop(logged_in_page, live_
         expect(toggle).to_have_attribute("aria-expanded", "false")
         toggle.click()
         expect(filters).to_be_visible()
-        assert_fits(page, f"{path} with its filters open")
+        assert filters.evaluate("form => form.getBoundingClientRect().right <= window.innerWidth"), path
 
     page.goto(f"{live_server.url}/activity/?action=added&phone=415")
     expect(page.get_by_role("button", name="Filters (2)")).to_be_visible()
@@ -163,8 +163,9 @@ def test_skip_link_moves_focus_to_the_content_and_the_favicon_is_served(logged_i
 def test_activity_fits_its_data_shows_a_table_and_searches_one_number(logged_in_page, live_server):
     page = logged_in_page
     add_by_hand(page, live_server, [f"+1 415 555 {i:04d}" for i in range(100)])
-    page.goto(f"{live_server.url}/blacklist/review/")
-    page.get_by_role("row", name=re.compile("555-0007")).get_by_role("button", name=re.compile("Approve")).first.click()
+    page.goto(f"{live_server.url}/blacklist/review/?phone=4155550007")
+    with page.expect_navigation():
+        page.locator("tbody").get_by_role("button", name=re.compile("^Approve")).first.click()
 
     page.goto(f"{live_server.url}/activity/")
     caption = page.locator("figcaption")
@@ -175,7 +176,7 @@ def test_activity_fits_its_data_shows_a_table_and_searches_one_number(logged_in_
     chart = page.locator(".d-sm-block svg")
     heights = {name: chart.locator("rect", has=page.locator(f"title:text-matches(': [0-9,]+ {name}$')"))
                .evaluate_all("rects => Math.max(...rects.map(r => r.getBBox().height))") for name in ("added", "approved")}
-    assert heights["approved"] >= heights["added"] / 10 - 1
+    assert heights["added"] > 100 and heights["approved"] >= heights["added"] / 10 - 1, heights
 
     page.get_by_text("Show as a table").click()
     today = days.last
