@@ -34,6 +34,11 @@ def duration_text(duration) -> str:
     return f"{minutes} min {seconds} s" if minutes else f"{seconds} s"
 
 
+def _no_tasks_yet() -> SafeString:
+    return format_html('No tasks yet. Upload a file on <a href="{}">Add Blacklisted Leads</a>.',
+                       reverse("blacklist:add"))
+
+
 class TaskLogTable(tables.Table):
     """Tasks Logs, one row per job. Rows carry their id and state, so static/js/tasks_logs.js can
     fetch the unfinished ones again (tasks_logs:rows renders them with the same _rows.html)."""
@@ -53,8 +58,7 @@ class TaskLogTable(tables.Table):
         orderable = False  # newest first, always: the order the (created_at, id) index serves
         attrs = {"class": "table table-sm align-middle table-stack"}
         row_attrs = {"data-id": lambda record: record.pk, "data-state": lambda record: record.state}
-        empty_text = lazy(lambda: format_html('No tasks yet. Upload a file on <a href="{}">Add Blacklisted Leads</a>.',
-                                              reverse("blacklist:add")), SafeString)()  # the URLs load after this module
+        empty_text = lazy(_no_tasks_yet, SafeString)()  # lazy: the URLs load after this module
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

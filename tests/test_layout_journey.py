@@ -8,8 +8,6 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.helpers import log_in
-
 pytestmark = pytest.mark.browser
 
 PHONE = {"width": 390, "height": 844}
