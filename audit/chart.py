@@ -69,12 +69,14 @@ def _midnight(day: date) -> datetime:
 
 
 def gridlines(top: int) -> list[int]:
-    """Round counts (1, 2, 5, 10, 20, 50 …) up to `top`, spaced apart on the square-root scale."""
+    """Round counts (1, 2, 5, 10, 20, 50 …) up to `top`, spaced apart on the square-root scale.
+    A chart whose top is 1 has no line but 0: the bar's tooltip and the table give the count."""
     rounds = [step * 10**power for power in range(len(str(top)) + 1) for step in (1, 2, 5)]
     chosen: list[int] = []
     for value in reversed([value for value in rounds if value <= top]):
-        if not chosen or math.sqrt(chosen[-1] / top) - math.sqrt(value / top) >= GRID_GAP:
-            chosen.append(value)
+        position = math.sqrt(value / top)
+        if position >= GRID_GAP and (not chosen or math.sqrt(chosen[-1] / top) - position >= GRID_GAP):
+            chosen.append(value)  # clear of the one above it and of the 0 line
     return chosen
 
 
