@@ -45,7 +45,7 @@ class TaskLogTable(tables.Table):
 
     task = tables.Column(accessor="pk", verbose_name="Task")
     created_by = tables.Column(verbose_name="User", default="—")
-    created_at = tables.DateTimeColumn(verbose_name="Created", format="Y-m-d H:i:s")
+    created_at = tables.DateTimeColumn(verbose_name="Created", format="Y-m-d H:i:s", attrs={"td": {"class": "nowrap"}})
     state = tables.Column()
     progress = tables.Column(accessor="percent", verbose_name="Progress", attrs={"td": {"class": "progress-cell"}})
     counts = tables.Column(accessor="pk", verbose_name="Counts")
