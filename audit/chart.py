@@ -1,6 +1,10 @@
 """The Activity page's chart: numbers added, approved and removed per day, as an inline SVG
-drawn here (no chart library, no CDN), with each bar's count in its tooltip."""
+drawn here (no chart library, no CDN), with each bar's count in its tooltip.
 
+The scale is a square root, with labelled gridlines: one removal beside a thousand additions
+is a bar of 3 % of the height, not of 0.1 % (invisible), and the gridlines say what a height means."""
+
+import math
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -18,7 +22,9 @@ SERIES = {  # series → (the actions it counts, its colour)
     "removed": ([Event.Action.REMOVED], "#dc3545"),
 }
 MAX_DAYS = 366
-WIDTH, HEIGHT, LEFT, BOTTOM = 900, 180, 50, 20
+MIN_DAYS = 7  # a range of one or two days would draw one wide group: a week at least
+HEIGHT, LEFT, BOTTOM, TOP = 180, 50, 20, 8
+GRID_GAP = 0.14  # gridlines at least this share of the plot's height apart
 
 
 @dataclass
@@ -27,14 +33,17 @@ class Day:
     counts: dict  # series → count
 
 
+def charted(events):
+    """The events the chart counts: those of its three series."""
+    return events.filter(action__in=[action for actions, _ in SERIES.values() for action in actions])
+
+
 def daily_counts(events, first: date, last: date) -> list[Day]:
     """Counts per day and series for `events` (already filtered) from `first` to `last`: one
     GROUP BY query over the date range (served by the events' newest-first index)."""
     actions = {action: name for name, (actions, _) in SERIES.items() for action in actions}
-    start = timezone.make_aware(datetime.combine(first, time.min))
-    end = timezone.make_aware(datetime.combine(last + timedelta(days=1), time.min))
     rows = (
-        events.filter(at__gte=start, at__lt=end, action__in=actions)
+        charted(events).filter(at__gte=_midnight(first), at__lt=_midnight(last + timedelta(days=1)))
         .order_by()
         .annotate(day=TruncDate("at"))
         .values_list("day", "action")
@@ -48,28 +57,61 @@ def daily_counts(events, first: date, last: date) -> list[Day]:
     return list(days.values())
 
 
-def svg(days: list[Day]) -> SafeString:
-    """Grouped bars, one group per day, on a scale from 0 to the largest count."""
+def first_day(events, since: date) -> date | None:
+    """The day of the earliest charted event on or after `since`, or None: one row read from the
+    events' time index, from the start of the window up."""
+    at = charted(events).filter(at__gte=_midnight(since)).order_by("at").values_list("at", flat=True).first()
+    return timezone.localdate(at) if at else None
+
+
+def _midnight(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def gridlines(top: int) -> list[int]:
+    """Round counts (1, 2, 5, 10, 20, 50 …) up to `top`, spaced apart on the square-root scale.
+    A chart whose top is 1 has no line but 0: the bar's tooltip and the table give the count."""
+    rounds = [step * 10**power for power in range(len(str(top)) + 1) for step in (1, 2, 5)]
+    chosen: list[int] = []
+    for value in reversed([value for value in rounds if value <= top]):
+        position = math.sqrt(value / top)
+        if position >= GRID_GAP and (not chosen or math.sqrt(chosen[-1] / top) - position >= GRID_GAP):
+            chosen.append(value)  # clear of the one above it and of the 0 line
+    return chosen
+
+
+def svg(days: list[Day], width: int = 900, labels: int = 10) -> SafeString:
+    """Grouped bars, one group per day, on a square-root scale from 0 to the largest count, in a
+    viewBox `width` wide with about `labels` day labels (fewer on a phone's narrower chart)."""
     top = max([max(day.counts.values()) for day in days] + [1])
-    slot = (WIDTH - LEFT) / max(len(days), 1)
+    slot = (width - LEFT) / max(len(days), 1)
     bar = max(slot / (len(SERIES) + 1), 1)
-    plot = HEIGHT - BOTTOM
-    bars, labels = [], []
-    label_every = max(len(days) // 10, 1)
+    plot = HEIGHT - BOTTOM - TOP
+
+    def y(count: int) -> float:
+        return TOP + plot * (1 - math.sqrt(count / top))
+
+    bars, day_labels = [], []
+    label_every = max(math.ceil(len(days) / labels), 1)
     for i, day in enumerate(days):
         for j, (name, (_, colour)) in enumerate(SERIES.items()):
-            height = plot * day.counts[name] / top
+            count = day.counts[name]
+            height = max(TOP + plot - y(count), 1) if count else 0  # a single event is still a visible sliver
             x = LEFT + i * slot + j * bar
-            bars.append((f"{x:.1f}", f"{plot - height:.1f}", f"{bar:.1f}", f"{height:.1f}", colour,
-                         f"{day.day:%Y-%m-%d}: {day.counts[name]:,} {name}"))
+            bars.append((f"{x:.1f}", f"{TOP + plot - height:.1f}", f"{bar:.1f}", f"{height:.1f}", colour,
+                         f"{day.day:%Y-%m-%d}: {count:,} {name}"))
         if i % label_every == 0:
-            labels.append((f"{LEFT + i * slot:.1f}", HEIGHT - 5, f"{day.day:%m-%d}"))
+            day_labels.append((f"{LEFT + i * slot:.1f}", HEIGHT - 5, f"{day.day:%m-%d}"))
+    grid = [(LEFT, f"{y(value):.1f}", width, f"{y(value):.1f}", LEFT - 4, f"{y(value) + 4:.1f}", f"{value:,}")
+            for value in gridlines(top)]
     return format_html(
-        '<svg class="activity-chart" role="img" aria-label="Numbers added, approved and removed per day"'
-        ' viewBox="0 0 {} {}" width="100%" preserveAspectRatio="xMinYMin meet">'
-        '<text x="0" y="12" font-size="11">{}</text><text x="0" y="{}" font-size="11">0</text>'
-        '<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="#adb5bd"/>{}{}</svg>',
-        WIDTH, HEIGHT, f"{top:,}", plot, LEFT, plot, WIDTH, plot,
+        '<svg class="activity-chart" role="img" aria-label="Numbers added, approved and removed per day,'
+        ' on a square-root scale (the table below has the figures)" viewBox="0 0 {} {}" width="{}" height="{}">'
+        '<text x="{}" y="{}" font-size="11" text-anchor="end">0</text>'
+        '<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="#adb5bd"/>{}{}{}</svg>',
+        width, HEIGHT, width, HEIGHT, LEFT - 4, TOP + plot + 4, LEFT, TOP + plot, width, TOP + plot,
+        format_html_join("", '<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="#dee2e6"/>'
+                         '<text x="{}" y="{}" font-size="11" text-anchor="end">{}</text>', grid),
         format_html_join("", '<rect x="{}" y="{}" width="{}" height="{}" fill="{}"><title>{}</title></rect>', bars),
-        format_html_join("", '<text x="{}" y="{}" font-size="10">{}</text>', labels),
+        format_html_join("", '<text x="{}" y="{}" font-size="11">{}</text>', day_labels),
     )

@@ -8,6 +8,7 @@ from django.utils.html import format_html
 from blacklist.deadlines import business_days_text
 from blacklist.models import DncList
 from blacklist.phones import format_phone
+from blacklist_admin.stacking import label_cells
 
 from .models import Event
 
@@ -40,7 +41,7 @@ def late_html(event: Event) -> str:
 class EventTable(tables.Table):
     at = tables.Column(verbose_name="When", orderable=False)
     phone = tables.Column(verbose_name="Number", orderable=False)
-    dnc_list = tables.Column(verbose_name="List", orderable=False)
+    dnc_list = tables.Column(verbose_name="List", orderable=False, accessor="dnc_list_id")  # the id: no query per row
     action = tables.Column(orderable=False)
     change = tables.Column(verbose_name="Status", empty_values=(), orderable=False)
     actor = tables.Column(verbose_name="By", orderable=False)
@@ -49,20 +50,21 @@ class EventTable(tables.Table):
     class Meta:
         model = Event
         fields = ("at", "phone", "dnc_list", "action", "change", "actor", "via")
-        attrs = {"class": "table table-sm table-hover align-middle events-table"}
+        attrs = {"class": "table table-sm table-hover align-middle events-table table-stack"}
         empty_text = "No events match."
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.history_url = reverse("audit:history") + "?phone="  # once, not per row
         self.list_names = dict(DncList.objects.values_list("pk", "name"))  # a few rows, once, not a join per event
+        label_cells(self)
 
     def render_at(self, value):
-        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S")
+        return format_html('<time class="nowrap">{}</time>', timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S"))
 
     def render_phone(self, value):
-        return format_html('<a href="{}{}" title="{} · its history">{}</a>', self.history_url, quote(value), value,
-                           format_phone(value))
+        return format_html('<a class="phone" href="{}{}" title="{} · its history">{}</a>', self.history_url,
+                           quote(value), value, format_phone(value))
 
     def render_dnc_list(self, record):
         return self.list_names.get(record.dnc_list_id, f"#{record.dnc_list_id}")

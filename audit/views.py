@@ -1,4 +1,4 @@
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.contrib import messages
@@ -20,19 +20,31 @@ from .tables import EventTable
 
 can_view = permission_required("audit.view_event", raise_exception=True)
 can_see_report = permission_required("audit.view_compliance_report", raise_exception=True)
-CHART_DAYS = 30  # the chart's range when the filter names none
 
 
 def _events():
     return Event.objects.select_related("task").order_by("-at", "-id")
 
 
-def _chart_range(filterset) -> tuple:
-    """The filter's dates, or the last CHART_DAYS days; at most chart.MAX_DAYS, the latest ones."""
+def _chart_range(filterset) -> tuple[date, date] | None:
+    """The filter's dates; where it names no start, from the day of the first event it shows (at
+    least chart.MIN_DAYS before the end); to today where it names no end. At most chart.MAX_DAYS,
+    the latest ones. None when there is nothing to draw."""
     dates = filterset.form.cleaned_data.get("date") if filterset.is_valid() else None
     last = (dates.stop.date() if dates and dates.stop else None) or timezone.localdate()
-    first = (dates.start.date() if dates and dates.start else None) or last - timedelta(days=CHART_DAYS - 1)
-    return max(first, last - timedelta(days=chart.MAX_DAYS - 1)), last
+    window = last - timedelta(days=chart.MAX_DAYS - 1)
+    if dates and dates.start:
+        return max(dates.start.date(), window), last
+    first = chart.first_day(filterset.qs, window)
+    if first is None:
+        return None
+    return max(min(first, last - timedelta(days=chart.MIN_DAYS - 1)), window), last
+
+
+def _whole_number(typed: str) -> str:
+    """The E.164 form of the Number filter when it is a whole number (the link to its history), else ""."""
+    phone, refusal = normalized(typed) if typed else ("", "")
+    return "" if refusal else phone
 
 
 @require_GET
@@ -41,14 +53,19 @@ def activity(request):
     filterset = EventFilter(request.GET, queryset=_events())
     table = EventTable(filterset.qs)
     paginate(request, table, per_page=50)
-    first, last = _chart_range(filterset)
+    chart_range = _chart_range(filterset)
+    days = chart.daily_counts(filterset.qs, *chart_range) if chart_range else []
     context = {
         "filterset": filterset,
         "table": table,
-        "chart": chart.svg(chart.daily_counts(filterset.qs, first, last)),
+        "days": days,
+        "chart": chart.svg(days) if days else "",
+        "phone_chart": chart.svg(days, width=380, labels=4) if days else "",
         "series": [(name, colour) for name, (_, colour) in chart.SERIES.items()],
-        "first": first,
-        "last": last,
+        "history_of": _whole_number(request.GET.get("phone", "").strip()),
+        "first": days[0].day if days else None,
+        "last": days[-1].day if days else None,
+        "events_exist": bool(days) or Event.objects.exists(),  # the empty page only when nothing ever happened
     }
     return render(request, "audit/activity.html", context)
 
@@ -137,7 +154,9 @@ def compliance(request):
     rows, total = report.report(chosen.period, chosen.first, chosen.last, dnc_list=chosen.dnc_list)
     context = {"period": chosen.period, "first": chosen.first, "last": chosen.last, "chosen_list": chosen.dnc_list,
                "lists": DncList.objects.all(), "rows": rows, "total": total, "behind": behind,
-               "honour_days": settings.HONOUR_WITHIN_BUSINESS_DAYS, "query": request.GET.urlencode()}
+               "honour_days": settings.HONOUR_WITHIN_BUSINESS_DAYS, "query": request.GET.urlencode(),
+               "problem": chosen.problem,
+               "filters_used": sum(bool(request.GET.get(name)) for name in ("list", "first", "last"))}
     return render(request, "audit/compliance.html", context)
 
 

@@ -22,6 +22,14 @@ class FilterForm(forms.Form):
             look = "form-select form-select-sm" if menu else "form-control form-control-sm"
             field.widget.attrs.setdefault("class", look)
 
+    def active_count(self) -> int:
+        """How many fields the user filled in (a date range is one): the folded filter's "Filters (2)"."""
+        count = 0
+        for name, field in self.fields.items():
+            value = field.widget.value_from_datadict(self.data, self.files, self.add_prefix(name))
+            count += any(value) if isinstance(value, list | tuple) else bool(value)
+        return count
+
 
 class PageFilterSet(django_filters.FilterSet):
     """A list page's filter: rendered by templates/_filter_form.html, and matching nothing when it

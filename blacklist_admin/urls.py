@@ -1,11 +1,20 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.shortcuts import redirect
+from django.templatetags.static import static
 from django.urls import include, path, reverse_lazy
 from django.views.generic import RedirectView
 
 from accounts.views import PasswordChangeView
 
 from .health import healthz
+
+
+def favicon(request):
+    """Browsers ask for /favicon.ico whatever a page links (a CSV or JSON download has no <link>);
+    the static file's URL is read per request, as it is only known once collectstatic has run."""
+    return redirect(static("img/favicon.ico"))
+
 
 handler400 = "blacklist_admin.params.bad_request"  # names the bad parameter (params.py)
 
@@ -25,4 +34,5 @@ urlpatterns = [
     path("admin/password_change/", PasswordChangeView.as_view(success_url=reverse_lazy("admin:password_change_done"))),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
+    path("favicon.ico", favicon),
 ]

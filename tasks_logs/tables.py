@@ -1,9 +1,12 @@
 import django_tables2 as tables
 from django.urls import reverse
+from django.utils.functional import lazy
 from django.utils.html import format_html
+from django.utils.safestring import SafeString
 from django.utils.text import Truncator
 
 from blacklist.models import DncList
+from blacklist_admin.stacking import label_cells
 
 from .models import RejectedRow, TaskLog
 
@@ -31,13 +34,18 @@ def duration_text(duration) -> str:
     return f"{minutes} min {seconds} s" if minutes else f"{seconds} s"
 
 
+def _no_tasks_yet() -> SafeString:
+    return format_html('No tasks yet. Upload a file on <a href="{}">Add Blacklisted Leads</a>.',
+                       reverse("blacklist:add"))
+
+
 class TaskLogTable(tables.Table):
     """Tasks Logs, one row per job. Rows carry their id and state, so static/js/tasks_logs.js can
     fetch the unfinished ones again (tasks_logs:rows renders them with the same _rows.html)."""
 
     task = tables.Column(accessor="pk", verbose_name="Task")
     created_by = tables.Column(verbose_name="User", default="—")
-    created_at = tables.DateTimeColumn(verbose_name="Created", format="Y-m-d H:i:s")
+    created_at = tables.DateTimeColumn(verbose_name="Created", format="Y-m-d H:i:s", attrs={"td": {"class": "nowrap"}})
     state = tables.Column()
     progress = tables.Column(accessor="percent", verbose_name="Progress", attrs={"td": {"class": "progress-cell"}})
     counts = tables.Column(accessor="pk", verbose_name="Counts")
@@ -48,9 +56,13 @@ class TaskLogTable(tables.Table):
         fields = ("task", "created_by", "created_at", "state", "progress", "counts", "duration")
         template_name = "tasks_logs/_table.html"
         orderable = False  # newest first, always: the order the (created_at, id) index serves
-        attrs = {"class": "table table-sm align-middle"}
+        attrs = {"class": "table table-sm align-middle table-stack"}
         row_attrs = {"data-id": lambda record: record.pk, "data-state": lambda record: record.state}
-        empty_text = "No tasks yet."
+        empty_text = lazy(_no_tasks_yet, SafeString)()  # lazy: the URLs load after this module
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        label_cells(self)
 
     def render_task(self, record):
         url = reverse("tasks_logs:detail", args=[record.pk])
@@ -103,5 +115,9 @@ class RejectedRowTable(tables.Table):
         model = RejectedRow
         fields = ("line", "value", "reason")
         orderable = False  # by line, as the (task_log, line) index serves
-        attrs = {"class": "table table-sm"}
+        attrs = {"class": "table table-sm table-stack"}
         empty_text = "No rejected rows."
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        label_cells(self)

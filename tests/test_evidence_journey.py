@@ -36,7 +36,7 @@ def test_the_evidence_record_prints_clean_and_its_json_download_matches_the_page
     page.on("dialog", lambda dialog: pytest.fail(f"a note ran as script: {dialog.message}"))
 
     page.goto(f"{live_server.url}/activity/history/?phone=%2B14155550100")
-    expect(page.get_by_role("heading", name="History of +14155550100")).to_be_visible()
+    expect(page.get_by_role("heading", name="History of (415) 555-0100")).to_be_visible()
     expect(page.locator(".deadline-outcome")).to_contain_text("met late by")
     expect(page.locator(".evidence-events tbody tr").first).to_contain_text("Added")
     expect(page.locator(".evidence-events tbody tr").last).to_contain_text("Approved")

@@ -66,7 +66,7 @@ def test_filter_a_tab_tasks_logs_and_activity_by_an_upload_a_date_and_a_user(
     filters.get_by_label("From").fill(today)
     with page.expect_navigation():
         filters.get_by_role("button", name="Filter").click()
-    expect(page.locator("table tbody tr")).to_have_count(3)
+    expect(page.locator("table.events-table tbody tr")).to_have_count(3)
     expect(filters.get_by_label("Number")).to_have_value("415 555 018")
 
     page.goto(f"{live_server.url}/blacklist/review/?added_after=soon&source={first.pk}")  # a hand-edited link

@@ -90,14 +90,14 @@ def test_the_evidence_record_shows_the_state_and_every_event_with_where_it_came_
     page = page_of(admin_client)
     text = html.unescape(page)
 
-    assert "History of +14155550100" in text
+    assert "History of (415) 555-0100" in text
     assert "On <strong>Internal</strong>: <strong>For review</strong>" in text
     state = text[text.index("evidence-state"):text.index("events-heading")]
     assert "Complaint" not in state and "Consumer request" in state  # a repeat records, never overwrites, the reason
     late = deadlines.business_days_between(disputed, timezone.localdate())
     assert f"{disputed.isoformat()}:" in state and f"met late by {late} business day" in state
     rows = text[text.index("<tbody>"):].split("<tr>")[1:]
-    assert [row.split("<td>")[3].split("<")[0] for row in rows] == [
+    assert [re.findall(r"<td[^>]*>([^<]*)", row)[2] for row in rows] == [
         "Added", "Requested again", "Approved", "Unapproved", "Status raised by adding again", "Unapproved"]
     assert "Added by hand" in rows[0] and "Consumer request" in rows[0]
     assert "Complaint · Letter" in rows[1] and NOTE in rows[1] and "admin" in rows[1]

@@ -6,6 +6,7 @@ import csv
 import html
 import io
 import json
+import re
 
 import pytest
 from django.urls import reverse
@@ -53,7 +54,7 @@ def test_the_history_shows_each_lists_entry_and_removal(admin_client, on_three_l
     assert now.count("evidence-state") == 2 and now.count("deadline-outcome") == 2
     assert "met</strong>" in now and "<strong>open</strong>" in now  # each entry judged by its own events
     rows = page[page.index("<tbody>"):].split("</tr>")[:-1]
-    assert [(row.split("<td>")[2].split("<")[0], row.split("<td>")[3].split("<")[0]) for row in rows] == [
+    assert [tuple(re.findall(r"<td[^>]*>([^<]*)", row)[1:3]) for row in rows] == [
         ("Internal", "Added"), ("Solar", "Added"), ("Acme", "Added"), ("Internal", "Approved"), ("Acme", "Removed")]
 
 
@@ -80,7 +81,7 @@ def test_activity_shows_each_events_list_and_filters_by_one(admin_client, on_thr
     every = text(admin_client.get(reverse("audit:activity")))
     only_acme = text(admin_client.get(reverse("audit:activity"), {"dnc_list": acme.pk}))
 
-    assert every.count("<td >Acme</td>") + every.count("<td>Acme</td>") == 2
+    assert every.count('<td data-label="List">Acme</td>') == 2
     table = only_acme[only_acme.index("events-table"):]
     assert table.count("· its history") == 2 and "Internal" not in table and "Solar" not in table
     assert 'id="id_dnc_list"' in only_acme and f'<option value="{acme.pk}" selected>Acme</option>' in only_acme

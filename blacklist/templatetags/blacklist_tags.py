@@ -1,5 +1,7 @@
 from django import template
 
+from blacklist.phones import format_phone
+
 register = template.Library()
 
 
@@ -13,3 +15,9 @@ def count_label(count_and_exact: tuple[int, bool]) -> str:
         if count >= size:
             return f"~{count / size:.1f}{suffix}"
     return f"~{count:,}"
+
+
+@register.filter
+def phone(e164: str) -> str:
+    """A stored number written for people (phones.format_phone): `{{ number|phone }}`."""
+    return format_phone(e164)
