@@ -231,28 +231,36 @@ DETAIL_FIELDS = ("reason", "channel", "received_at", "note", "expires_at")
 
 
 class ApprovalChoiceMixin(forms.Form):
-    """The two checkboxes of every way to add numbers; permanent implies approved."""
+    """The status every way to add numbers adds at: one three-way choice (`add_as`, offered to
+    Managers only: the view refuses a forged one). The two checkboxes it replaced, `approve` and
+    `approve_permanently`, are still read when posted (scripts); the highest status asked wins.
+    `confirmed`: the user answered "Yes" to adding numbers permanently (it cannot be undone)."""
 
-    approve = forms.BooleanField(
+    ADD_AS = {"review": Status.REVIEW, "approved": Status.APPROVED, "permanent": Status.PERMANENT}
+    add_as = forms.ChoiceField(
         required=False,
-        label="Mark all dnc leads as approved",
-        widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
+        label="Add the numbers",
+        choices=[("review", "For review"), ("approved", "Mark all dnc leads as approved"),
+                 ("permanent", "Mark all dnc leads as approved permanently")],
+        initial="review",
+        widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
     )
-    approve_permanently = forms.BooleanField(
-        required=False,
-        label="Mark all dnc leads as approved permanently",
-        widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
-    )
-
-    def approval_checkboxes(self):
-        return [self["approve"], self["approve_permanently"]]
+    approve = forms.BooleanField(required=False)
+    approve_permanently = forms.BooleanField(required=False)
+    confirmed = forms.BooleanField(required=False)
 
     def requested_status(self) -> Status:
-        if self.cleaned_data["approve_permanently"]:
-            return Status.PERMANENT
-        if self.cleaned_data["approve"]:
-            return Status.APPROVED
-        return Status.REVIEW
+        data = self.cleaned_data
+        asked = [self.ADD_AS[data.get("add_as") or "review"]]
+        if data.get("approve"):
+            asked.append(Status.APPROVED)
+        if data.get("approve_permanently"):
+            asked.append(Status.PERMANENT)
+        return max(asked)
+
+    def needs_confirmation(self) -> bool:
+        """Adding permanently cannot be undone: the user is asked first, with the count."""
+        return self.requested_status() == Status.PERMANENT and not self.cleaned_data.get("confirmed")
 
 
 class DncListField(forms.ModelChoiceField):

@@ -21,7 +21,7 @@ from .exports import csv_download, number_rows
 from .filters import BlacklistFilter, matching_numbers
 from .forms import CONFIRM_ABOVE, AddNumbersForm, BulkActionForm, UploadForm, numbers_text
 from .lists import chosen_list, picker
-from .models import TABS, BlacklistedNumber, DncList, Status, count_estimates
+from .models import TABS, BlacklistedNumber, DncList, Status, count_estimates, internal_list_id
 from .paging import PAGE_SIZES, clean_sort, keyset_page
 from .tables import BlacklistTable
 from .templatetags.blacklist_tags import count_label
@@ -164,6 +164,12 @@ def add(request):
     if request.method == "POST" and form.is_valid():
         _check_status_allowed(request, form.requested_status())
         dnc_list = form.cleaned_data["dnc_list"]
+        if form.needs_confirmation():  # the form again, with "confirmed": nothing is stored meanwhile
+            typed = len(set(form.cleaned_data["numbers"]))
+            again = [(name, value) for name in request.POST if name not in ("csrfmiddlewaretoken", "confirmed")
+                     for value in request.POST.getlist(name)]
+            return _confirm_permanently(request, dnc_list, f"the {numbers_text(typed)} you typed",
+                                        reverse("blacklist:add"), again)
         try:
             outcome = services.add_numbers(
                 form.cleaned_data["numbers"], form.requested_status(), user=request.user,
@@ -345,14 +351,69 @@ def upload(request):
         return redirect("blacklist:add")
     _check_status_allowed(request, form.requested_status())
     dnc_list = form.cleaned_data["dnc_list"]
+    if form.needs_confirmation():  # stored, not queued, until its uploader says yes
+        task_log = services.save_upload(form.cleaned_data["file"], form.requested_status(), request.user,
+                                        details=form.details(), dnc_list=dnc_list, awaiting=True)
+        return redirect("blacklist:confirm_upload", pk=task_log.pk)
     with transaction.atomic():
         task_log = services.save_upload(
             form.cleaned_data["file"], form.requested_status(), request.user, details=form.details(), dnc_list=dnc_list
         )
         sending = tasks.send_on_commit(tasks.import_upload, task_log.pk)
-    queued = f"{task_log.file_name}: {task_log.total:,} rows queued for import into “{dnc_list.name}”."
-    if sending.failed:
-        messages.warning(request, f"{queued}{_QUEUE_DOWN}")
-    else:
-        messages.success(request, f"{queued} Its progress is below.")
+    _say_queued(request, task_log, dnc_list.name, sending)
     return redirect("tasks_logs:list")
+
+
+def _say_queued(request, task_log: TaskLog, list_name: str, sending) -> None:
+    """The message that announces an import; tagged with its task, so Tasks Logs turns it into
+    the result once the job has finished (static/js/tasks_logs.js)."""
+    queued = f"{task_log.file_name}: {task_log.total:,} rows queued for import into “{list_name}”."
+    if sending.failed:
+        messages.warning(request, f"{queued}{_QUEUE_DOWN}", extra_tags=f"task-{task_log.pk}")
+    else:
+        messages.success(request, f"{queued} Its progress is below.", extra_tags=f"task-{task_log.pk}")
+
+
+@require_http_methods(["GET", "POST"])
+@can_add
+def confirm_upload(request, pk):
+    """An upload into "approved permanently", stored and awaiting its uploader's answer: the
+    question (GET), then "Yes, add permanently" queues it and "Cancel" deletes it (POST)."""
+    task_log = TaskLog.objects.filter(pk=pk, created_by=request.user, kind=TaskLog.Kind.IMPORT).first()
+    if task_log is None:
+        raise Http404("No such upload of yours.")
+    if task_log.state != TaskLog.State.AWAITING:
+        messages.info(request, f"{task_log.file_name} was confirmed already: its progress is below.")
+        return redirect("tasks_logs:list")
+    _check_status_allowed(request, Status(task_log.params["status"]))  # a Manager demoted since
+    dnc_list = services.upload_list(task_log) or DncList.objects.get(pk=internal_list_id())
+    if request.method == "GET":
+        return _confirm_permanently(request, dnc_list, f"the {task_log.total:,} row{'' if task_log.total == 1 else 's'}"
+                                    f" of {task_log.file_name}", reverse("blacklist:confirm_upload", args=[pk]), [],
+                                    cancel_deletes=True)
+    if request.POST.get("answer") != "yes":
+        services.cancel_upload(task_log)
+        messages.info(request, f"{task_log.file_name} was not added; the uploaded file was deleted.")
+        return redirect(reverse("blacklist:add") + f"?list={dnc_list.pk}")
+    with transaction.atomic():
+        if not services.confirm_upload(task_log):  # answered meanwhile, in another tab
+            return redirect("tasks_logs:list")
+        sending = tasks.send_on_commit(tasks.import_upload, task_log.pk)
+    _say_queued(request, task_log, dnc_list.name, sending)
+    return redirect("tasks_logs:list")
+
+
+def _confirm_permanently(request, dnc_list: DncList, what: str, action: str, again: list, cancel_deletes=False):
+    """Ask before adding numbers approved permanently, with their exact count: it cannot be undone.
+    `again`: the fields to post back with the answer (hand entry's form, re-sent)."""
+    context = {
+        "tab": "add",
+        **picker(dnc_list),
+        "tab_counts": _tab_counts(dnc_list),
+        "question": f"Add {what} to “{dnc_list.name}” as approved permanently?",
+        "action": action,
+        "again": again,
+        "cancel_deletes": cancel_deletes,
+        "back": reverse("blacklist:add") + f"?list={dnc_list.pk}",
+    }
+    return render(request, "blacklist/confirm_permanently.html", context)
