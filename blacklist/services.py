@@ -551,7 +551,7 @@ PROGRESS_EVERY = 5_000  # rows between progress commits, so the Tasks Logs page 
 # Rows per statement of an import's merge: between them its progress is written (PostgreSQL),
 # few enough statements that their own cost stays within a few percent of the merge's.
 MERGE_CHUNK = 10_000
-ADDED_AS = {Status.REVIEW: "for review", Status.APPROVED: "as approved", Status.PERMANENT: "as permanently approved"}
+ADDED_AS = {Status.REVIEW: "for review", Status.APPROVED: "as approved", Status.PERMANENT: "as approved permanently"}
 
 
 def save_upload(

@@ -331,10 +331,12 @@ def _start_in_background(request, tab, form, justification: str, dnc_list):
             params={**params, "justification": justification} if justification else params,
         )
         sending = tasks.send_on_commit(tasks.run_bulk_action, task_log.pk)
+    announces = f"task-{task_log.pk}"  # Tasks Logs turns it into the result (static/js/tasks_logs.js)
     if sending.failed:
-        messages.warning(request, f"{ACTIONS[action_name].bulk_label}: queued.{_QUEUE_DOWN}")
+        messages.warning(request, f"{ACTIONS[action_name].bulk_label}: queued.{_QUEUE_DOWN}", extra_tags=announces)
     else:
-        messages.info(request, f"{ACTIONS[action_name].bulk_label}: started in the background. Its progress is below.")
+        messages.info(request, f"{ACTIONS[action_name].bulk_label}: started in the background. Its progress is below.",
+                      extra_tags=announces)
     return redirect("tasks_logs:list")
 
 

@@ -22,7 +22,15 @@ from datetime import timedelta
 
 from celery import Task
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, DatabaseError, InterfaceError, OperationalError, connection, connections, transaction
+from django.db import (
+    DEFAULT_DB_ALIAS,
+    DatabaseError,
+    InterfaceError,
+    OperationalError,
+    connection,
+    connections,
+    transaction,
+)
 from django.db.models import F
 from django.utils import timezone
 
@@ -77,7 +85,8 @@ def merge_reporter(task_log_id: int, total: int) -> Iterator[Callable[[int], Non
                     [task_log_id, merged, total],
                 )
         except DatabaseError as error:
-            logger.warning("TaskLog %s: its merge progress could not be written (%s); the merge goes on", task_log_id, error)
+            logger.warning("TaskLog %s: its merge progress could not be written (%s); the merge goes on",
+                           task_log_id, error)
             reporting = False
 
     try:
