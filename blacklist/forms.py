@@ -245,22 +245,23 @@ class ApprovalChoiceMixin(forms.Form):
         initial="review",
         widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
     )
-    approve = forms.BooleanField(required=False)
-    approve_permanently = forms.BooleanField(required=False)
-    confirmed = forms.BooleanField(required=False)
 
     def requested_status(self) -> Status:
-        data = self.cleaned_data
-        asked = [self.ADD_AS[data.get("add_as") or "review"]]
-        if data.get("approve"):
+        asked = [self.ADD_AS[self.cleaned_data.get("add_as") or "review"]]
+        if self._ticked("approve"):
             asked.append(Status.APPROVED)
-        if data.get("approve_permanently"):
+        if self._ticked("approve_permanently"):
             asked.append(Status.PERMANENT)
         return max(asked)
 
     def needs_confirmation(self) -> bool:
         """Adding permanently cannot be undone: the user is asked first, with the count."""
-        return self.requested_status() == Status.PERMANENT and not self.cleaned_data.get("confirmed")
+        return self.requested_status() == Status.PERMANENT and not self._ticked("confirmed")
+
+    def _ticked(self, name: str) -> bool:
+        """A posted yes/no read as a BooleanField reads it ("on", "true"; not "", "false", "0"):
+        not a field of the form, since the page shows none of them."""
+        return forms.BooleanField(required=False).to_python(self.data.get(self.add_prefix(name)))
 
 
 class DncListField(forms.ModelChoiceField):
