@@ -85,8 +85,9 @@ class TaskLog(models.Model):
         if self.state == self.State.SUCCEEDED:
             return 100
         done, total = self.processed, self.total
-        if self.phase == self.Phase.MERGING and (merged := getattr(self, "merge_progress", None)):
-            done, total = merged.merged, merged.total  # written beside the merge's locked row
+        if self.phase == self.Phase.MERGING:  # counted beside the merge's locked row; SQLite: none
+            merged = getattr(self, "merge_progress", None)
+            done, total = (merged.merged, merged.total) if merged else (0, 0)
         start, end = self.PHASE_SPAN.get(self.phase, (0, 100))
         if not total:
             return start
