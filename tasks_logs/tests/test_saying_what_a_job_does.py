@@ -132,4 +132,4 @@ def test_the_merge_reports_its_progress_where_another_connection_reads_it_at_onc
 
     assert seen == [("merging", 10, 25), ("merging", 20, 25), ("merging", 25, 25)]
     assert BlacklistedNumber.objects.count() == 25
-    assert not MergeProgress.objects.exists()  # gone with the job's commit: the counts say it now
+    assert not MergeProgress.objects.filter(task_log=task_log).exists()  # gone with the job's commit: the counts say it now
