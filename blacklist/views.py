@@ -61,7 +61,7 @@ def _check_action_allowed(request, action: str) -> None:
 
 
 def _check_status_allowed(request, status: Status) -> None:
-    """Adding numbers approved (the checkboxes) is for Managers: 403 for a forged box."""
+    """Adding numbers approved (the add-as choice) is for Managers: 403 for a forged choice."""
     if status > Status.REVIEW and not request.user.has_perm("blacklist.add_approved"):
         raise PermissionDenied("Your role may add numbers for review only.")
 
