@@ -21,7 +21,7 @@ from .exports import csv_download, number_rows
 from .filters import BlacklistFilter, matching_numbers
 from .forms import CONFIRM_ABOVE, AddNumbersForm, BulkActionForm, UploadForm, numbers_text
 from .lists import chosen_list, picker
-from .models import TABS, BlacklistedNumber, DncList, Status, count_estimates, internal_list_id
+from .models import TABS, BlacklistedNumber, DncList, Status, count_estimates
 from .paging import PAGE_SIZES, clean_sort, keyset_page
 from .tables import BlacklistTable
 from .templatetags.blacklist_tags import count_label
@@ -388,7 +388,11 @@ def confirm_upload(request, pk):
         messages.info(request, f"{task_log.file_name} was confirmed already: its progress is below.")
         return redirect("tasks_logs:list")
     _check_status_allowed(request, Status(task_log.params["status"]))  # a Manager demoted since
-    dnc_list = services.upload_list(task_log) or DncList.objects.get(pk=internal_list_id())
+    dnc_list = DncList.objects.filter(pk=task_log.params["dnc_list"]).first()
+    if dnc_list is None:  # deleted while the question waited
+        services.cancel_upload(task_log)
+        messages.error(request, f"The list {task_log.file_name} was to go into no longer exists. Nothing was added.")
+        return redirect("blacklist:add")
     if request.method == "GET":
         return _confirm_permanently(request, dnc_list, f"the {task_log.total:,} row{'' if task_log.total == 1 else 's'}"
                                     f" of {task_log.file_name}", reverse("blacklist:confirm_upload", args=[pk]), [],

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from blacklist import tasks
-from blacklist.models import BlacklistedNumber, Status
+from blacklist.models import BlacklistedNumber, DncList, Status
 from tasks_logs import jobs
 from tasks_logs.models import TaskLog, Upload
 
@@ -148,3 +148,15 @@ def test_adding_approved_is_not_asked(manager):
     response = manager.post(reverse("blacklist:add"), {"numbers": "4155550100", "add_as": "approved"}, follow=True)
     assert "Added 1 new number(s)" in text(response)
     assert BlacklistedNumber.objects.get().status == Status.APPROVED
+
+
+def test_an_upload_whose_list_was_deleted_while_it_waited_is_dropped(manager):
+    solar = DncList.objects.create(name="Campaign: Solar West")
+    manager.post(reverse("blacklist:upload"), {"file": optouts(), "add_as": "permanent", "dnc_list": solar.pk})
+    task_log = TaskLog.objects.get()
+    solar.delete()
+
+    response = manager.post(reverse("blacklist:confirm_upload", args=[task_log.pk]), {"answer": "yes"}, follow=True)
+
+    assert "The list optouts.csv was to go into no longer exists. Nothing was added." in text(response)
+    assert not TaskLog.objects.exists() and not Upload.objects.exists()
