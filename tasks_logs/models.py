@@ -77,7 +77,7 @@ class TaskLog(models.Model):
 
     # Where each phase of an import starts and ends on its progress bar: checking is the Python
     # work per row, merging the database's (bench/bench_import.py: about two to one at 50,000 rows).
-    PHASE_SPAN = {Phase.READING: (0, 0), Phase.CHECKING: (0, 65), Phase.MERGING: (65, 100),
+    PHASE_SPAN: dict[str, tuple[int, int]] = {Phase.READING: (0, 0), Phase.CHECKING: (0, 65), Phase.MERGING: (65, 100),
                   Phase.CHANGING: (0, 100)}
 
     @property
