@@ -127,7 +127,7 @@ class RequestDetailsForm(forms.Form):
     """Why and when numbers were asked for: reason, channel, received, note, expires (all optional).
 
     Blank fields take the defaults: reason *Consumer request*, the form's `channel`, received when
-    added. `status` is the one the numbers are added at (forms with the approval checkboxes read
+    added. `status` is the one the numbers are added at (forms with the add-as choice read
     theirs): a permanently approved number never expires. Cleaned, `details()` is the RequestDetails.
     """
 
