@@ -133,3 +133,23 @@ def test_the_merge_reports_its_progress_where_another_connection_reads_it_at_onc
     assert seen == [("merging", 10, 25), ("merging", 20, 25), ("merging", 25, 25)]
     assert BlacklistedNumber.objects.count() == 25
     assert not MergeProgress.objects.filter(task_log=task_log).exists()  # gone with the job's commit: the counts say it now
+
+
+def test_a_running_bulk_job_says_it_is_changing_the_numbers(admin_client, make_numbers, monkeypatch):
+    make_numbers(Status.APPROVED)
+    task_log = TaskLog.objects.create(kind=TaskLog.Kind.BULK_UNAPPROVE,
+                                      params={"tab": "approved", "action": "unapprove", "query": "", "list": None})
+    claimed = []
+    real_claim = jobs.claim
+
+    def claim_and_look(pk, **fields):
+        started = real_claim(pk, **fields)
+        claimed.append(text(admin_client.get(reverse("tasks_logs:rows"), {"id": pk})))
+        return started
+
+    monkeypatch.setattr(jobs, "claim", claim_and_look)
+    services.run_bulk_action(task_log)
+
+    assert "Unapprove: all matching numbers on every list" in claimed[0] and "Changing the numbers…" in claimed[0]
+    task_log.refresh_from_db()
+    assert (task_log.state, task_log.phase, task_log.changed) == ("succeeded", "", 1)
