@@ -128,7 +128,7 @@ class RequestDetailsForm(forms.Form):
     """Why and when numbers were asked for: reason, channel, received, note, expires (all optional).
 
     Blank fields take the defaults: reason *Consumer request*, the form's `channel`, received when
-    added. `status` is the one the numbers are added at (forms with the approval checkboxes read
+    added. `status` is the one the numbers are added at (forms with the add-as choice read
     theirs): a permanently approved number never expires. Cleaned, `details()` is the RequestDetails.
     """
 
@@ -232,28 +232,37 @@ DETAIL_FIELDS = ("reason", "channel", "received_at", "note", "expires_at")
 
 
 class ApprovalChoiceMixin(forms.Form):
-    """The two checkboxes of every way to add numbers; permanent implies approved."""
+    """The status every way to add numbers adds at: one three-way choice (`add_as`, offered to
+    Managers only: the view refuses a forged one). The two checkboxes it replaced, `approve` and
+    `approve_permanently`, are still read when posted (scripts); the highest status asked wins.
+    `confirmed`: the user answered "Yes" to adding numbers permanently (it cannot be undone)."""
 
-    approve = forms.BooleanField(
+    ADD_AS = {"review": Status.REVIEW, "approved": Status.APPROVED, "permanent": Status.PERMANENT}
+    add_as = forms.ChoiceField(
         required=False,
-        label="Mark all dnc leads as approved",
-        widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
+        label="Add the numbers",
+        choices=[("review", "For review"), ("approved", "Mark all dnc leads as approved"),
+                 ("permanent", "Mark all dnc leads as approved permanently")],
+        initial="review",
+        widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
     )
-    approve_permanently = forms.BooleanField(
-        required=False,
-        label="Mark all dnc leads as approved permanently",
-        widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
-    )
-
-    def approval_checkboxes(self):
-        return [self["approve"], self["approve_permanently"]]
 
     def requested_status(self) -> Status:
-        if self.cleaned_data["approve_permanently"]:
-            return Status.PERMANENT
-        if self.cleaned_data["approve"]:
-            return Status.APPROVED
-        return Status.REVIEW
+        asked = [self.ADD_AS[self.cleaned_data.get("add_as") or "review"]]
+        if self._ticked("approve"):
+            asked.append(Status.APPROVED)
+        if self._ticked("approve_permanently"):
+            asked.append(Status.PERMANENT)
+        return max(asked)
+
+    def needs_confirmation(self) -> bool:
+        """Adding permanently cannot be undone: the user is asked first, with the count."""
+        return self.requested_status() == Status.PERMANENT and not self._ticked("confirmed")
+
+    def _ticked(self, name: str) -> bool:
+        """A posted yes/no read as a BooleanField reads it ("on", "true"; not "", "false", "0"):
+        not a field of the form, since the page shows none of them."""
+        return forms.BooleanField(required=False).to_python(self.data.get(self.add_prefix(name)))
 
 
 class DncListField(forms.ModelChoiceField):

@@ -26,7 +26,7 @@ from audit import events
 from audit.events import Change, Source
 from audit.models import Event
 from tasks_logs import jobs
-from tasks_logs.models import RejectedRow, TaskLog, Upload
+from tasks_logs.models import MergeProgress, RejectedRow, TaskLog, Upload
 
 from . import csv_files, deadlines, request_details
 from .actions import ACTIONS, JUSTIFICATION_MAX, RETAINED, RETAINED_PERMISSION, skip_sentence
@@ -293,7 +293,7 @@ def run_bulk_action(task_log: TaskLog) -> None:
     # counting the rows first to show a total would cost a second pass over them. While it
     # runs, the row stays locked (jobs.locked): that, not a heartbeat, is how the stale sweep
     # tells a long statement from a dead worker.
-    if not jobs.claim(task_log.pk):
+    if not jobs.claim(task_log.pk, phase=TaskLog.Phase.CHANGING):
         return  # finished already: a redelivered message
     with jobs.failing(task_log.pk, "Failed, nothing was changed"):
         _run_rule_once(task_log.pk, params["action"], numbers)
@@ -548,21 +548,26 @@ def _copy_field(value) -> str:
 # TaskLog (save_upload), the worker or the command runs it (import_numbers).
 
 PROGRESS_EVERY = 5_000  # rows between progress commits, so the Tasks Logs page sees a job move
-ADDED_AS = {Status.REVIEW: "for review", Status.APPROVED: "as approved", Status.PERMANENT: "as permanently approved"}
+# Rows per statement of an import's merge: between them its progress is written (PostgreSQL),
+# few enough statements that their own cost stays within a few percent of the merge's.
+MERGE_CHUNK = 10_000
+ADDED_AS = {Status.REVIEW: "for review", Status.APPROVED: "as approved", Status.PERMANENT: "as approved permanently"}
 
 
 def save_upload(
     csv_file: csv_files.CsvFile, status: Status, user=None, details: RequestDetails = NO_DETAILS,
-    dnc_list: DncList | None = None,
+    dnc_list: DncList | None = None, awaiting: bool = False,
 ) -> TaskLog:
     """Store a checked file with a queued import TaskLog, in one transaction, with the request
     details (checked: forms.RequestDetailsForm) for all its numbers and the list they go into
     (default: Internal; an archived one is refused, ArchivedList); the caller sends the task
-    once it commits (`delay_on_commit`) or runs it in the foreground."""
+    once it commits (`delay_on_commit`) or runs it in the foreground. `awaiting`: stored for
+    its uploader to confirm first (confirm_upload), not queued."""
     list_id = refuse_archived(dnc_list).pk if dnc_list is not None else internal_list_id()
     with transaction.atomic():
         task_log = TaskLog.objects.create(
             kind=TaskLog.Kind.IMPORT,
+            state=TaskLog.State.AWAITING if awaiting else TaskLog.State.QUEUED,
             file_name=csv_file.name[:255],
             created_by=user,
             total=csv_file.rows,
@@ -572,31 +577,58 @@ def save_upload(
     return task_log
 
 
+def confirm_upload(task_log: TaskLog) -> bool:
+    """Queue an upload that awaited its uploader's confirmation: False if it no longer awaits
+    (confirmed already, in another tab, or dropped). The caller sends the task on commit."""
+    return bool(TaskLog.objects.filter(pk=task_log.pk, state=TaskLog.State.AWAITING).update(
+        state=TaskLog.State.QUEUED, updated_at=timezone.now()
+    ))
+
+
+def cancel_upload(task_log: TaskLog) -> bool:
+    """Delete an upload that awaits confirmation, with its stored file: False if it no longer awaits."""
+    return TaskLog.objects.filter(pk=task_log.pk, state=TaskLog.State.AWAITING).delete()[0] > 0
+
+
 def import_numbers(task_log: TaskLog, on_progress: Callable[[int, int], None] | None = None) -> TaskLog:
     """Import the file stored with an import TaskLog and record what happened on it.
 
-    Reading and checking the rows commits progress every PROGRESS_EVERY rows; the merge, the
-    rejected rows and the counts then commit together, once. So a second run (a redelivered or
-    swept task) finds the job finished and changes nothing, and a run that crashed before that
-    commit left nothing behind: the next one gives the same result and counts."""
-    if jobs.claim(task_log.pk, processed=0):
+    Its phases show on the TaskLog: reading the file, checking its rows (progress committed
+    every PROGRESS_EVERY rows), merging them into the list. The merge, the rejected rows and
+    the counts commit together, once. So a second run (a redelivered or swept task) finds the
+    job finished and changes nothing, and a run that crashed before that commit left nothing
+    behind: the next one gives the same result and counts."""
+    if jobs.claim(task_log.pk, processed=0, phase=TaskLog.Phase.READING):
         with jobs.failing(task_log.pk, "The import failed and added nothing"):
-            _merge_once(task_log.pk, _check_rows(task_log, on_progress))
+            checked = _check_rows(task_log, on_progress)
+            jobs.set_phase(task_log.pk, TaskLog.Phase.MERGING)  # before the merge locks the row
+            _merge_once(task_log.pk, checked)
     return TaskLog.objects.get(pk=task_log.pk)
 
 
 @retry_on_deadlock
 def _merge_once(task_log_id: int, checked: "_CheckedRows") -> None:
-    """An import's one transaction: the merge, the rejected rows and the counts, unless done already."""
+    """An import's one transaction: the merge, the rejected rows and the counts, unless done already.
+
+    The merge runs MERGE_CHUNK rows a statement, in phone order across the statements as within
+    each (the order every writer locks numbers in), reporting its progress between them."""
     if not (task_log := jobs.locked(task_log_id)):  # another run of the same job got here first
         return
     status = Status(task_log.params["status"])
     details = request_details.from_params(task_log.params.get("details"))  # a job queued before: the defaults
-    outcome = add_numbers(checked.entries, status, task_log.created_by, source_task=task_log, details=details,
-                          dnc_list=upload_list(task_log))
+    dnc_list = upload_list(task_log)
+    entries = sorted(checked.entries, key=lambda entry: entry.phone)
+    new = raised = 0
+    with jobs.merge_reporter(task_log_id, len(entries)) as report:
+        for start in range(0, len(entries), MERGE_CHUNK):
+            outcome = add_numbers(entries[start:start + MERGE_CHUNK], status, task_log.created_by,
+                                  source_task=task_log, details=details, dnc_list=dnc_list)
+            new, raised = new + outcome.new, raised + outcome.raised
+            report(min(start + MERGE_CHUNK, len(entries)))
+    MergeProgress.objects.filter(task_log_id=task_log_id).delete()  # done: the counts say it now
     RejectedRow.objects.bulk_create(checked.rejected, batch_size=PROGRESS_EVERY)
     task_log.total = task_log.processed = checked.total
-    task_log.new, task_log.raised, task_log.unchanged = outcome.new, outcome.raised, outcome.unchanged
+    task_log.new, task_log.raised, task_log.unchanged = new, raised, len(entries) - new - raised
     task_log.duplicates, task_log.invalid = checked.duplicates, len(checked.rejected)
     jobs.finish(task_log, f"New numbers were added {ADDED_AS[status]}." + (
         f" {task_log.invalid:,} row(s) were rejected: see below." if task_log.invalid else ""
@@ -625,6 +657,7 @@ def _check_rows(task_log: TaskLog, on_progress) -> _CheckedRows:
     """Normalize every row of the stored file once, committing progress as it goes; prefix rows
     (`+1201*`) only for an uploader who may add them (may_add_prefixes), else rejected with why."""
     text = Upload.objects.values_list("content", flat=True).get(task_log=task_log)
+    jobs.set_phase(task_log.pk, TaskLog.Phase.CHECKING)
     allow_prefix = may_add_prefixes(task_log.created_by)
     checked, seen = _CheckedRows(), set()
     rows = csv_files.data_rows(text)

@@ -58,7 +58,8 @@ class Sending:
 @shared_task(ignore_result=True)  # as JobTask: nothing reads a result
 def sweep_stale_jobs() -> None:
     """Send again the jobs a dead worker (or an unreachable broker) left behind; give up on
-    those that keep dying."""
+    those that keep dying; drop the uploads nobody confirmed."""
+    jobs.drop_unconfirmed()
     for kind, task_log_id in jobs.sweep_stale_jobs():
         JOBS.get(kind, run_bulk_action).delay(task_log_id)
 

@@ -6,6 +6,7 @@ app_name = "blacklist"
 urlpatterns = [
     path("add/", views.add, name="add"),
     path("add/upload/", views.upload, name="upload"),
+    path("add/upload/<int:pk>/confirm/", views.confirm_upload, name="confirm_upload"),
     path("review/", views.review, name="review"),
     path("approved/", views.approved, name="approved"),
     path("reasons/", reasons.reasons, name="reasons"),

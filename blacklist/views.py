@@ -62,7 +62,7 @@ def _check_action_allowed(request, action: str) -> None:
 
 
 def _check_status_allowed(request, status: Status) -> None:
-    """Adding numbers approved (the checkboxes) is for Managers: 403 for a forged box."""
+    """Adding numbers approved (the add-as choice) is for Managers: 403 for a forged choice."""
     if status > Status.REVIEW and not request.user.has_perm("blacklist.add_approved"):
         raise PermissionDenied("Your role may add numbers for review only.")
 
@@ -166,6 +166,12 @@ def add(request):
     if request.method == "POST" and form.is_valid():
         _check_status_allowed(request, form.requested_status())
         dnc_list = form.cleaned_data["dnc_list"]
+        if form.needs_confirmation():  # the form again, with "confirmed": nothing is stored meanwhile
+            typed = len(set(form.cleaned_data["numbers"]))
+            again = [(name, value) for name in request.POST if name not in ("csrfmiddlewaretoken", "confirmed")
+                     for value in request.POST.getlist(name)]
+            return _confirm_permanently(request, dnc_list, f"the {numbers_text(typed)} you typed",
+                                        reverse("blacklist:add"), again)
         try:
             outcome = services.add_numbers(
                 form.cleaned_data["numbers"], form.requested_status(), user=request.user,
@@ -355,10 +361,12 @@ def _start_in_background(request, tab, form, justification: str, dnc_list):
             params={**params, "justification": justification} if justification else params,
         )
         sending = tasks.send_on_commit(tasks.run_bulk_action, task_log.pk)
+    announces = f"task-{task_log.pk}"  # Tasks Logs turns it into the result (static/js/tasks_logs.js)
     if sending.failed:
-        messages.warning(request, f"{ACTIONS[action_name].bulk_label}: queued.{_QUEUE_DOWN}")
+        messages.warning(request, f"{ACTIONS[action_name].bulk_label}: queued.{_QUEUE_DOWN}", extra_tags=announces)
     else:
-        messages.info(request, f"{ACTIONS[action_name].bulk_label}: started in the background. Its progress is below.")
+        messages.info(request, f"{ACTIONS[action_name].bulk_label}: started in the background. Its progress is below.",
+                      extra_tags=announces)
     return redirect("tasks_logs:list")
 
 
@@ -375,14 +383,73 @@ def upload(request):
         return redirect("blacklist:add")
     _check_status_allowed(request, form.requested_status())
     dnc_list = form.cleaned_data["dnc_list"]
+    if form.needs_confirmation():  # stored, not queued, until its uploader says yes
+        task_log = services.save_upload(form.cleaned_data["file"], form.requested_status(), request.user,
+                                        details=form.details(), dnc_list=dnc_list, awaiting=True)
+        return redirect("blacklist:confirm_upload", pk=task_log.pk)
     with transaction.atomic():
         task_log = services.save_upload(
             form.cleaned_data["file"], form.requested_status(), request.user, details=form.details(), dnc_list=dnc_list
         )
         sending = tasks.send_on_commit(tasks.import_upload, task_log.pk)
-    queued = f"{task_log.file_name}: {task_log.total:,} rows queued for import into “{dnc_list.name}”."
-    if sending.failed:
-        messages.warning(request, f"{queued}{_QUEUE_DOWN}")
-    else:
-        messages.success(request, f"{queued} Its progress is below.")
+    _say_queued(request, task_log, dnc_list.name, sending)
     return redirect("tasks_logs:list")
+
+
+def _say_queued(request, task_log: TaskLog, list_name: str, sending) -> None:
+    """The message that announces an import; tagged with its task, so Tasks Logs turns it into
+    the result once the job has finished (static/js/tasks_logs.js)."""
+    queued = f"{task_log.file_name}: {task_log.total:,} rows queued for import into “{list_name}”."
+    if sending.failed:
+        messages.warning(request, f"{queued}{_QUEUE_DOWN}", extra_tags=f"task-{task_log.pk}")
+    else:
+        messages.success(request, f"{queued} Its progress is below.", extra_tags=f"task-{task_log.pk}")
+
+
+@require_http_methods(["GET", "POST"])
+@can_add
+def confirm_upload(request, pk):
+    """An upload into "approved permanently", stored and awaiting its uploader's answer: the
+    question (GET), then "Yes, add permanently" queues it and "Cancel" deletes it (POST)."""
+    task_log = TaskLog.objects.filter(pk=pk, created_by=request.user, kind=TaskLog.Kind.IMPORT).first()
+    if task_log is None:
+        raise Http404("No such upload of yours.")
+    if task_log.state != TaskLog.State.AWAITING:
+        messages.info(request, f"{task_log.file_name} was confirmed already: its progress is below.")
+        return redirect("tasks_logs:list")
+    _check_status_allowed(request, Status(task_log.params["status"]))  # a Manager demoted since
+    dnc_list = DncList.objects.filter(pk=task_log.params["dnc_list"]).first()
+    if dnc_list is None:  # deleted while the question waited
+        services.cancel_upload(task_log)
+        messages.error(request, f"The list {task_log.file_name} was to go into no longer exists. Nothing was added.")
+        return redirect("blacklist:add")
+    if request.method == "GET":
+        return _confirm_permanently(request, dnc_list, f"the {task_log.total:,} row{'' if task_log.total == 1 else 's'}"
+                                    f" of {task_log.file_name}", reverse("blacklist:confirm_upload", args=[pk]), [],
+                                    cancel_deletes=True)
+    if request.POST.get("answer") != "yes":
+        services.cancel_upload(task_log)
+        messages.info(request, f"{task_log.file_name} was not added; the uploaded file was deleted.")
+        return redirect(reverse("blacklist:add") + f"?list={dnc_list.pk}")
+    with transaction.atomic():
+        if not services.confirm_upload(task_log):  # answered meanwhile, in another tab
+            return redirect("tasks_logs:list")
+        sending = tasks.send_on_commit(tasks.import_upload, task_log.pk)
+    _say_queued(request, task_log, dnc_list.name, sending)
+    return redirect("tasks_logs:list")
+
+
+def _confirm_permanently(request, dnc_list: DncList, what: str, action: str, again: list, cancel_deletes=False):
+    """Ask before adding numbers approved permanently, with their exact count: it cannot be undone.
+    `again`: the fields to post back with the answer (hand entry's form, re-sent)."""
+    context = {
+        "tab": "add",
+        **picker(dnc_list),
+        "tab_counts": _tab_counts(dnc_list),
+        "question": f"Add {what} to “{dnc_list.name}” as approved permanently?",
+        "action": action,
+        "again": again,
+        "cancel_deletes": cancel_deletes,
+        "back": reverse("blacklist:add") + f"?list={dnc_list.pk}",
+    }
+    return render(request, "blacklist/confirm_permanently.html", context)

@@ -19,7 +19,7 @@ REVIEWER = VIEWER + [
     "audit.view_compliance_report",  # the compliance report
 ]
 MANAGER = REVIEWER + [
-    "blacklist.add_approved",  # the approval checkboxes on upload and hand entry
+    "blacklist.add_approved",  # the approved choices of upload and hand entry (add_as)
     "blacklist.approve_permanently",
     "blacklist.remove_retained",  # remove a number kept for retention, with a written justification
     "blacklist.add_prefix",  # prefix blocks (+1201*) on hand entry and in uploads

@@ -8,20 +8,33 @@ a duplicate publish, two workers at once):
 - `failing()` marks the job failed with a reason for people on any error but a transient
   database error, which the task tries again (`JobTask`: Celery's own retry with backoff), and
   `JobTask.on_failure` fails the job once those retries run out;
-- `sweep_stale_jobs()` finds the jobs a dead worker or an unreachable broker left behind.
+- `sweep_stale_jobs()` finds the jobs a dead worker or an unreachable broker left behind, and
+  `drop_unconfirmed()` the uploads nobody confirmed (TaskLog.State.AWAITING) within a day.
+
+Progress: `set_phase()` before each phase, `processed` of `total` within it; the merge, whose
+row stays locked, reports through `merge_reporter()` instead.
 """
 
 import logging
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 
 from celery import Task
 from django.conf import settings
-from django.db import InterfaceError, OperationalError, transaction
+from django.db import (
+    DEFAULT_DB_ALIAS,
+    DatabaseError,
+    InterfaceError,
+    OperationalError,
+    connection,
+    connections,
+    transaction,
+)
 from django.db.models import F
 from django.utils import timezone
 
-from .models import TaskLog
+from .models import MergeProgress, TaskLog
 
 UNFINISHED = [TaskLog.State.QUEUED, TaskLog.State.RUNNING]
 # A lost connection (the database restarted or failed over), or races lost over and over
@@ -40,6 +53,49 @@ def claim(task_log_id: int, **fields) -> bool:
     ))
 
 
+def set_phase(task_log_id: int, phase: TaskLog.Phase, **fields) -> None:
+    """Say what the running job does now (and how far, `fields`), committed for the page to show."""
+    TaskLog.objects.filter(pk=task_log_id, state=TaskLog.State.RUNNING).update(
+        phase=phase, updated_at=timezone.now(), **fields
+    )
+
+
+@contextmanager
+def merge_reporter(task_log_id: int, total: int) -> Iterator[Callable[[int], None]]:
+    """A function that records `merged` rows of `total` while the job's transaction holds its
+    TaskLog row locked: written through a second, autocommit connection (MergeProgress), which
+    the page reads at once. PostgreSQL only: SQLite's one write lock is the job's until it
+    commits, so there the page sees the merge's start and end only. A failed write stops the
+    reports, never the merge."""
+    if connection.vendor != "postgresql":
+        yield lambda merged: None
+        return
+    side = connections.create_connection(DEFAULT_DB_ALIAS)
+    reporting = True
+
+    def report(merged: int) -> None:
+        nonlocal reporting
+        if not reporting:
+            return
+        try:
+            with side.cursor() as cursor:
+                cursor.execute(
+                    f"INSERT INTO {MergeProgress._meta.db_table} (task_log_id, merged, total) VALUES (%s, %s, %s)"  # noqa: S608 — table name ours
+                    " ON CONFLICT (task_log_id) DO UPDATE SET merged = EXCLUDED.merged, total = EXCLUDED.total",
+                    [task_log_id, merged, total],
+                )
+        except DatabaseError as error:
+            logger.warning("TaskLog %s: its merge progress could not be written (%s); the merge goes on",
+                           task_log_id, error)
+            reporting = False
+
+    try:
+        report(0)
+        yield report
+    finally:
+        side.close()
+
+
 def locked(task_log_id: int) -> TaskLog | None:
     """The job's row, locked until the caller's transaction ends; None if another run finished it first."""
     task_log = TaskLog.objects.select_for_update().get(pk=task_log_id)
@@ -49,6 +105,7 @@ def locked(task_log_id: int) -> TaskLog | None:
 def finish(task_log: TaskLog, message: str) -> TaskLog:
     """Save the `locked()` row with its counts as succeeded, in the transaction of the job's changes."""
     task_log.state = TaskLog.State.SUCCEEDED
+    task_log.phase = ""
     task_log.finished_at = task_log.updated_at = timezone.now()
     task_log.message = message
     task_log.save()
@@ -142,3 +199,12 @@ def sweep_stale_jobs() -> list[tuple[str, int]]:
                 again.append((kind, pk))
         TaskLog.objects.filter(pk__in=[pk for _, pk in again]).update(updated_at=now)  # next sweep waits again
     return again
+
+
+UNCONFIRMED_KEPT = timedelta(days=1)  # an upload awaiting its "Yes, add permanently" this long is dropped
+
+
+def drop_unconfirmed() -> int:
+    """Delete the uploads left awaiting confirmation for over UNCONFIRMED_KEPT, with their files."""
+    old = TaskLog.objects.filter(state=TaskLog.State.AWAITING, created_at__lt=timezone.now() - UNCONFIRMED_KEPT)
+    return old.delete()[1].get(TaskLog._meta.label, 0)

@@ -5,12 +5,15 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.text import Truncator
 
+from blacklist.actions import ACTIONS
 from blacklist.models import DncList
+from blacklist.services import ADDED_AS
 from blacklist_admin.stacking import label_cells
 
 from .models import RejectedRow, TaskLog
 
 STATE_BADGES = {
+    TaskLog.State.AWAITING: "text-bg-warning",
     TaskLog.State.QUEUED: "text-bg-secondary",
     TaskLog.State.RUNNING: "text-bg-primary",
     TaskLog.State.SUCCEEDED: "text-bg-success",
@@ -39,6 +42,26 @@ def _no_tasks_yet() -> SafeString:
                        reverse("blacklist:add"))
 
 
+def counts_text(record: TaskLog) -> str:
+    """A finished job's counts in one line ("" before it finishes)."""
+    if not record.is_finished:
+        return ""
+    if record.kind == TaskLog.Kind.IMPORT:
+        return (f"{record.new:,} new · {record.raised:,} raised · {record.unchanged:,} unchanged ·"
+                f" {record.duplicates:,} duplicates · {record.invalid:,} invalid")
+    return f"{record.changed:,} changed · {record.skipped:,} skipped"
+
+
+def result_text(record: TaskLog) -> str:
+    """What a finished job did, for the message that announced it (static/js/tasks_logs.js)."""
+    if not record.is_finished:
+        return ""
+    name = record.file_name or record.get_kind_display()
+    if record.state == TaskLog.State.FAILED:
+        return f"{name}: failed. {record.message}"
+    return f"{name}: done. {counts_text(record)}."
+
+
 class TaskLogTable(tables.Table):
     """Tasks Logs, one row per job. Rows carry their id and state, so static/js/tasks_logs.js can
     fetch the unfinished ones again (tasks_logs:rows renders them with the same _rows.html)."""
@@ -57,12 +80,9 @@ class TaskLogTable(tables.Table):
         template_name = "tasks_logs/_table.html"
         orderable = False  # newest first, always: the order the (created_at, id) index serves
         attrs = {"class": "table table-sm align-middle table-stack"}
-        row_attrs = {"data-id": lambda record: record.pk, "data-state": lambda record: record.state}
+        row_attrs = {"data-id": lambda record: record.pk, "data-state": lambda record: record.state,
+                     "data-result": lambda record: result_text(record)}
         empty_text = lazy(_no_tasks_yet, SafeString)()  # lazy: the URLs load after this module
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        label_cells(self)
 
     def render_task(self, record):
         url = reverse("tasks_logs:detail", args=[record.pk])
@@ -71,15 +91,34 @@ class TaskLogTable(tables.Table):
                                url, record.get_kind_display(), record.file_name, self._into_list(record))
         return format_html('<a href="{}">{}</a>', url, record.get_kind_display())
 
-    def _into_list(self, record) -> str:
-        """Which list an import adds to (services.upload_list): "into Internal" under the file name."""
-        if record.kind != TaskLog.Kind.IMPORT:
-            return ""
+    def _list_name(self, list_id) -> str:
         if not hasattr(self, "list_names"):  # once per page: a handful of lists
             self.list_names = dict(DncList.objects.values_list("pk", "name"))
-        list_id = record.params.get("dnc_list")
-        name = self.list_names.get(list_id, f"list #{list_id}") if list_id is not None else DncList.INTERNAL_NAME
-        return format_html('<div class="small text-body-secondary">into {}</div>', name)
+        return self.list_names.get(list_id, f"list #{list_id}") if list_id is not None else DncList.INTERNAL_NAME
+
+    def __init__(self, *args, with_list: bool = True, **kwargs):
+        """`with_list`: say under each file name which list it goes into (the task page says it below)."""
+        super().__init__(*args, **kwargs)
+        self.with_list = with_list
+        label_cells(self)
+
+    def _into_list(self, record) -> str:
+        """Which list an import adds to (services.upload_list) and at which status: "into
+        Internal, as approved permanently" under the file name."""
+        if record.kind != TaskLog.Kind.IMPORT or not self.with_list:
+            return ""
+        added_as = ADDED_AS.get(record.params.get("status"), "")
+        return format_html('<div class="small text-body-secondary">into {}{}</div>',
+                           self._list_name(record.params.get("dnc_list")), f", {added_as}" if added_as else "")
+
+    def will_do(self, record) -> str:
+        """What a bulk job does, from its params: "Delete from Blacklist: all matching numbers on Internal"."""
+        action = ACTIONS.get(record.params.get("action", ""))
+        if action is None:
+            return ""
+        list_id = record.params.get("list", "")  # None: every list; "": a job from before lists, on Internal
+        where = "every list" if list_id is None else f"“{self._list_name(list_id or None)}”"
+        return f"{action.bulk_label}: all matching numbers on {where}"
 
     def render_state(self, record):
         badge = format_html('<span class="badge {}">{}</span>', STATE_BADGES[record.state], record.get_state_display())
@@ -88,23 +127,27 @@ class TaskLogTable(tables.Table):
         return badge
 
     def render_progress(self, record):
+        if record.state == TaskLog.State.AWAITING:
+            url = reverse("blacklist:confirm_upload", args=[record.pk])
+            return format_html('<a href="{}">Confirm or cancel</a>', url)
+        if record.kind != TaskLog.Kind.IMPORT and not record.is_finished:  # one statement: no steps to count
+            doing = "Changing the numbers…" if record.state == TaskLog.State.RUNNING else "Waiting for a worker"
+            return format_html('<div class="small">{}</div><div class="small text-body-secondary">{}</div>',
+                               self.will_do(record) or record.get_kind_display(), doing)
         # The bar is an SVG rect whose width attribute is the percentage: no style="width: …"
         # attribute, which the Content-Security-Policy (style-src 'self') would refuse.
+        status = record.phase_text() or f"{record.percent}% ({record.processed:,}/{record.total:,})"
         return format_html(
             '<div class="progress" role="progressbar" aria-label="Progress" aria-valuenow="{0}" aria-valuemin="0"'
-            ' aria-valuemax="100"><svg class="progress-fill" viewBox="0 0 100 1" preserveAspectRatio="none"'
-            ' aria-hidden="true"><rect class="{1}" width="{0}" height="1"></rect></svg></div>'
-            '<div class="small">{0}% ({2}/{3})</div>',
-            record.percent, record.state, f"{record.processed:,}", f"{record.total:,}",
+            ' aria-valuemax="100" aria-valuetext="{2}"><svg class="progress-fill" viewBox="0 0 100 1"'
+            ' preserveAspectRatio="none" aria-hidden="true"><rect class="{1}" width="{0}" height="1"></rect>'
+            '</svg></div>'
+            '<div class="small">{2}</div>',
+            record.percent, record.state, status,
         )
 
     def render_counts(self, record):
-        if not record.is_finished:
-            return "—"
-        if record.kind == TaskLog.Kind.IMPORT:
-            return (f"{record.new:,} new · {record.raised:,} raised · {record.unchanged:,} unchanged ·"
-                    f" {record.duplicates:,} duplicates · {record.invalid:,} invalid")
-        return f"{record.changed:,} changed · {record.skipped:,} skipped"
+        return counts_text(record) or "—"
 
     def render_duration(self, record):
         return duration_text(record.duration)

@@ -216,7 +216,7 @@ def test_the_same_number_uploaded_into_two_lists_is_two_entries_each_with_its_ow
     _, second = upload(manager, csv_upload("second.csv", "(415) 555-0100"), django_capture_on_commit_callbacks,
                        dnc_list=solar.pk, approve="on")
     _, again = upload(manager, csv_upload("again.csv", "+14155550100"), django_capture_on_commit_callbacks,
-                      dnc_list=solar.pk, approve_permanently="on")
+                      dnc_list=solar.pk, approve_permanently="on", confirmed="on")
 
     assert entries("+14155550100") == {"Internal": Status.REVIEW, solar.name: Status.PERMANENT}
     assert (first.new, second.new, again.new, again.raised) == (1, 1, 0, 1)

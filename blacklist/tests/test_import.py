@@ -331,7 +331,7 @@ def test_import_blacklist_command_imports_and_prints_the_counts(tmp_path, admin_
     assert (task_log.kind, task_log.state, task_log.file_name, task_log.created_by) == (
         TaskLog.Kind.IMPORT, TaskLog.State.SUCCEEDED, "leads.csv", admin_user)
     assert out.getvalue().splitlines() == [
-        f"leads.csv: 10 rows, adding them as permanently approved to the list “Internal” (task {task_log.pk})",
+        f"leads.csv: 10 rows, adding them as approved permanently to the list “Internal” (task {task_log.pk})",
         "10 rows: 6 new, 0 raised, 0 already listed unchanged, 1 duplicates within the file, 3 invalid.",
         f"Rejected rows: see Tasks Logs, task {task_log.pk}.",
     ]

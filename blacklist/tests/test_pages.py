@@ -68,7 +68,8 @@ def test_adding_numbers_by_hand_normalizes_and_merges(admin_client, make_numbers
 
 
 def test_permanent_checkbox_wins_over_approved(admin_client):
-    admin_client.post(reverse("blacklist:add"), {"numbers": "212 555 1234", "approve": "on", "approve_permanently": "on"})
+    admin_client.post(reverse("blacklist:add"), {"numbers": "212 555 1234", "approve": "on", "approve_permanently": "on",
+                                                 "confirmed": "on"})
     assert BlacklistedNumber.objects.get().status == Status.PERMANENT
 
 

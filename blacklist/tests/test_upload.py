@@ -121,10 +121,14 @@ def test_a_good_file_is_stored_with_a_queued_task_sent_after_commit(admin_client
 @pytest.mark.parametrize("checked, status", [
     ({}, Status.REVIEW),
     ({"approve": "on"}, Status.APPROVED),
-    ({"approve_permanently": "on"}, Status.PERMANENT),
-    ({"approve": "on", "approve_permanently": "on"}, Status.PERMANENT),
+    ({"approve_permanently": "on", "confirmed": "on"}, Status.PERMANENT),
+    ({"approve": "on", "approve_permanently": "on", "confirmed": "on"}, Status.PERMANENT),
+    ({"add_as": "review"}, Status.REVIEW),
+    ({"add_as": "approved"}, Status.APPROVED),
+    ({"add_as": "permanent", "confirmed": "on"}, Status.PERMANENT),
+    ({"add_as": "review", "approve": "on"}, Status.APPROVED),  # the old checkbox, posted by a script, still counts
 ])
-def test_the_checkboxes_set_the_status_the_import_asks_for(admin_client, checked, status):
+def test_the_choice_or_the_old_checkboxes_set_the_status_the_import_asks_for(admin_client, checked, status):
     post_file(admin_client, "numbers.csv", b"4155550100\n", **checked)
     assert TaskLog.objects.get().params["status"] == status
 
@@ -135,7 +139,7 @@ def test_the_add_tab_shows_the_upload_form_with_its_rules(admin_client):
     assert 'action="/blacklist/add/upload/"' in page and 'enctype="multipart/form-data"' in page
     for field in UploadForm():
         assert field.label in page
-    assert '<label class="form-check-label" for="id_upload_approve">Mark all dnc leads as approved</label>' in page
+    assert '<label class="form-check-label" for="id_upload_add_as_1">Mark all dnc leads as approved</label>' in page
     assert csv_files.rules_text() in page
     assert "at most 5 MB with one column of phone numbers, up to 50,000 rows" in page
     assert '<button class="btn btn-primary mt-2" type="submit">Upload</button>' in page

@@ -8,9 +8,21 @@
   const url = body.dataset.rowsUrl;
   const reloadWhenDone = body.closest("[data-reload-when-done]") !== null;
   const EVERY_MS = 1000;
+  const FINISHED = ["succeeded", "failed"];
 
   function unfinishedRows() {
     return body.querySelectorAll("tr[data-state='queued'], tr[data-state='running']");
+  }
+
+  // The message that announced a job ("… rows queued … Its progress is below.", tagged
+  // task-<id> by the view) turns into the job's result once it has finished.
+  function reportResult(row) {
+    const message = document.querySelector(`.alert[data-message-tags~="task-${row.dataset.id}"]`);
+    if (!message || !FINISHED.includes(row.dataset.state)) return;
+    const failed = row.dataset.state === "failed";
+    message.classList.remove("alert-success", "alert-info", "alert-warning");
+    message.classList.add(failed ? "alert-danger" : "alert-success");
+    message.replaceChildren(document.createTextNode(row.dataset.result), ...message.querySelectorAll(".btn-close"));
   }
 
   async function poll() {
@@ -25,6 +37,7 @@
       fresh.innerHTML = await response.text();
       fresh.content.querySelectorAll("tr[data-id]").forEach((row) => {
         body.querySelector(`tr[data-id="${row.dataset.id}"]`)?.replaceWith(row);
+        reportResult(row);
       });
     } catch (error) {
       // A network blip: try again at the next tick.
@@ -36,5 +49,7 @@
     }
   }
 
+  // A job that finished before the page loaded: its message says the result at once.
+  body.querySelectorAll("tr[data-id]").forEach(reportResult);
   setTimeout(poll, EVERY_MS);
 })();
