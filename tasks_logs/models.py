@@ -77,8 +77,9 @@ class TaskLog(models.Model):
 
     # Where each phase of an import starts and ends on its progress bar: checking is the Python
     # work per row, merging the database's (bench/bench_import.py: about two to one at 50,000 rows).
-    PHASE_SPAN: dict[str, tuple[int, int]] = {Phase.READING: (0, 0), Phase.CHECKING: (0, 65), Phase.MERGING: (65, 100),
-                  Phase.CHANGING: (0, 100)}
+    PHASE_SPAN: dict[str, tuple[int, int]] = {
+        Phase.READING: (0, 0), Phase.CHECKING: (0, 65), Phase.MERGING: (65, 100), Phase.CHANGING: (0, 100),
+    }
 
     @property
     def percent(self) -> int:
@@ -134,7 +135,7 @@ class Upload(models.Model):
 class MergeProgress(models.Model):
     """How far an import's merge got, in rows. The merge holds its TaskLog row locked until it
     commits (jobs.locked), so its progress goes here, written by a connection of its own
-    (PostgreSQL; tasks_logs.progress) that the page can read while the merge runs."""
+    (PostgreSQL; jobs.merge_reporter) that the page can read while the merge runs."""
 
     # No foreign key constraint: checking one would wait for the TaskLog row the merge holds locked.
     task_log = models.OneToOneField(TaskLog, primary_key=True, on_delete=models.CASCADE, db_constraint=False,
