@@ -147,6 +147,15 @@ def test_every_page_and_state_passes_axe_the_phone_width_and_the_keyboard(
     # A failed job, as a worker records one (no user path fails a job on purpose).
     TaskLog.objects.create(kind=TaskLog.Kind.BULK_REMOVE, state=TaskLog.State.FAILED, created_by=upload.created_by,
                            message="The filter is not valid. Nothing was changed.")
+    page.goto(f"{url}/blacklist/add/")  # an upload as approved permanently: asked first, stored meanwhile
+    page.locator("#upload-form input[type=file]").set_input_files(csv)
+    page.locator("#upload-form").get_by_label("Mark all dnc leads as approved permanently").check()
+    with page.expect_navigation():
+        page.locator("#upload-form").get_by_role("button", name="Upload").click()
+    expect(page.get_by_role("button", name="Yes, add permanently")).to_be_visible()
+    check("an upload awaiting its permanent confirmation")
+    page.goto(f"{url}/tasks/")
+    check("tasks logs, an upload awaiting confirmation")
 
     page.goto(f"{url}/blacklist/review/")
     check("review tab, 70 rows")
@@ -154,6 +163,16 @@ def test_every_page_and_state_passes_axe_the_phone_width_and_the_keyboard(
     for row in range(2):
         rows.nth(row).locator("input[type=checkbox]").check()
     check("review tab, 2 rows ticked")
+    page.get_by_label("Select all on this page").check()
+    expect(page.get_by_text("All 25 on this page are selected.")).to_be_visible()
+    check("review tab, the whole page ticked: the select-all banner")
+    page.get_by_role("button", name="Clear selection").click()
+    rows.nth(0).get_by_role("button", name=re.compile("^More actions for")).click()
+    expect(rows.nth(0).get_by_role("menu").or_(rows.nth(0).locator(".dropdown-menu.show"))).to_be_visible()
+    check("review tab, a row's menu open")
+    page.keyboard.press("Escape")
+    for row in range(2):
+        rows.nth(row).locator("input[type=checkbox]").check()
     page.get_by_label("Bulk action").select_option("approve")
     page.get_by_label("Which records").select_option("selected")
     with page.expect_navigation():
