@@ -158,5 +158,5 @@ def test_an_upload_whose_list_was_deleted_while_it_waited_is_dropped(manager):
 
     response = manager.post(reverse("blacklist:confirm_upload", args=[task_log.pk]), {"answer": "yes"}, follow=True)
 
-    assert "The list optouts.csv was to go into no longer exists. Nothing was added." in text(response)
+    assert "The list that optouts.csv was to go into no longer exists. Nothing was added." in text(response)
     assert not TaskLog.objects.exists() and not Upload.objects.exists()
