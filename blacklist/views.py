@@ -421,7 +421,8 @@ def confirm_upload(request, pk):
     dnc_list = DncList.objects.filter(pk=task_log.params["dnc_list"]).first()
     if dnc_list is None:  # deleted while the question waited
         services.cancel_upload(task_log)
-        messages.error(request, f"The list that {task_log.file_name} was to go into no longer exists. Nothing was added.")
+        messages.error(request, f"The list that {task_log.file_name} was to go into no longer exists."
+                                " Nothing was added.")
         return redirect("blacklist:add")
     if request.method == "GET":
         return _confirm_permanently(request, dnc_list, f"the {task_log.total:,} row{'' if task_log.total == 1 else 's'}"
