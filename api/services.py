@@ -232,11 +232,11 @@ def _key_and_number(candidates: list[str], key_hash: str, name_lists: bool) -> l
     # have had it. Not inside a transaction, whose work a new connection would lose.
     probe = connection.connection is not None and not connection.in_atomic_block
     if probe:
-        connection.health_check_done = True
+        connection.health_check_done = True  # type: ignore[attr-defined]  # Django 4.1+; not in django-stubs
     try:
         return _execute_check(candidates, now, key_hash, name_lists)
     except (OperationalError, InterfaceError):
-        if not probe:
+        if not probe or connection.is_usable():  # a live connection: the error is the query's own
             raise
         connection.close()
         return _execute_check(candidates, now, key_hash, name_lists)
