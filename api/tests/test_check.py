@@ -163,21 +163,25 @@ def test_check_answers_when_the_server_dropped_the_connection_without_a_ping_fir
     make_numbers(Status.APPROVED)
     key = make_key()
     assert api.get(CHECK, key, phone="4155550100").json()["blocked"] is True
-    connection.health_check_enabled, connection.health_check_done = True, False  # as a request starts
-    backend = connection.connection.get_backend_pid()
-    other = connection.get_new_connection(connection.get_connection_params())
-    with other.cursor() as cursor:
-        cursor.execute("SELECT pg_terminate_backend(%s)", [backend])  # a server restart, a failover, an idle timeout
-    other.close()
-
     pings = []
-    connection.is_usable = lambda: pings.append(1) or True  # what CONN_HEALTH_CHECKS would call
+    is_usable = connection.is_usable
+    connection.is_usable = lambda: pings.append(1) or is_usable()  # what CONN_HEALTH_CHECKS calls
+    connection.health_check_enabled = True
     try:
+        connection.health_check_done = False  # as a request starts
         assert api.get(CHECK, key, phone="4155550100").json()["blocked"] is True
+        assert pings == []  # a live connection: one round trip, the query
+
+        backend = connection.connection.get_backend_pid()
+        other = connection.get_new_connection(connection.get_connection_params())
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(%s)", [backend])  # a restart, a failover, an idle timeout
+        other.close()
+        connection.health_check_done = False
+        assert api.get(CHECK, key, phone="4155550100").json()["blocked"] is True
+        assert connection.connection.get_backend_pid() != backend
     finally:
         del connection.is_usable
-    assert connection.connection.get_backend_pid() != backend
-    assert pings == []
 
 
 def test_a_bad_key_with_a_bad_number_gets_401_not_400(api):
