@@ -18,7 +18,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
-from django.db import OperationalError, connection, transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -222,10 +222,28 @@ def _key_and_number(candidates: list[str], key_hash: str, name_lists: bool) -> l
     connection: planning this join costs about as much as running it, and skipping that saves
     ~0.1 ms a request (bench/bench_api.py). Needs session pooling if a PgBouncer sits in between."""
     now = connection.ops.adapt_datetimefield_value(timezone.now())  # expired at or before it: not listed
-    with connection.cursor() as cursor:
-        if connection.vendor != "postgresql":
+    if connection.vendor != "postgresql":
+        with connection.cursor() as cursor:
             cursor.execute(_check_sql(connection.vendor, len(candidates)), [name_lists, *candidates, now, key_hash])
             return cursor.fetchall()
+    # Django's CONN_HEALTH_CHECKS would first ping a reused connection (`SELECT 1`): a second round
+    # trip, as long as this query's own. This read-only query is the probe instead: if the server
+    # dropped the connection, it is opened again and the query sent once more, as the ping would
+    # have had it. Not inside a transaction, whose work a new connection would lose.
+    probe = connection.connection is not None and not connection.in_atomic_block
+    if probe:
+        connection.health_check_done = True  # type: ignore[attr-defined]  # Django 4.1+; not in django-stubs
+    try:
+        return _execute_check(candidates, now, key_hash, name_lists)
+    except (OperationalError, InterfaceError):
+        if not probe or connection.is_usable():  # a live connection: the error is the query's own
+            raise
+        connection.close()
+        return _execute_check(candidates, now, key_hash, name_lists)
+
+
+def _execute_check(candidates: list[str], now, key_hash: str, name_lists: bool) -> list[tuple]:
+    with connection.cursor() as cursor:
         if connection.connection not in _PREPARED_ON:  # a new connection after Django reconnects
             cursor.execute("PREPARE api_check (varchar[], timestamptz, varchar, boolean) AS"
                            f" {_check_sql(connection.vendor, 0)}")

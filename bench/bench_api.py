@@ -21,7 +21,9 @@ request at a time) and in --clients processes (throughput). It prints:
     the ORM's .exists(), Django's health-check ping, and what a last-use write on every request
     would cost;
   - scrub of 1,000 and 10,000 fresh numbers end to end, against a raw `= ANY` lookup of the same
-    numbers and each of their prefixes (issue 15: ≤ 2×), and in process the parts of a 10,000 one:
+    numbers and each of their prefixes (issue 15: ≤ 2×), by workers that have met the area codes
+    and by fresh ones (a gunicorn of one worker recycled after every scrub, whose one request
+    before it is a check of a number of another area code), and in process the parts of a 10,000 one:
     normalizing (normalize_phone itself, and the phone cache the API uses, cold and warm), the
     one lookup query, building the JSON answer.
 """
@@ -50,8 +52,9 @@ AREA_CODES = ["206", "212", "305", "312", "415", "503", "617", "702", "808", "91
 ROWS = 10_000_000  # one million per area code: exchanges 200–299, lines 0000–9999
 LISTS = 20  # Internal and 19 named lists; number i is on list i % 20
 PREFIXES = 100_000  # +1 <area> 3XX XX*: ten thousand per area code
-# check p50/p99 and scrub ÷ raw: issue 15's; throughput and scrub 1,000: issue 7's.
-TARGETS = {"check p50": 1.0, "check p99": 5.0, "ratio": 0.60, "scrub 1,000": 30.0, "scrub 10,000 ÷ raw": 2.0}
+# Issue 17's; scrub's also on a fresh worker (one that has met none of the numbers' area codes).
+TARGETS = {"check p50": 1.0, "check p99": 4.0, "ratio": 0.70, "scrub 1,000": 15.0, "scrub 10,000 ÷ raw": 2.0}
+FRESH_AREA_CODE_CHECK = "+19075550123"  # a fresh worker's first request: connects, meets no bench area code
 SOME_LISTS = "Internal,Bench list 02,Bench list 03"  # check's `lists=` (a name any case or id works alike)
 
 
@@ -251,12 +254,12 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_gunicorn(port: int, workers: int, env: dict) -> subprocess.Popen:
-    """gunicorn with the production settings (gunicorn.conf.py), in its own process group; what it
-    prints goes to a file."""
+def start_gunicorn(port: int, workers: int, env: dict, *options: str) -> subprocess.Popen:
+    """gunicorn with the production settings (gunicorn.conf.py) and `options`, in its own process
+    group; what it prints goes to a file."""
     command = [
         sys.executable, "-m", "gunicorn", "--config", str(ROOT / "gunicorn.conf.py"), "bench.bench_api:server()",
-        "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--chdir", str(ROOT),
+        "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--chdir", str(ROOT), *options,
     ]
     log_path = Path(env["VAR_DIR"]) / "gunicorn.log"
     with open(log_path, "w") as log:
@@ -368,6 +371,25 @@ def served(args, env: dict, secret: str, rng: random.Random, scrub_batches: dict
                 assert answer["count"] == count and answer["invalid"] == 0, (answer["count"], answer["invalid"])
             results[f"scrub {count:,}"], results[f"raw lookup {count:,}"] = scrub_beside_raw(
                 port, secret, env["DATABASE_URL"], scrub_batches[count])
+    finally:
+        os.killpg(gunicorn.pid, signal.SIGTERM)
+        gunicorn.wait(timeout=30)
+    results.update(scrub_fresh(env, secret, scrub_batches))
+    return results
+
+
+def scrub_fresh(env: dict, secret: str, scrub_batches: dict) -> dict:
+    """Scrubs each served by a fresh worker: one gunicorn worker, recycled after two requests (a
+    check of another area code's number, which connects to the database, then the scrub timed)."""
+    port = free_port()
+    gunicorn = start_gunicorn(port, 1, env, "--max-requests", "2", "--max-requests-jitter", "0")
+    first = http_get(f"/api/v1/blacklist/check?phone={quote(FRESH_AREA_CODE_CHECK)}", secret)
+    results = {}
+    try:
+        send(port, first)  # start_gunicorn's noop was the first worker's first request: one more
+        for count in SCRUB_REPEATS:
+            results[f"fresh scrub {count:,}"], results[f"fresh raw lookup {count:,}"] = scrub_beside_raw(
+                port, secret, env["DATABASE_URL"], scrub_batches[count], before=first)
         return results
     finally:
         os.killpg(gunicorn.pid, signal.SIGTERM)
@@ -400,10 +422,12 @@ def check_served(args, port: int, secret: str, rng: random.Random, check_request
     return results
 
 
-def scrub_beside_raw(port: int, secret: str, url: str, batches: list[list[str]]) -> tuple[list[float], list[float]]:
+def scrub_beside_raw(port: int, secret: str, url: str, batches: list[list[str]], before: bytes | None = None
+                     ) -> tuple[list[float], list[float]]:
     """Each batch scrubbed end to end and looked up raw, `= ANY(…)` of its distinct candidates
     (each number and its prefixes, as the API asks), alternately, after one raw lookup that
-    brings its pages into memory: both meet the same cache and the same neighbours."""
+    brings its pages into memory: both meet the same cache and the same neighbours. `before`: a
+    request sent, untimed, before each scrub."""
     import psycopg2
 
     from blacklist.phones import lookup_candidates
@@ -428,6 +452,8 @@ def scrub_beside_raw(port: int, secret: str, url: str, batches: list[list[str]])
                     cursor.fetchall()
                     raw_ms.append((time.perf_counter() - started) * 1000)
                 else:
+                    if before:
+                        send(port, before)
                     scrubbed.append(send(port, request)[0] * 1000)
     connection.close()
     return scrubbed, raw_ms
@@ -546,6 +572,8 @@ def summary(results: dict) -> list:
     noop_rps = statistics.median([noop for noop, _ in results["rounds"]])
     scrub = {name: statistics.median(results[name]) for name in ("scrub 1,000", "scrub 10,000")}
     scrub_ratio = scrub["scrub 10,000"] / statistics.median(results["raw lookup 10,000"])
+    fresh = {name: statistics.median(results[f"fresh {name}"]) for name in ("scrub 1,000", "scrub 10,000")}
+    fresh_ratio = fresh["scrub 10,000"] / statistics.median(results["fresh raw lookup 10,000"])
     lists_p50 = percentile(results["check lists"], .5)
     return [
         Result("API check, p50 (gunicorn, 10M numbers, 20 lists, 100K prefixes)", p50,
@@ -558,13 +586,19 @@ def summary(results: dict) -> list:
                lists_p50 <= TARGETS["check p50"]),
         Result(f"API check throughput: {ratio:.0%} of the do-nothing view", 1000 / (noop_rps * ratio),
                1000 / noop_rps, "do-nothing Django view, same gunicorn (ms/request at full load)",
-               "≥ 60% of its throughput", ratio >= TARGETS["ratio"]),
+               f"≥ {TARGETS['ratio']:.0%} of its throughput", ratio >= TARGETS["ratio"]),
         Result("API scrub of 1,000 numbers, p50", scrub["scrub 1,000"],
-               statistics.median(results["raw lookup 1,000"]), "raw psycopg2 = ANY(numbers and prefixes)", "≤ 30 ms",
-               scrub["scrub 1,000"] <= TARGETS["scrub 1,000"]),
+               statistics.median(results["raw lookup 1,000"]), "raw psycopg2 = ANY(numbers and prefixes)",
+               f"≤ {TARGETS['scrub 1,000']:g} ms", scrub["scrub 1,000"] <= TARGETS["scrub 1,000"]),
         Result("API scrub of 10,000 numbers, p50", scrub["scrub 10,000"],
                statistics.median(results["raw lookup 10,000"]), "raw psycopg2 = ANY(numbers and prefixes)",
                f"≤ {TARGETS['scrub 10,000 ÷ raw']:g}× raw", scrub_ratio <= TARGETS["scrub 10,000 ÷ raw"]),
+        Result("API scrub of 1,000 numbers, fresh worker, p50", fresh["scrub 1,000"],
+               statistics.median(results["fresh raw lookup 1,000"]), "raw psycopg2 = ANY(numbers and prefixes)",
+               f"≤ {TARGETS['scrub 1,000']:g} ms", fresh["scrub 1,000"] <= TARGETS["scrub 1,000"]),
+        Result("API scrub of 10,000 numbers, fresh worker, p50", fresh["scrub 10,000"],
+               statistics.median(results["fresh raw lookup 10,000"]), "raw psycopg2 = ANY(numbers and prefixes)",
+               f"≤ {TARGETS['scrub 10,000 ÷ raw']:g}× raw", fresh_ratio <= TARGETS["scrub 10,000 ÷ raw"]),
     ]
 
 
@@ -620,15 +654,18 @@ def report_scrub(results: dict) -> None:
         return "met" if ok else "NOT MET"
 
     print(f"\nScrub end to end, fresh numbers (⅓ listed, ⅓ under a prefix) {'p50 ms':>10} {'best ms':>8}")
-    for name in ("scrub 1,000", "scrub 10,000"):
-        times, raw = results[name], results[f"raw lookup {name[6:]}"]
+    for name in ("scrub 1,000", "scrub 10,000", "fresh scrub 1,000", "fresh scrub 10,000"):
+        fresh = name.startswith("fresh ")
+        times, raw = results[name], results[f"{'fresh ' if fresh else ''}raw lookup {name.split()[-1]}"]
+        name = name.removeprefix("fresh ")
         share = statistics.median(times) / statistics.median(raw)
         if name in TARGETS:
             goal = f"target ≤ {TARGETS[name]:g} ms: {verdict(statistics.median(times) <= TARGETS[name])}"
         else:
             most = TARGETS[f"{name} ÷ raw"]
             goal = f"{share:.2f}× raw, target ≤ {most:g}×: {verdict(share <= most)}"
-        print(f"  POST /api/v1/blacklist/scrub, {name[6:]:>6} numbers {statistics.median(times):28.1f}"
+        print(f"  POST /api/v1/blacklist/scrub, {name[6:]:>6} numbers, {'fresh' if fresh else 'warm '} worker"
+              f" {statistics.median(times):14.1f}"
               f" {min(times):8.1f}   {goal}")
         print(f"  raw psycopg2 = ANY(the same numbers and prefixes), in process {statistics.median(raw):13.1f}"
               f" {min(raw):8.1f}")

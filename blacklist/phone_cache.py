@@ -24,7 +24,7 @@ import functools
 import re
 
 from django.conf import settings
-from phonenumbers import COUNTRY_CODE_TO_REGION_CODE, PhoneMetadata
+from phonenumbers import COUNTRY_CODE_TO_REGION_CODE, PhoneMetadata, PhoneNumberFormat, example_number, format_number
 
 from .phones import MAX_INPUT_LENGTH, InvalidPhone, normalize_phone
 
@@ -37,10 +37,20 @@ _UNDECIDED, _UNCACHEABLE = object(), object()
 _MAX_PREFIXES = 200_000  # about 40 MB; past it the cache starts afresh
 
 _prefixes: dict[tuple[str, str, int, str], object] = {}
+# E.164 numbers of +1 ("+14155550123"), what dialers mostly send: answered from their first six
+# characters alone, without reading the value as a written number (_nanp_share).
+_NANP_LENGTH, _NANP_HEAD = 12, 6
+_nanp_heads: dict[tuple[str, str], object] = {}
 
 
 def normalized(value: str) -> tuple[str, str]:
     """("+14155550123", "") or ("", reason), exactly as `normalize_phone(value)` decides."""
+    if len(value) == _NANP_LENGTH and value.startswith("+1") and value.isascii() and value[2:].isdigit():
+        shared = _nanp_heads.get((value[:_NANP_HEAD], settings.DEFAULT_PHONE_REGION))
+        if shared is None:
+            shared = _nanp_share(value, settings.DEFAULT_PHONE_REGION)
+        if shared is not _UNDECIDED:
+            return (value, "") if shared == "" else ("", shared)  # type: ignore[return-value]  # a reason here
     if len(value) <= MAX_INPUT_LENGTH and _PLAIN.match(value):
         digits = _NOT_DIGITS.sub("", value)
         if len(digits) >= 3:  # fewer is "not a number" or "too short" depending on punctuation
@@ -49,9 +59,18 @@ def normalized(value: str) -> tuple[str, str]:
     return _cached(value, settings.DEFAULT_PHONE_REGION)
 
 
+def prepare() -> None:
+    """Compile, ahead of any request, what proving the default region's prefixes takes (about
+    0.1 s for +1's 25 regions): gunicorn calls it as each worker starts (gunicorn.conf.py), so a
+    fresh worker's first numbers pay only their own prefixes."""
+    region = settings.DEFAULT_PHONE_REGION
+    normalized(format_number(example_number(region), PhoneNumberFormat.E164))  # type: ignore[arg-type]  # every region has one
+
+
 def clear() -> None:
     """Forget all answers (the benchmark measures a cold start with it)."""
     _prefixes.clear()
+    _nanp_heads.clear()
     _cached.cache_clear()
     _template.cache_clear()
 
@@ -62,6 +81,21 @@ def _cached(value: str, region: str) -> tuple[str, str]:
         return normalize_phone(value, region), ""
     except InvalidPhone as error:
         return "", error.reason
+
+
+def _nanp_share(value: str, region: str):
+    """The answer (as _share's) for every "+1" number of ten digits starting as `value` does for
+    its first four national digits (area code and the exchange's first digit: phonenumbers' +1
+    patterns decide whole area codes or single exchanges), remembered; _UNDECIDED where the
+    patterns depend on more digits, or phonenumbers would read such a number otherwise."""
+    shared = _UNDECIDED
+    if _template(True, _NANP_LENGTH - 1, value[1:4], region) == ("1", 1) and _decided(1, value[2:_NANP_HEAD], 6):
+        e164, reason = _cached(value, region)
+        shared = reason if reason else "" if e164 == value else _UNDECIDED
+    if len(_nanp_heads) >= _MAX_PREFIXES:
+        _nanp_heads.clear()
+    _nanp_heads[value[:_NANP_HEAD], region] = shared
+    return shared
 
 
 def _by_prefix(plus: bool, digits: str, region: str) -> tuple[str, str] | None:

@@ -39,6 +39,8 @@ class RequestLogMiddleware:
     def __call__(self, request):
         started = time.perf_counter()
         response = self.get_response(request)
+        if not request_log.isEnabledFor(logging.INFO):  # LOG_LEVEL=WARNING: not the session and user it names
+            return response
         request_log.info(
             "%s %s %s", request.method, request.path, response.status_code,
             extra={

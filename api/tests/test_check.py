@@ -154,5 +154,35 @@ def test_check_still_answers_after_the_database_connection_is_replaced(api, make
     assert api.get(CHECK, key, phone="4155550100").json()["blocked"] is True
 
 
+@pytest.mark.django_db(transaction=True)
+def test_check_answers_when_the_server_dropped_the_connection_without_a_ping_first(api, make_key, make_numbers):
+    """No health-check `SELECT 1` before check's query: the query finds the connection dead, and
+    check opens a new one and asks again, as the ping would have had it."""
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's connections: SQLite's never drop")
+    make_numbers(Status.APPROVED)
+    key = make_key()
+    assert api.get(CHECK, key, phone="4155550100").json()["blocked"] is True
+    pings = []
+    is_usable = connection.is_usable
+    connection.is_usable = lambda: pings.append(1) or is_usable()  # what CONN_HEALTH_CHECKS calls
+    connection.health_check_enabled = True
+    try:
+        connection.health_check_done = False  # as a request starts
+        assert api.get(CHECK, key, phone="4155550100").json()["blocked"] is True
+        assert pings == []  # a live connection: one round trip, the query
+
+        backend = connection.connection.get_backend_pid()
+        other = connection.get_new_connection(connection.get_connection_params())
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(%s)", [backend])  # a restart, a failover, an idle timeout
+        other.close()
+        connection.health_check_done = False
+        assert api.get(CHECK, key, phone="4155550100").json()["blocked"] is True
+        assert connection.connection.get_backend_pid() != backend
+    finally:
+        del connection.is_usable
+
+
 def test_a_bad_key_with_a_bad_number_gets_401_not_400(api):
     assert api.get(CHECK, "dnc_wrong", phone="12345").status_code == 401
