@@ -308,11 +308,15 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=10_000_000)
     parser.add_argument("--json", help="also write the results here, for `make bench`")
     parser.add_argument("--pages-only", action="store_true", help="time the pages only, not bulk actions and export")
+    parser.add_argument("--bulk-only", action="store_true",
+                        help="time the bulk actions only, against their floors that write the same events")
+    parser.add_argument("--rounds", type=int, default=5, help="rounds of the bulk actions, ours and floor alternated")
+    parser.add_argument("--database", help="the bench database's name (default blacklist_bench_<rows>)")
     parser.add_argument("--lists", nargs="*", help="time these lists' pages only (Internal, 'Bench list 02',"
                         " 'Bench list 20', 'All lists')")
     args = parser.parse_args()
     server = os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432")
-    os.environ["DATABASE_URL"] = ensure_database(f"{server}/blacklist_bench_{args.rows}")
+    os.environ["DATABASE_URL"] = ensure_database(f"{server}/{args.database or f'blacklist_bench_{args.rows}'}")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "blacklist_admin.settings")
     os.environ.setdefault("VAR_DIR", str(ROOT / "var" / "bench"))
     os.environ.setdefault("LOG_LEVEL", "WARNING")  # not a JSON line per request measured
