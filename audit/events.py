@@ -119,7 +119,7 @@ def delete(rows: QuerySet, change: Change) -> int:
         # cost the bulk delete of 300,000 of 2M numbers 2 s (docs/benchmarks.md, issue 17). A row
         # locked here cannot move before the DELETE; one updated before the lock is locked, and
         # its address returned, in its newest version, after its conditions are checked again.
-        locked, locked_params = _locked_in_phone_order(rows, tid=RawSQL(f'"{table}".ctid', ()))
+        locked, locked_params = _locked_in_phone_order(rows, tid=RawSQL(f'"{table}".ctid', ()))  # noqa: S611 — names ours
         return _rowcount(
             f"WITH n AS (DELETE FROM {table} WHERE ctid = ANY(ARRAY({locked}))"  # noqa: S608 — ORM-compiled, params bound
             f" RETURNING {table}.phone, {table}.status, {_RETURNED_FACTS.format(table=table)})"
