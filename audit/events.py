@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import QuerySet
-from django.db.models.expressions import RawSQL
 from django.db.models.sql import UpdateQuery
 
 from blacklist.models import Reason
@@ -114,14 +113,14 @@ def delete(rows: QuerySet, change: Change) -> int:
     columns, column_params = change.select_list()
     if connection.vendor == "postgresql":
         table = rows.model._meta.db_table
-        # The rows' physical addresses, locked in phone order first (an InitPlan), then deleted
-        # by address (a TID scan): no join of the whole table against the locked rows, which
-        # cost the bulk delete of 300,000 of 2M numbers 2 s (docs/benchmarks.md, issue 17). A row
-        # locked here cannot move before the DELETE; one updated before the lock is locked, and
-        # its address returned, in its newest version, after its conditions are checked again.
-        locked, locked_params = _locked_in_phone_order(rows, tid=RawSQL(f'"{table}".ctid', ()))  # noqa: S611 — names ours
+        # The rows' ids, locked in phone order first (an InitPlan), then deleted through the
+        # primary key: not a hash join of the whole table against the locked rows, which cost the
+        # bulk delete of 300,000 of 2M numbers 2 s (docs/benchmarks.md, issue 17). Not by address
+        # (ctid): a row another writer changed before the lock has a new one, which this
+        # statement's snapshot cannot see; its id stays, and the DELETE finds its newest version.
+        locked, locked_params = _locked_in_phone_order(rows, "id")
         return _rowcount(
-            f"WITH n AS (DELETE FROM {table} WHERE ctid = ANY(ARRAY({locked}))"  # noqa: S608 — ORM-compiled, params bound
+            f"WITH n AS (DELETE FROM {table} WHERE id = ANY(ARRAY({locked}))"  # noqa: S608 — ORM-compiled, params bound
             f" RETURNING {table}.phone, {table}.status, {_RETURNED_FACTS.format(table=table)})"
             f" {INSERT_EVENTS} SELECT {number_facts()}, {columns} FROM n",
             [*locked_params, change.note, *column_params],
@@ -131,13 +130,13 @@ def delete(rows: QuerySet, change: Change) -> int:
     return deleted
 
 
-def _locked_in_phone_order(rows: QuerySet, *fields: str, **expressions) -> tuple[str, tuple]:
+def _locked_in_phone_order(rows: QuerySet, *fields: str) -> tuple[str, tuple]:
     """SELECT `fields` of `rows` FOR UPDATE, in (phone, list) order: the order every writer of several
     numbers takes its row locks in (blacklist.services.add_numbers too), so two writers racing
     for the same numbers cannot deadlock (PostgreSQL). The statement built on it changes only
     rows it has locked this way; a row changed meanwhile is read again (and dropped if it no
     longer matches), so `status` is the one it had just before this change."""
-    locked = rows.order_by("phone", "dnc_list_id").select_for_update(of=("self",)).values(*fields, **expressions)
+    locked = rows.order_by("phone", "dnc_list_id").select_for_update(of=("self",)).values(*fields)
     return locked.query.sql_with_params()
 
 
