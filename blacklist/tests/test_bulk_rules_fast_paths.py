@@ -1,5 +1,5 @@
 """Issue 17's faster bulk paths change nothing the rules do: the skipped counts read only the
-statuses a selection can hold, and PostgreSQL deletes the locked rows by address."""
+statuses a selection can hold, and PostgreSQL deletes the rows it locked through their ids."""
 
 import threading
 import time
@@ -54,10 +54,10 @@ def test_removing_from_the_approved_tab_counts_its_permanent_numbers(make_number
     assert sorted(BlacklistedNumber.objects.values_list("status", flat=True)) == [Status.REVIEW, Status.PERMANENT]
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks and addresses: PostgreSQL's")
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite has one writer at a time: no lock to wait for")
 @pytest.mark.django_db(transaction=True)
 def test_remove_deletes_a_number_another_writer_changed_while_it_waited_for_the_lock(make_numbers):
-    """The row's new version has a new address: the one the lock returns is the one deleted,
+    """The row's newest version is deleted (not missed: its address changed, its id did not),
     and its event records the status the other writer gave it."""
     number, other = make_numbers(Status.REVIEW, Status.REVIEW, reason="other")
     updated = threading.Event()
