@@ -113,9 +113,14 @@ def delete(rows: QuerySet, change: Change) -> int:
     columns, column_params = change.select_list()
     if connection.vendor == "postgresql":
         table = rows.model._meta.db_table
+        # The rows' ids, locked in phone order first (an InitPlan), then deleted through the
+        # primary key: not a hash join of the whole table against the locked rows, which cost the
+        # bulk delete of 300,000 of 2M numbers 2 s (docs/benchmarks.md, issue 17). Not by address
+        # (ctid): a row another writer changed before the lock has a new one, which this
+        # statement's snapshot cannot see; its id stays, and the DELETE finds its newest version.
         locked, locked_params = _locked_in_phone_order(rows, "id")
         return _rowcount(
-            f"WITH n AS (DELETE FROM {table} USING ({locked}) AS locked WHERE {table}.id = locked.id"  # noqa: S608 — ORM-compiled, params bound
+            f"WITH n AS (DELETE FROM {table} WHERE id = ANY(ARRAY({locked}))"  # noqa: S608 — ORM-compiled, params bound
             f" RETURNING {table}.phone, {table}.status, {_RETURNED_FACTS.format(table=table)})"
             f" {INSERT_EVENTS} SELECT {number_facts()}, {columns} FROM n",
             [*locked_params, change.note, *column_params],

@@ -24,7 +24,7 @@ def table(results: list[Result]) -> str:
     lines = [f"{'operation':50} {'ours ms':>10} {'raw ms':>9} {'ratio':>6}  {'target':22} met  (raw baseline)"]
     for r in results:
         raw = f"{r.baseline_ms:,.1f}" if r.baseline_ms else "—"
-        ratio = f"{r.ratio:.1f}×" if r.ratio else ""
+        ratio = f"{r.ratio:.2f}×" if r.ratio else ""
         met = {True: "yes", False: "NO", None: ""}[r.met]
         lines.append(f"{r.operation:50} {r.ours_ms:>10,.1f} {raw:>9} {ratio:>6}  {r.target:22} {met:4} {r.baseline}")
     return "\n".join(lines)
