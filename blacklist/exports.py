@@ -93,11 +93,11 @@ LOCAL_TIME_FORMAT = 'YYYY-MM-DD"T"HH24:MI:SSTZH:TZM'  # isoformat(timespec="seco
 
 
 class SpreadsheetSafe(Func):
-    """spreadsheet_safe in SQL, for a text that is never NULL."""
+    """spreadsheet_safe in PostgreSQL, for a text that is never NULL."""
 
     output_field = CharField()
 
-    def as_sql(self, compiler, connection, **extra_context):
+    def as_postgresql(self, compiler, connection, **extra_context):
         text, params = compiler.compile(self.source_expressions[0])
         starts = ", ".join(["%s"] * len(FORMULA_STARTS))
         sql = f"CASE WHEN left({text}, 1) IN ({starts}) AND {text} !~ %s THEN '''' || {text} ELSE {text} END"

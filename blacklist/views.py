@@ -18,7 +18,7 @@ from tasks_logs.models import TaskLog
 
 from . import services, tasks
 from .actions import ACTIONS, RETAINED, RETAINED_PERMISSION, allowed, on_tab, skip_sentence
-from .exports import csv_download, numbers_download
+from .exports import numbers_download
 from .filters import BlacklistFilter, matching_numbers
 from .forms import CONFIRM_ABOVE, AddNumbersForm, BulkActionForm, UploadForm, numbers_text
 from .lists import chosen_list, picker
@@ -421,7 +421,8 @@ def confirm_upload(request, pk):
     dnc_list = DncList.objects.filter(pk=task_log.params["dnc_list"]).first()
     if dnc_list is None:  # deleted while the question waited
         services.cancel_upload(task_log)
-        messages.error(request, f"The list that {task_log.file_name} was to go into no longer exists. Nothing was added.")
+        messages.error(request, f"The list that {task_log.file_name} was to go into no longer exists."
+                                " Nothing was added.")
         return redirect("blacklist:add")
     if request.method == "GET":
         return _confirm_permanently(request, dnc_list, f"the {task_log.total:,} row{'' if task_log.total == 1 else 's'}"
