@@ -343,8 +343,6 @@ def main() -> None:
         print(export_peak_rss_mb(client))
         return
     results = []
-    if args.export_only:
-        scopes = []
 
     def page(url, params=None):
         def get():
@@ -359,8 +357,8 @@ def main() -> None:
         ("Bench list 20", str(lists[-1]), lists[-1], 15),  # 1%
         ("All lists", "all", None, 3),  # for information: no target
     ]
-    if args.lists:
-        scopes = [scope for scope in scopes if scope[0] in args.lists]
+    if args.lists or args.export_only:
+        scopes = [scope for scope in scopes if scope[0] in (args.lists or [])]
     for label, list_param, list_id, repeat in scopes:
         for operation, url, query in tab_pages(list_param, list_id):
             ours = median_ms(page(url, query), repeat)
