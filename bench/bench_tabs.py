@@ -472,16 +472,22 @@ def export(client, args, results, rounds: int = 3) -> None:
     command = [sys.executable, __file__, "--rows", str(args.rows), "--export-peak-rss"]
     if args.database:
         command += ["--database", args.database]
-    peak_mb = float(subprocess.run(command, check=True, capture_output=True, text=True).stdout.split()[-1])
-    results.append(Result(f"  web process peak RSS after it: {peak_mb:.0f} MB", 0, None, "VmHWM, a fresh process",
-                          "< 150 MB", peak_mb < 150))
+    before_mb, peak_mb = map(float, subprocess.run(command, check=True, capture_output=True,
+                                                   text=True).stdout.split()[-2:])
+    results.append(Result(f"  web process peak RSS after it: {peak_mb:.0f} MB", 0, None,
+                          f"VmHWM of a fresh process ({before_mb:.0f} MB before it)", "< 150 MB", peak_mb < 150))
 
 
-def export_peak_rss_mb(client) -> float:
-    """This process's peak resident memory (VmHWM) after streaming the 1M-row export to the end."""
+def export_peak_rss_mb(client) -> str:
+    """This process's peak resident memory (VmHWM, MB) before and after streaming the 1M-row export."""
+    before = _peak_rss_mb()
     response = client.get(EXPORT_URL, EXPORT_QUERY)
     for _ in response.streaming_content:
         pass
+    return f"{before:.0f} {_peak_rss_mb():.1f}"
+
+
+def _peak_rss_mb() -> float:
     with open("/proc/self/status") as status:
         return next(int(line.split()[1]) for line in status if line.startswith("VmHWM:")) / 1024
 
