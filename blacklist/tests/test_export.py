@@ -124,7 +124,8 @@ def varied_numbers(make_user):
     users = [make_user("Reviewer", name) for name in ("rita", "-dash", "@at.someone", "=eq+sign")]
     uploads = [TaskLog.objects.create(kind=TaskLog.Kind.IMPORT, file_name=name)
                for name in ('opt "outs", march.csv', "line\nbreak.csv", "=SUM(1).csv", "+1.csv", "Ünïcødé ☎.csv",
-                            "", "\tleading tab.csv", "＋wide.csv", "+14155550100\n", "+14155550100")]
+                            "", "\tleading tab.csv", "＋wide.csv", "+14155550100\n", "+14155550100", "+0123", "+1",
+                            "+123456789012345", "+12+34", "+1٢٣", "+44\n\n")]
     for i, dnc_list in enumerate([None, *lists]):
         for j, upload in enumerate([None, *uploads]):
             user = None if (i + j) % 5 == 0 else users[(i + j) % len(users)]
