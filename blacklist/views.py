@@ -18,7 +18,7 @@ from tasks_logs.models import TaskLog
 
 from . import services, tasks
 from .actions import ACTIONS, RETAINED, RETAINED_PERMISSION, allowed, on_tab, skip_sentence
-from .exports import csv_download, number_rows
+from .exports import numbers_download
 from .filters import BlacklistFilter, matching_numbers
 from .forms import CONFIRM_ABOVE, AddNumbersForm, BulkActionForm, UploadForm, numbers_text
 from .lists import chosen_list, picker
@@ -221,7 +221,7 @@ def export(request, tab):
     default = BlacklistFilter(request.GET, queryset=numbers, tab=tab).default_sort()
     sort = clean_sort(request.GET.get("sort"), tab, default=default)  # as the page shows them
     ordered = numbers.order_by(sort, "-id" if sort.startswith("-") else "id")
-    return csv_download(number_rows(ordered), f"blacklist-{tab}-{timezone.localtime():%Y%m%d-%H%M}.csv")
+    return numbers_download(ordered, f"blacklist-{tab}-{timezone.localtime():%Y%m%d-%H%M}.csv")
 
 
 @require_POST

@@ -3,12 +3,15 @@
 import csv
 import io
 import os
+from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.urls import reverse
+from django.utils import timezone
 
 from blacklist.exports import spreadsheet_safe
-from blacklist.models import BlacklistedNumber, Status
+from blacklist.models import BlacklistedNumber, Status, default_reason_id, internal_list_id
 from tasks_logs.models import TaskLog
 
 pytestmark = pytest.mark.django_db
@@ -85,8 +88,9 @@ def test_export_refuses_anonymous_users_and_unknown_tabs(client, admin_client):
 
 @pytest.mark.slow
 def test_export_streams_100000_rows_in_flat_memory(admin_client):
+    defaults = {"reason_id": default_reason_id(), "dnc_list_id": internal_list_id()}  # not a query per number
     BlacklistedNumber.objects.bulk_create(
-        (BlacklistedNumber(phone=f"+1212{i:07d}") for i in range(100_000)), batch_size=10_000
+        (BlacklistedNumber(phone=f"+1212{i:07d}", **defaults) for i in range(100_000)), batch_size=10_000
     )
     response = admin_client.get(reverse("blacklist:export", args=["review"]))
     before = peak = resident_bytes()
@@ -104,3 +108,72 @@ def test_export_streams_100000_rows_in_flat_memory(admin_client):
 def resident_bytes() -> int:
     with open("/proc/self/statm") as statm:
         return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+@pytest.fixture
+def varied_numbers(make_user):
+    """More than a page of numbers over three lists, added through the service by users with risky
+    names, from uploads with quotes, commas, newlines, formula starts and non-ASCII in their file
+    names, by nobody, as prefix entries, some approved later; dates in winter and in summer."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from blacklist import services
+    from blacklist.models import DncList
+
+    lists = [DncList.objects.create(name=name) for name in ('Solar, "West"', "-Ütility\nnorth", "@Acme")]
+    users = [make_user("Reviewer", name) for name in ("rita", "-dash", "@at.someone", "=eq+sign")]
+    uploads = [TaskLog.objects.create(kind=TaskLog.Kind.IMPORT, file_name=name)
+               for name in ('opt "outs", march.csv', "line\nbreak.csv", "=SUM(1).csv", "+1.csv", "Ünïcødé ☎.csv",
+                            "", "\tleading tab.csv", "＋wide.csv", "+14155550100\n", "+14155550100", "+0123", "+1",
+                            "+123456789012345", "+12+34", "+1٢٣", "+44\n\n")]
+    for i, dnc_list in enumerate([None, *lists]):
+        for j, upload in enumerate([None, *uploads]):
+            user = None if (i + j) % 5 == 0 else users[(i + j) % len(users)]
+            phones = [f"+1{415 + i}555{j:02d}{k:02d}" for k in range(4)] + [f"+1{212 + i}{j:02d}*"]
+            services.add_numbers(phones, Status.REVIEW if j % 2 else Status.APPROVED, user=user, source_task=upload,
+                                 dnc_list=dnc_list)
+    services.approve(BlacklistedNumber.objects.filter(phone__endswith="01"), users[0])
+    summer = datetime(2026, 7, 4, 23, 59, 59, 999_999, tzinfo=ZoneInfo("UTC"))
+    BlacklistedNumber.objects.filter(phone__endswith="2").update(added_at=summer)
+    assert BlacklistedNumber.objects.count() > 200  # more than a page, and more than one COPY chunk's rows
+
+
+@pytest.mark.parametrize("tab, query", [
+    ("review", {"list": "all"}),
+    ("approved", {"list": "all", "sort": "-phone"}),
+    ("approved", {"list": "all", "sort": "added_at", "phone": "415"}),
+    ("review", {"sort": "-status_changed_at"}),
+])
+@pytest.mark.parametrize("zone", ["America/New_York", "Asia/Kolkata", "UTC"])
+def test_the_export_is_byte_for_byte_what_the_python_writer_makes(admin_client, varied_numbers, monkeypatch, tab,
+                                                                  query, zone):
+    from blacklist import views
+    from blacklist.exports import csv_download, number_rows
+
+    url = reverse("blacklist:export", args=[tab])
+    with timezone.override(zone):
+        sent = b"".join(admin_client.get(url, query).streaming_content)
+        monkeypatch.setattr(views, "numbers_download", lambda numbers, name: csv_download(number_rows(numbers), name))
+        written = b"".join(admin_client.get(url, query).streaming_content)
+
+    assert sent.count(b"\r\n") > 20
+    assert sent == written
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's COPY")
+@pytest.mark.django_db(transaction=True)  # the cancelled COPY is its own transaction, as in production
+def test_an_export_the_client_leaves_early_frees_the_connection(varied_numbers, monkeypatch):
+    from blacklist.exports import copied_rows
+
+    monkeypatch.setattr("blacklist.exports.COPY_CHUNK_BYTES", 100)  # many chunks: the reader is still busy
+    with timezone.override("Asia/Kolkata"):
+        chunks = copied_rows(BlacklistedNumber.objects.order_by("id"))
+        next(chunks), next(chunks)
+        chunks.close()
+
+    first = BlacklistedNumber.objects.order_by("id").values_list("added_at", flat=True)[0]
+    assert first.utcoffset() == timedelta(0) and first == BlacklistedNumber.objects.order_by("id")[0].added_at
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('TimeZone')")
+        assert cursor.fetchone() == ("UTC",)  # as Django reads every date
