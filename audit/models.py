@@ -114,6 +114,29 @@ def _tally_list():
     )
 
 
+class DayCount(models.Model):
+    """How many events of one action on one list happened on one day (in TIME_ZONE when it was
+    counted): the Activity chart's figures, read instead of counting the events (audit/chart.py).
+
+    Kept on PostgreSQL by a statement trigger on audit_event (migration 0007), so every writer,
+    set-based or not, keeps it right with no code of its own. Events are never changed nor
+    deleted (their guards), so the counts only grow. SQLite keeps none: its chart counts events."""
+
+    day = models.DateField()
+    action = models.CharField(max_length=24)
+    dnc_list = _tally_list()  # 0 for an event without a list
+    n = models.BigIntegerField()
+
+    class Meta:
+        constraints = [
+            # The trigger's upsert (ON CONFLICT), and the chart's range of days.
+            models.UniqueConstraint(fields=["day", "action", "dnc_list"], name="daycount_day_action_list"),
+        ]
+
+    def __str__(self):
+        return f"{self.day} {self.action}: {self.n}"
+
+
 class RequestTally(models.Model):
     """The requests received on one day (in TIME_ZONE) with one deadline on one list, and what
     became of them."""
