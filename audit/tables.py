@@ -47,7 +47,7 @@ class EventTable(tables.Table):
         (blacklist/tables.py): django-tables2's per-cell rendering took most of the page's time."""
         rows = ["<tr>" + "".join(label + cell + "</td>"
                                  for label, cell in zip(self.labels, self._cells(event), strict=True)) + "</tr>"
-                for event in self.data]
+                for event in (row.record for row in self.paginated_rows)]
         if not rows:
             rows = [f'<tr><td colspan="{len(self.labels)}">{_esc(self.empty_text)}</td></tr>']
         return mark_safe("".join(rows))  # noqa: S308 — each part is escaped markup (_cells)

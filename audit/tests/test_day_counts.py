@@ -148,3 +148,13 @@ def charts(response) -> str:
     page = response.content.decode()
     assert response.status_code == 200
     return page[page.index("<main"):page.index("events-table")]
+
+
+def test_the_events_table_shows_one_page_newest_first(admin_client, month_of_events):
+    page = admin_client.get(reverse("audit:activity")).content.decode()
+    table = page[page.index("events-table"):page.index("</table>", page.index("events-table"))]
+
+    newest = Event.objects.order_by("-at", "-id").values_list("phone", flat=True)[:50]
+    assert table.count("<tr>") == 1 + 50  # the header's row and a page of events
+    assert [cell.split("?phone=%2B")[1].split('"')[0] for cell in table.split('class="phone" href=')[1:]] == [
+        phone.lstrip("+") for phone in newest]
