@@ -116,11 +116,15 @@ def _tally_list():
 
 class DayCount(models.Model):
     """How many events of one action on one list happened on one day (in TIME_ZONE when it was
-    counted): the Activity chart's figures, read instead of counting the events (audit/chart.py).
+    counted), in one or more rows to be summed: the Activity chart's figures, read instead of
+    counting the events (audit/chart.py).
 
     Kept on PostgreSQL by a statement trigger on audit_event (migration 0007), so every writer,
-    set-based or not, keeps it right with no code of its own. Events are never changed nor
-    deleted (their guards), so the counts only grow. SQLite keeps none: its chart counts events."""
+    set-based or not, keeps it right with no code of its own: each statement inserts its own
+    rows (never an upsert, so concurrent writers never wait for each other on a shared row),
+    and audit.tasks.compact_day_counts sums them into one row per day, action and list (every
+    few minutes, from the beat). Events are never changed nor deleted (their guards), so the
+    counts only grow. SQLite keeps none: its chart counts events."""
 
     day = models.DateField()
     action = models.CharField(max_length=24)
@@ -128,10 +132,7 @@ class DayCount(models.Model):
     n = models.BigIntegerField()
 
     class Meta:
-        constraints = [
-            # The trigger's upsert (ON CONFLICT), and the chart's range of days.
-            models.UniqueConstraint(fields=["day", "action", "dnc_list"], name="daycount_day_action_list"),
-        ]
+        indexes = [models.Index(fields=["day", "action"], name="daycount_day_action")]  # the chart's range
 
     def __str__(self):
         return f"{self.day} {self.action}: {self.n}"

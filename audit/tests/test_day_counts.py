@@ -8,13 +8,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.db import connection
-from django.db.models import Count
+from django.db.models import Count, Sum
 from django.db.models.functions import Coalesce, TruncDate
 from django.urls import reverse
 from django.utils import timezone
 
 from api import services as api_services
-from audit import chart
+from audit import chart, tasks
 from audit.events import Source
 from audit.models import DayCount, Event
 from blacklist import csv_files, services
@@ -26,9 +26,9 @@ day_counts_migration = importlib.import_module("audit.migrations.0007_day_counts
 
 
 def counted() -> dict:
-    """(day, action, list) → n, as the counts hold them."""
-    return {(day, action, dnc_list): n for day, action, dnc_list, n in
-            DayCount.objects.values_list("day", "action", "dnc_list_id", "n")}
+    """(day, action, list) → n, as the counts hold them (summed: a row per writing statement until compacted)."""
+    rows = DayCount.objects.order_by().values_list("day", "action", "dnc_list_id").annotate(Sum("n"))
+    return {(day, action, dnc_list): n for day, action, dnc_list, n in rows}
 
 
 def grouped() -> dict:
@@ -62,6 +62,9 @@ def test_every_writing_path_keeps_the_counts_equal_to_the_events(admin_client, a
                              {"pk": row.pk, "query": ""}).status_code == 302
     assert counted() == grouped()
 
+    tasks.compact_day_counts()
+    assert counted() == grouped() and DayCount.objects.count() == len(grouped())  # a row per day, action, list
+
     services.approve(BlacklistedNumber.objects.all(), admin_user, Source(Event.Via.BULK_TASK))  # all matching
     services.remove(BlacklistedNumber.objects.filter(phone__in=["+14155550150", "+14155550160"]), admin_user,
                     Source(Event.Via.BULK), justification="Added by mistake")
@@ -71,6 +74,22 @@ def test_every_writing_path_keeps_the_counts_equal_to_the_events(admin_client, a
     assert services.remove_expired() == 1
     assert counted() == grouped()
     assert sum(counted().values()) == Event.objects.count() > 10
+    tasks.compact_day_counts()
+    assert counted() == grouped() and DayCount.objects.count() == len(grouped())
+
+
+@postgresql_only
+def test_a_truncate_of_the_events_empties_the_counts(admin_user):
+    """Only with the truncate guard lifted, as the tests' clean-up and the benchmarks do."""
+    truncate_guard = importlib.import_module("audit.migrations.0002_truncate_guard")
+    services.add_numbers(["+14155550100"], Status.REVIEW, admin_user)
+    assert counted() != {}
+    with connection.schema_editor() as editor:
+        truncate_guard.drop_guard(None, editor)
+        editor.execute("TRUNCATE audit_event")
+        truncate_guard.create_guard(None, editor)
+
+    assert counted() == grouped() == {}
 
 
 @postgresql_only
