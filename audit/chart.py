@@ -2,19 +2,24 @@
 drawn here (no chart library, no CDN), with each bar's count in its tooltip.
 
 The scale is a square root, with labelled gridlines: one removal beside a thousand additions
-is a bar of 3 % of the height, not of 0.1 % (invisible), and the gridlines say what a height means."""
+is a bar of 3 % of the height, not of 0.1 % (invisible), and the gridlines say what a height means.
+
+The figures come from the per-day counts (DayCount, kept by a trigger on PostgreSQL) when the
+filter is one they have (action, list, dates) and they are in the page's time zone; else, by a
+user or a number, or on SQLite, from counting the events (a number's are few, by its index)."""
 
 import math
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Count
+from django.db import connection
+from django.db.models import Count, Min, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
-from .models import Event
+from .models import DayCount, Event
 
 SERIES = {  # series → (the actions it counts, its colour)
     "added": ([Event.Action.ADDED], "#198754"),
@@ -35,20 +40,56 @@ class Day:
 
 def charted(events):
     """The events the chart counts: those of its three series."""
-    return events.filter(action__in=[action for actions, _ in SERIES.values() for action in actions])
+    return events.filter(action__in=_charted_actions())
 
 
-def daily_counts(events, first: date, last: date) -> list[Day]:
-    """Counts per day and series for `events` (already filtered) from `first` to `last`: one
-    GROUP BY query over the date range (served by the events' newest-first index)."""
+def day_counts(filterset) -> QuerySet[DayCount] | None:
+    """The per-day counts of the events `filterset` shows, or None where they cannot say: a
+    filter by user or number, an invalid filter, or counts kept in another time zone (or none:
+    SQLite). Its dates are whole days in the page's time zone, the counts' zone: the same rows."""
+    if connection.vendor != "postgresql" or not filterset.is_valid():
+        return None
+    chosen = filterset.form.cleaned_data
+    if chosen.get("actor") or chosen.get("phone") or counted_zone() != timezone.get_current_timezone_name():
+        return None
+    counts = DayCount.objects.filter(action__in=_charted_actions())
+    if chosen.get("action"):
+        counts = counts.filter(action=chosen["action"])
+    if chosen.get("dnc_list"):
+        counts = counts.filter(dnc_list=chosen["dnc_list"])
+    if dates := chosen.get("date"):
+        counts = counts.filter(**({"day__gte": dates.start.date()} if dates.start else {}),
+                               **({"day__lte": dates.stop.date()} if dates.stop else {}))
+    return counts
+
+
+def counted_zone() -> str | None:
+    """The time zone DayCount's days are in: the comment on its trigger's function (audit
+    migration 0007), None where there is none."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT obj_description(to_regproc('audit_count_days'), 'pg_proc')")
+        return cursor.fetchone()[0]
+
+
+def _charted_actions() -> list[str]:
+    return [action for actions, _ in SERIES.values() for action in actions]
+
+
+def daily_counts(events, first: date, last: date, counts: QuerySet[DayCount] | None = None) -> list[Day]:
+    """Counts per day and series from `first` to `last` for `events` (already filtered): one
+    GROUP BY query, over `counts` (day_counts) when given, else over the events in the date
+    range (served by the events' newest-first index)."""
     actions = {action: name for name, (actions, _) in SERIES.items() for action in actions}
-    rows = (
-        charted(events).filter(at__gte=_midnight(first), at__lt=_midnight(last + timedelta(days=1)))
-        .order_by()
-        .annotate(day=TruncDate("at"))
-        .values_list("day", "action")
-        .annotate(n=Count("id"))
-    )
+    if counts is not None:
+        rows = counts.filter(day__range=(first, last)).order_by().values_list("day", "action").annotate(Sum("n"))
+    else:
+        rows = (
+            charted(events).filter(at__gte=_midnight(first), at__lt=_midnight(last + timedelta(days=1)))
+            .order_by()
+            .annotate(day=TruncDate("at"))
+            .values_list("day", "action")
+            .annotate(n=Count("id"))
+        )
     days = {first + timedelta(days=i): Day(first + timedelta(days=i), dict.fromkeys(SERIES, 0))
             for i in range((last - first).days + 1)}
     for day, action, n in rows:
@@ -57,9 +98,12 @@ def daily_counts(events, first: date, last: date) -> list[Day]:
     return list(days.values())
 
 
-def first_day(events, since: date) -> date | None:
-    """The day of the earliest charted event on or after `since`, or None: one row read from the
-    events' time index, from the start of the window up."""
+def first_day(events, since: date, counts: QuerySet[DayCount] | None = None) -> date | None:
+    """The day of the earliest charted event on or after `since`, or None: the least day of
+    `counts` (day_counts) when given, else one row read from the events' time index, from the
+    start of the window up."""
+    if counts is not None:
+        return counts.filter(day__gte=since).aggregate(first=Min("day"))["first"]
     at = charted(events).filter(at__gte=_midnight(since)).order_by("at").values_list("at", flat=True).first()
     return timezone.localdate(at) if at else None
 

@@ -114,6 +114,30 @@ def _tally_list():
     )
 
 
+class DayCount(models.Model):
+    """How many events of one action on one list happened on one day (in TIME_ZONE when it was
+    counted), in one or more rows to be summed: the Activity chart's figures, read instead of
+    counting the events (audit/chart.py).
+
+    Kept on PostgreSQL by a statement trigger on audit_event (migration 0007), so every writer,
+    set-based or not, keeps it right with no code of its own: each statement inserts its own
+    rows (never an upsert, so concurrent writers never wait for each other on a shared row),
+    and audit.tasks.compact_day_counts sums them into one row per day, action and list (every
+    few minutes, from the beat). Events are never changed nor deleted (their guards), so the
+    counts only grow. SQLite keeps none: its chart counts events."""
+
+    day = models.DateField()
+    action = models.CharField(max_length=24)
+    dnc_list = _tally_list()  # 0 for an event without a list
+    n = models.BigIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["day", "action"], name="daycount_day_action")]  # the chart's range
+
+    def __str__(self):
+        return f"{self.day} {self.action}: {self.n}"
+
+
 class RequestTally(models.Model):
     """The requests received on one day (in TIME_ZONE) with one deadline on one list, and what
     became of them."""

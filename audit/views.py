@@ -26,7 +26,7 @@ def _events():
     return Event.objects.select_related("task").order_by("-at", "-id")
 
 
-def _chart_range(filterset) -> tuple[date, date] | None:
+def _chart_range(filterset, counts) -> tuple[date, date] | None:
     """The filter's dates; where it names no start, from the day of the first event it shows (at
     least chart.MIN_DAYS before the end); to today where it names no end. At most chart.MAX_DAYS,
     the latest ones. None when there is nothing to draw."""
@@ -35,7 +35,7 @@ def _chart_range(filterset) -> tuple[date, date] | None:
     window = last - timedelta(days=chart.MAX_DAYS - 1)
     if dates and dates.start:
         return max(dates.start.date(), window), last
-    first = chart.first_day(filterset.qs, window)
+    first = chart.first_day(filterset.qs, window, counts)
     if first is None:
         return None
     return max(min(first, last - timedelta(days=chart.MIN_DAYS - 1)), window), last
@@ -53,8 +53,9 @@ def activity(request):
     filterset = EventFilter(request.GET, queryset=_events())
     table = EventTable(filterset.qs)
     paginate(request, table, per_page=50)
-    chart_range = _chart_range(filterset)
-    days = chart.daily_counts(filterset.qs, *chart_range) if chart_range else []
+    counts = chart.day_counts(filterset)
+    chart_range = _chart_range(filterset, counts)
+    days = chart.daily_counts(filterset.qs, *chart_range, counts) if chart_range else []
     context = {
         "filterset": filterset,
         "table": table,

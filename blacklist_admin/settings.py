@@ -229,6 +229,8 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-stale-jobs": {"task": "blacklist.tasks.sweep_stale_jobs", "schedule": TASK_SWEEP_SECONDS},
     # The compliance report's tallies, folded from the events (audit/report.py).
     "fold-compliance-tallies": {"task": "audit.tasks.fold_compliance_tallies", "schedule": 60},
+    # The Activity chart's per-day counts, summed (audit.models.DayCount).
+    "compact-day-counts": {"task": "audit.tasks.compact_day_counts", "schedule": 300},
     "remove-expired-numbers": {"task": "blacklist.tasks.remove_expired", "schedule": EXPIRY_SWEEP_SECONDS},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")

@@ -55,8 +55,10 @@ def test_the_triggers_exist(db):
             cursor.execute("SELECT tgname FROM pg_trigger WHERE tgrelid = 'audit_event'::regclass AND NOT tgisinternal")
         else:
             cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_event'")
-        truncate = {"audit_event_no_truncate"} if connection.vendor == "postgresql" else set()  # (audit/0002)
-        assert {name for (name,) in cursor.fetchall()} == {"audit_event_no_update", "audit_event_no_delete", *truncate}
+        postgresql = {  # the truncate guard (audit/0002); the chart's per-day counts (audit/0007)
+            "audit_event_no_truncate", "audit_event_count_days", "audit_event_uncount_days",
+        } if connection.vendor == "postgresql" else set()
+        assert {name for (name,) in cursor.fetchall()} == {"audit_event_no_update", "audit_event_no_delete", *postgresql}
 
 
 def test_events_outlive_the_user_who_made_them(event, admin_user):
