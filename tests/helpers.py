@@ -101,3 +101,13 @@ def log_in(page, base_url: str, username: str, password: str) -> None:
     page.get_by_label("Password").fill(password)
     with page.expect_navigation():
         page.get_by_role("button", name="Log in").click()
+
+
+def add_list(page, name: str, description: str = "") -> None:
+    """Through the Lists page's "New list" form (the page open), as a Manager does."""
+    new = page.get_by_role("form", name="New list")
+    new.get_by_label("Name of the new list").fill(name)
+    if description:
+        new.get_by_label("Description of the new list").fill(description)
+    with page.expect_navigation():
+        new.get_by_role("button", name="Add").click()

@@ -16,7 +16,7 @@ from playwright.sync_api import expect
 
 from blacklist.models import BlacklistedNumber, DncList
 from tasks_logs.models import TaskLog
-from tests.helpers import log_in, wait_until_finished
+from tests.helpers import add_list, log_in, wait_until_finished
 
 pytestmark = pytest.mark.browser
 
@@ -210,10 +210,7 @@ def test_every_page_and_state_passes_axe_the_phone_width_and_the_keyboard(
     check("compliance report")
 
     page.goto(f"{url}/blacklist/lists/")
-    new = page.get_by_role("form", name="New list")
-    new.get_by_label("Name of the new list").fill("Campaign: Solar West")
-    with page.expect_navigation():
-        new.get_by_role("button", name="Add").click()
+    add_list(page, "Campaign: Solar West")
     check("lists")
     page.get_by_label("Name of Campaign: Solar West").fill("")
     with page.expect_navigation():

@@ -9,6 +9,7 @@ from audit.events import Source
 from audit.models import Event
 from blacklist import services
 from blacklist.models import DncList, Status
+from tests.helpers import add_list
 
 pytestmark = pytest.mark.browser
 
@@ -23,11 +24,7 @@ def test_create_a_list_pick_it_above_the_tabs_and_see_its_counts(logged_in_page,
     page.get_by_role("button", name="Leads & Campaigns").click()
     with page.expect_navigation():
         page.get_by_role("link", name="Lists", exact=True).click()
-    new = page.get_by_role("form", name="New list")
-    new.get_by_label("Name of the new list").fill("Campaign: Solar West")
-    new.get_by_label("Description of the new list").fill("Door-to-door, west region")
-    with page.expect_navigation():
-        new.get_by_role("button", name="Add").click()
+    add_list(page, "Campaign: Solar West", "Door-to-door, west region")
     expect(page.get_by_role("alert")).to_contain_text("Added the list “Campaign: Solar West”.")
     solar = DncList.objects.get(name="Campaign: Solar West")
     expect(page.locator(f"#list-{solar.pk} .list-count")).to_have_text("0")

@@ -12,6 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from blacklist.models import BlacklistedNumber, DncList, Status
+from tests.helpers import add_list
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker]
 
@@ -39,10 +40,7 @@ def test_a_list_made_filled_approved_checked_prefixed_and_archived_still_blocks(
 
     # A list, made on the Lists page.
     page.goto(f"{url}/blacklist/lists/")
-    new = page.get_by_role("form", name="New list")
-    new.get_by_label("Name of the new list").fill("Client: Acme")
-    with page.expect_navigation():
-        new.get_by_role("button", name="Add").click()
+    add_list(page, "Client: Acme")
     expect(page.get_by_role("alert")).to_contain_text("Added the list “Client: Acme”.")
     acme = DncList.objects.get(name="Client: Acme")
 

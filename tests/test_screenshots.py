@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from audit.models import Event
 from blacklist.models import BlacklistedNumber, Status
 from tasks_logs.models import TaskLog
-from tests.helpers import wait_until_finished
+from tests.helpers import add_list, wait_until_finished
 
 pytestmark = pytest.mark.browser
 
@@ -90,11 +90,7 @@ def test_screenshots_of_the_main_pages_at_both_sizes(logged_in_page, live_server
     shoot(page, "compliance")
 
     page.goto(f"{url}/blacklist/lists/")
-    new = page.get_by_role("form", name="New list")
-    new.get_by_label("Name of the new list").fill("Campaign: Solar West")
-    new.get_by_label("Description of the new list").fill("Door-to-door, west region")
-    with page.expect_navigation():
-        new.get_by_role("button", name="Add").click()
+    add_list(page, "Campaign: Solar West", "Door-to-door, west region")
     expect(page.get_by_role("alert")).to_contain_text("Added the list “Campaign: Solar West”.")
     shoot(page, "lists")
 
