@@ -99,6 +99,20 @@ def make_user(db, django_user_model):
     return make
 
 
+@pytest.fixture
+def manager_client(client, make_user):
+    """The test client logged in as a Manager (make_user("Manager"))."""
+    client.force_login(make_user("Manager"))
+    return client
+
+
+@pytest.fixture
+def reviewer_client(client, make_user):
+    """The test client logged in as a Reviewer."""
+    client.force_login(make_user("Reviewer"))
+    return client
+
+
 @pytest.fixture(autouse=True)
 def _clear_permanent_numbers_before_flush(request):
     """Django empties the database after a transactional test: with DELETE on SQLite, which the

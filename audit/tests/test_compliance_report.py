@@ -25,12 +25,6 @@ from blacklist.request_details import RequestDetails
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def manager(client, make_user):
-    client.force_login(make_user("Manager"))
-    return client
-
-
 def add(phones, days_ago, status=Status.REVIEW, reason="consumer_request"):
     """Numbers whose request arrived `days_ago` days ago, added as hand entry adds them."""
     received = timezone.now() - timedelta(days=days_ago)
@@ -71,7 +65,7 @@ def days_late(received):
     return (timezone.localdate() - honour_by(received)).days
 
 
-def test_each_outcome_counted_in_the_week_and_month_of_receipt(manager):
+def test_each_outcome_counted_in_the_week_and_month_of_receipt(manager_client):
     today = timezone.localdate()
     add(phones("20", 3), days_ago=1)  # approved now, well before the deadline
     late = add(phones("21", 2), days_ago=60)  # approved now, weeks after it
@@ -79,10 +73,10 @@ def test_each_outcome_counted_in_the_week_and_month_of_receipt(manager):
     add(phones("23", 4), days_ago=0)  # open
     overdue = add(phones("24", 2), days_ago=40)  # never approved: overdue
     withdrawn = add(phones("25", 2), days_ago=30, reason="wrong_number")  # removed before approval
-    act(manager, "review", "approve", phones("20", 3) + phones("21", 2))
-    act(manager, "review", "remove", phones("25", 2))
+    act(manager_client, "review", "approve", phones("20", 3) + phones("21", 2))
+    act(manager_client, "review", "remove", phones("25", 2))
 
-    rows, total = shown(manager, period="week", first=(today - timedelta(days=75)).isoformat())
+    rows, total = shown(manager_client, period="week", first=(today - timedelta(days=75)).isoformat())
     weeks = by_start(rows)
     week = report.period_start
     assert weeks[week(today - timedelta(days=1), "week")].in_time >= 3
@@ -97,7 +91,7 @@ def test_each_outcome_counted_in_the_week_and_month_of_receipt(manager):
     assert total.late_days_average == round(total.late_days / 3, 1)
     assert len({r.start for r in rows}) == len(rows) >= 11  # every week shown, empty ones too
 
-    rows, month_total = shown(manager, period="month", first=(today - timedelta(days=75)).isoformat())
+    rows, month_total = shown(manager_client, period="month", first=(today - timedelta(days=75)).isoformat())
     assert [r.start for r in rows] == sorted({report.period_start(today - timedelta(days=d), "month") for d in range(76)})
     assert month_total == total.__class__(month_total.start, month_total.end, **{
         key: getattr(total, key) for key in ("received", "in_time", "late", "late_days", "late_days_max", "withdrawn",
@@ -107,38 +101,38 @@ def test_each_outcome_counted_in_the_week_and_month_of_receipt(manager):
     assert sum(r.received for r in rows) == 14
 
 
-def test_a_request_is_honoured_once_and_an_earlier_repeat_moves_it(manager):
+def test_a_request_is_honoured_once_and_an_earlier_repeat_moves_it(manager_client):
     today = timezone.localdate()
     add(["+14155550100"], days_ago=2)
-    row(manager, "review", "approve", "+14155550100")
-    row(manager, "approved", "unapprove", "+14155550100")
-    row(manager, "review", "approve", "+14155550100")  # honoured the first time only
+    row(manager_client, "review", "approve", "+14155550100")
+    row(manager_client, "approved", "unapprove", "+14155550100")
+    row(manager_client, "review", "approve", "+14155550100")  # honoured the first time only
     add(["+14155550101"], days_ago=3)
     earlier = add(["+14155550101"], days_ago=45)  # the same number, asked for earlier: that request counts
     add(["+14155550102"], days_ago=5, reason="wrong_number")
-    row(manager, "review", "remove", "+14155550102")
+    row(manager_client, "review", "remove", "+14155550102")
     add(["+14155550102"], days_ago=1)  # listed again: a new request, open
 
-    rows, total = shown(manager, first=(today - timedelta(days=60)).isoformat())
+    rows, total = shown(manager_client, first=(today - timedelta(days=60)).isoformat())
     assert (total.received, total.in_time, total.late, total.withdrawn, total.open, total.overdue) == (4, 1, 0, 1, 1, 1)
     moved = by_start(rows)[report.period_start(timezone.localdate(earlier), "week")]
     assert (moved.received, moved.overdue) == (1, 1)
     assert OpenRequest.objects.get(phone="+14155550101").deadline == honour_by(earlier)
 
-    row(manager, "review", "approve", "+14155550101")  # honoured late, against the earlier deadline
-    rows, total = shown(manager, first=(today - timedelta(days=60)).isoformat())
+    row(manager_client, "review", "approve", "+14155550101")  # honoured late, against the earlier deadline
+    rows, total = shown(manager_client, first=(today - timedelta(days=60)).isoformat())
     assert (total.received, total.in_time, total.late, total.open, total.overdue) == (4, 1, 1, 1, 0)
     assert total.late_days_max == days_late(earlier)
 
 
-def test_folding_step_by_step_equals_folding_everything_at_once(manager):
+def test_folding_step_by_step_equals_folding_everything_at_once(manager_client):
     steps = [
         lambda: add(phones("30", 5), days_ago=12),
-        lambda: act(manager, "review", "approve", phones("30", 3)),
+        lambda: act(manager_client, "review", "approve", phones("30", 3)),
         lambda: add(phones("30", 7), days_ago=33, reason="wrong_number"),  # five merged (earlier), two new
-        lambda: act(manager, "review", "remove", phones("30", 7)[5:]),
+        lambda: act(manager_client, "review", "remove", phones("30", 7)[5:]),
         lambda: add(phones("31", 4), days_ago=8, status=Status.PERMANENT),
-        lambda: act(manager, "review", "approve_permanently", phones("30", 5)[3:]),
+        lambda: act(manager_client, "review", "approve_permanently", phones("30", 5)[3:]),
     ]
     for step in steps:
         step()
@@ -152,30 +146,30 @@ def test_folding_step_by_step_equals_folding_everything_at_once(manager):
     assert not OpenRequest.objects.exists()
 
 
-def test_the_figures_come_from_one_aggregation_whatever_the_data(manager):
+def test_the_figures_come_from_one_aggregation_whatever_the_data(manager_client):
     today = timezone.localdate()
     add(phones("40", 3), days_ago=3)
-    shown(manager)
+    shown(manager_client)
     with CaptureQueriesContext(connection) as few:
-        shown(manager)
+        shown(manager_client)
     for days in range(0, 80, 4):  # twenty more days of requests, in many weeks
         add(phones(f"{41 + days // 10}", 30)[days % 10::10], days_ago=days)
-    act(manager, "review", "approve", list(BlacklistedNumber.objects.values_list("phone", flat=True)[:40]))
-    shown(manager)  # folds the new events
+    act(manager_client, "review", "approve", list(BlacklistedNumber.objects.values_list("phone", flat=True)[:40]))
+    shown(manager_client)  # folds the new events
     with CaptureQueriesContext(connection) as many:
-        rows, total = shown(manager, first=(today - timedelta(days=84)).isoformat())
+        rows, total = shown(manager_client, first=(today - timedelta(days=84)).isoformat())
     assert len(many) == len(few)
     assert total.received == BlacklistedNumber.objects.count()
     assert [q["sql"] for q in many if "audit_requesttally" in q["sql"] and "GROUP BY" in q["sql"]]
 
 
-def test_the_csv_export_is_the_report_with_a_total(manager):
+def test_the_csv_export_is_the_report_with_a_total(manager_client):
     today = timezone.localdate()
     late = add(phones("50", 2), days_ago=50)
     add(phones("51", 1), days_ago=0)
-    act(manager, "review", "approve", phones("50", 2))
+    act(manager_client, "review", "approve", phones("50", 2))
     first = today - timedelta(days=60)
-    response = manager.get(reverse("audit:compliance_export"), {"period": "month", "first": first.isoformat()})
+    response = manager_client.get(reverse("audit:compliance_export"), {"period": "month", "first": first.isoformat()})
     assert response.status_code == 200
     assert response["Content-Disposition"].startswith('attachment; filename="compliance-month-')
     lines = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
@@ -208,20 +202,20 @@ def test_anonymous_users_are_sent_to_log_in(client):
     ({"first": "2000-01-01", "last": "2026-01-01"}, "Choose at most 10 years."),
     ({"period": "year"}, "Select a valid choice"),
 ])
-def test_a_bad_range_says_why_and_shows_the_last_twelve_weeks(manager, query, message):
-    response = manager.get(reverse("audit:compliance"), query, follow=True)
+def test_a_bad_range_says_why_and_shows_the_last_twelve_weeks(manager_client, query, message):
+    response = manager_client.get(reverse("audit:compliance"), query, follow=True)
     assert response.status_code == 200
     assert any(message in str(m) for m in response.context["messages"])
     assert len(response.context["rows"]) == 12 and response.context["period"] == "week"
-    export = manager.get(reverse("audit:compliance_export"), query)
+    export = manager_client.get(reverse("audit:compliance_export"), query)
     assert export.status_code == 302
 
 
-def test_the_default_range_is_twelve_periods_up_to_today(manager):
+def test_the_default_range_is_twelve_periods_up_to_today(manager_client):
     today = timezone.localdate()
-    rows, _ = shown(manager)
+    rows, _ = shown(manager_client)
     assert rows[-1].start == today - timedelta(days=today.weekday()) and len(rows) == 12
-    rows, _ = shown(manager, period="month")
+    rows, _ = shown(manager_client, period="month")
     assert rows[-1].start == today.replace(day=1) and len(rows) == 12
     assert rows[0].start == report.default_first(today, "month") and rows[0].start.day == 1
     assert report.default_first(date(2026, 3, 15), "month") == date(2025, 4, 1)
@@ -229,7 +223,7 @@ def test_the_default_range_is_twelve_periods_up_to_today(manager):
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite commits one writer at a time, in id order")
-def test_a_fold_never_skips_events_a_writer_has_not_committed_yet(manager):
+def test_a_fold_never_skips_events_a_writer_has_not_committed_yet(manager_client):
     """Events get their ids when written, not when committed: folding past an uncommitted one
     would skip it for good. The fold waits for writers (briefly), else leaves the tallies."""
     import threading
@@ -252,7 +246,7 @@ def test_a_fold_never_skips_events_a_writer_has_not_committed_yet(manager):
     thread.start()
     assert written.wait(10)
     add(["+14155550301"], days_ago=4)  # a later id, committed first
-    response = manager.get(reverse("audit:compliance"))
+    response = manager_client.get(reverse("audit:compliance"))
     assert response.context["behind"] is None
     assert "not counted yet" in response.content.decode()
     assert response.context["total"].received == 0
@@ -263,22 +257,22 @@ def test_a_fold_never_skips_events_a_writer_has_not_committed_yet(manager):
     assert set(OpenRequest.objects.values_list("phone", flat=True)) == {"+14155550300", "+14155550301"}
 
 
-def test_a_backlog_is_folded_a_slice_a_view_with_the_same_result(manager, monkeypatch):
+def test_a_backlog_is_folded_a_slice_a_view_with_the_same_result(manager_client, monkeypatch):
     add(phones("60", 6), days_ago=20, reason="wrong_number")  # not kept for retention: removable
-    act(manager, "review", "approve", phones("60", 4))
-    act(manager, "review", "remove", phones("60", 6)[4:5])
+    act(manager_client, "review", "approve", phones("60", 4))
+    act(manager_client, "review", "remove", phones("60", 6)[4:5])
     monkeypatch.setattr(report, "PAGE_FOLD", 3)  # event ids a view folds
-    response = manager.get(reverse("audit:compliance"))
+    response = manager_client.get(reverse("audit:compliance"))
     assert response.context["behind"] > 0 and "Still counting" in response.content.decode()
     for _ in range(10):
-        if manager.get(reverse("audit:compliance")).context["behind"] == 0:
+        if manager_client.get(reverse("audit:compliance")).context["behind"] == 0:
             break
-    rows, total = shown(manager)
+    rows, total = shown(manager_client)
     assert (total.received, total.late, total.withdrawn, total.overdue) == (6, 4, 1, 1)
-    assert "Still counting" not in manager.get(reverse("audit:compliance")).content.decode()
+    assert "Still counting" not in manager_client.get(reverse("audit:compliance")).content.decode()
 
 
-def test_requests_recorded_before_issue_14_are_left_out(manager):
+def test_requests_recorded_before_issue_14_are_left_out(manager_client):
     """Their `added` events say nothing of the request (no received date, no deadline)."""
     month_ago = timezone.now() - timedelta(days=30)
     BlacklistedNumber.objects.bulk_create([BlacklistedNumber(phone=phone, status=Status.REVIEW, received_at=month_ago,
@@ -294,25 +288,25 @@ def test_requests_recorded_before_issue_14_are_left_out(manager):
     report.fold()  # the first old one folded before its approval, the second with it
     old_added_event("+14155550402")
     for phone in ("+14155550400", "+14155550401", "+14155550402"):
-        row(manager, "review", "approve", phone)
-    rows, total = shown(manager)
+        row(manager_client, "review", "approve", phone)
+    rows, total = shown(manager_client)
     assert (total.received, total.in_time, total.late) == (1, 0, 1)
 
 
-def test_the_page_shows_the_toggle_and_each_figure(manager):
+def test_the_page_shows_the_toggle_and_each_figure(manager_client):
     add(phones("70", 2), days_ago=0)
-    page = manager.get(reverse("audit:compliance"), {"period": "month"}).content.decode()
+    page = manager_client.get(reverse("audit:compliance"), {"period": "month"}).content.decode()
     assert 'active" aria-current="page" href="/activity/compliance/?period=month">Per month' in page
     assert 'href="/activity/compliance/?period=week">Per week' in page
     assert "Month of receipt" in page and "Overdue" in page
     assert f'href="{reverse("audit:compliance_export")}?period=month"' in page
 
 
-def test_the_beat_task_folds_a_backlog_slice_by_slice(manager, monkeypatch):
+def test_the_beat_task_folds_a_backlog_slice_by_slice(manager_client, monkeypatch):
     from audit.tasks import fold_compliance_tallies
 
     add(phones("80", 5), days_ago=2)
-    act(manager, "review", "approve", phones("80", 3))
+    act(manager_client, "review", "approve", phones("80", 3))
     monkeypatch.setattr(report, "PAGE_FOLD", 2)
     fold_compliance_tallies()
     assert report.fold() == 0
@@ -340,7 +334,7 @@ def acme(db):
     return DncList.objects.create(name="Client: Acme")
 
 
-def test_a_number_requested_on_two_lists_is_two_requests(manager, acme, admin_user):
+def test_a_number_requested_on_two_lists_is_two_requests(manager_client, acme, admin_user):
     internal = DncList.objects.get(pk=internal_list_id())
     both = "+14155550500"
     received = add([both], days_ago=40)  # Internal: never approved, overdue
@@ -349,35 +343,35 @@ def test_a_number_requested_on_two_lists_is_two_requests(manager, acme, admin_us
     # Approving Acme's entry (as its row action does) leaves Internal's request overdue.
     services.approve(entries(acme, [both]), admin_user, Source(Event.Via.ROW))
 
-    rows, total = shown(manager, first=(timezone.localdate() - timedelta(days=60)).isoformat())
+    rows, total = shown(manager_client, first=(timezone.localdate() - timedelta(days=60)).isoformat())
     assert (total.received, total.in_time, total.late, total.open, total.overdue) == (3, 0, 1, 1, 1)
     week = by_start(rows)[report.period_start(timezone.localdate(received), "week")]
     assert (week.received, week.late, week.overdue) == (2, 1, 1)
     assert set(OpenRequest.objects.values_list("phone", "dnc_list")) == {(both, internal.pk),
                                                                          ("+14155550501", acme.pk)}
     # The list filter: each list's own requests; every list by default.
-    _, of_acme = shown(manager, list=acme.pk, first=(timezone.localdate() - timedelta(days=60)).isoformat())
+    _, of_acme = shown(manager_client, list=acme.pk, first=(timezone.localdate() - timedelta(days=60)).isoformat())
     assert (of_acme.received, of_acme.late, of_acme.open, of_acme.overdue) == (2, 1, 1, 0)
-    _, of_internal = shown(manager, list=internal.pk, first=(timezone.localdate() - timedelta(days=60)).isoformat())
+    _, of_internal = shown(manager_client, list=internal.pk, first=(timezone.localdate() - timedelta(days=60)).isoformat())
     assert (of_internal.received, of_internal.late, of_internal.open, of_internal.overdue) == (1, 0, 0, 1)
 
     # Then Internal's, in turn: honoured late against its own deadline, Acme's counts unchanged.
-    row(manager, "review", "approve", both)  # the tab's row action: Internal's entry
-    _, total = shown(manager, first=(timezone.localdate() - timedelta(days=60)).isoformat())
+    row(manager_client, "review", "approve", both)  # the tab's row action: Internal's entry
+    _, total = shown(manager_client, first=(timezone.localdate() - timedelta(days=60)).isoformat())
     assert (total.received, total.late, total.open, total.overdue) == (3, 2, 1, 0)
     assert total.late_days_max == days_late(received)
     assert not OpenRequest.objects.filter(phone=both).exists()
 
 
-def test_removing_or_repeating_one_entry_leaves_the_other_lists_request(manager, acme, admin_user):
+def test_removing_or_repeating_one_entry_leaves_the_other_lists_request(manager_client, acme, admin_user):
     first = timezone.localdate() - timedelta(days=60)
     add([f"+1415555060{i}" for i in range(3)], days_ago=3)
     add_to(acme, [f"+1415555060{i}" for i in range(3)], days_ago=3, reason="wrong_number")  # removable
-    shown(manager)  # folded: six open requests
+    shown(manager_client)  # folded: six open requests
     services.remove(entries(acme, ["+14155550600"]), admin_user, Source(Event.Via.ROW))  # withdrawn on Acme only
     earlier = add_to(acme, ["+14155550601"], days_ago=30)  # an earlier repeat moves Acme's request only
 
-    rows, total = shown(manager, first=first.isoformat())
+    rows, total = shown(manager_client, first=first.isoformat())
     assert (total.received, total.withdrawn, total.open, total.overdue) == (6, 1, 4, 1)
     moved = by_start(rows)[report.period_start(timezone.localdate(earlier), "week")]
     assert (moved.received, moved.overdue) == (1, 1)
@@ -392,29 +386,29 @@ def test_removing_or_repeating_one_entry_leaves_the_other_lists_request(manager,
     assert {dnc_list for _, _, dnc_list, *_ in stepwise} == {internal_list_id(), acme.pk}
 
 
-def test_the_page_offers_every_list_and_an_unknown_one_says_why(manager, acme):
+def test_the_page_offers_every_list_and_an_unknown_one_says_why(manager_client, acme):
     add_to(acme, ["+14155550700"], days_ago=0)
     acme.archived_at = timezone.now()
     acme.save()
-    page = manager.get(reverse("audit:compliance")).content.decode()
+    page = manager_client.get(reverse("audit:compliance")).content.decode()
     assert '<option value="" selected>All lists</option>' in page
     assert f'<option value="{acme.pk}">Client: Acme (archived)</option>' in page  # its requests stay on record
-    chosen = manager.get(reverse("audit:compliance"), {"list": acme.pk, "period": "month"})
+    chosen = manager_client.get(reverse("audit:compliance"), {"list": acme.pk, "period": "month"})
     assert chosen.context["chosen_list"] == acme and chosen.context["total"].open == 1
     assert f'href="/activity/compliance/?period=week&amp;list={acme.pk}">Per week' in chosen.content.decode()
-    export = manager.get(reverse("audit:compliance_export"), {"list": acme.pk})
+    export = manager_client.get(reverse("audit:compliance_export"), {"list": acme.pk})
     assert f"compliance-week-list{acme.pk}-" in export["Content-Disposition"]
     lines = list(csv.reader(io.StringIO(b"".join(export.streaming_content).decode("utf-8-sig"))))
     assert lines[-1][3] == "1"
 
-    every = manager.get(reverse("audit:compliance"), {"list": "all"})  # as the tabs' picker says it
+    every = manager_client.get(reverse("audit:compliance"), {"list": "all"})  # as the tabs' picker says it
     assert every.context["chosen_list"] is None and not list(every.context["messages"])
 
     for unknown in ("999999", "Acme"):
-        response = manager.get(reverse("audit:compliance"), {"list": unknown}, follow=True)
+        response = manager_client.get(reverse("audit:compliance"), {"list": unknown}, follow=True)
         assert any("List: Select a valid choice" in str(m) for m in response.context["messages"])
         assert response.context["chosen_list"] is None and response.context["total"].open == 1
-        assert manager.get(reverse("audit:compliance_export"), {"list": unknown}).status_code == 302
+        assert manager_client.get(reverse("audit:compliance_export"), {"list": unknown}).status_code == 302
 
 
 def migrate_audit(name):

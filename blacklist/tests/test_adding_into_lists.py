@@ -29,12 +29,6 @@ def lists(db):
     return internal, solar, acme
 
 
-@pytest.fixture
-def manager(client, make_user):
-    client.force_login(make_user("Manager"))
-    return client
-
-
 def entries(phone: str) -> dict[str, int]:
     """The lists a number is on, and its status on each."""
     return dict(BlacklistedNumber.objects.filter(phone=phone).values_list("dnc_list__name", "status"))
@@ -67,15 +61,15 @@ def selected(response, form_id: str) -> str:
 
 # The choice on the add page.
 
-def test_both_forms_offer_the_open_lists_and_start_on_the_one_chosen_above_the_tabs(manager, lists):
+def test_both_forms_offer_the_open_lists_and_start_on_the_one_chosen_above_the_tabs(manager_client, lists):
     internal, solar, acme = lists
 
-    chosen = manager.get(reverse("blacklist:add") + f"?list={solar.pk}")
+    chosen = manager_client.get(reverse("blacklist:add") + f"?list={solar.pk}")
     for unchosen in ("", "?list=all", f"?list={acme.pk}"):  # none, all, archived
-        response = manager.get(reverse("blacklist:add") + unchosen)
+        response = manager_client.get(reverse("blacklist:add") + unchosen)
         assert (selected(response, "id_dnc_list"), selected(response, "id_upload_dnc_list")) == ("Internal", "Internal")
     for junk in ("?list=junk", "?list=999999"):  # as on the tabs: never a guess at another list
-        assert manager.get(reverse("blacklist:add") + junk).status_code == 400
+        assert manager_client.get(reverse("blacklist:add") + junk).status_code == 400
 
     assert (selected(chosen, "id_dnc_list"), selected(chosen, "id_upload_dnc_list")) == (solar.name, solar.name)
     page = text(chosen)
@@ -87,32 +81,32 @@ def test_both_forms_offer_the_open_lists_and_start_on_the_one_chosen_above_the_t
 
 # Hand entry.
 
-def test_hand_entry_adds_into_the_chosen_list_with_its_events(manager, lists):
+def test_hand_entry_adds_into_the_chosen_list_with_its_events(manager_client, lists):
     internal, solar, _ = lists
 
-    response = manager.post(reverse("blacklist:add"), {"numbers": "415 555 0100\n415 555 0101", "dnc_list": solar.pk})
+    response = manager_client.post(reverse("blacklist:add"), {"numbers": "415 555 0100\n415 555 0101", "dnc_list": solar.pk})
 
     assert response.status_code == 302
     assert response["Location"] == reverse("blacklist:add") + f"?list={solar.pk}"  # the same list, for the next batch
-    assert "on the list “Campaign: Solar West”" in text(manager.get(response["Location"]))
+    assert "on the list “Campaign: Solar West”" in text(manager_client.get(response["Location"]))
     assert entries("+14155550100") == {solar.name: Status.REVIEW}
     assert list(Event.objects.filter(action=Event.Action.ADDED).values_list("phone", "dnc_list", "via")) == [
         ("+14155550100", solar.pk, Event.Via.HAND), ("+14155550101", solar.pk, Event.Via.HAND)]
 
 
-def test_hand_entry_without_a_list_goes_to_internal(manager, lists):
-    response = manager.post(reverse("blacklist:add"), {"numbers": "415 555 0100"})  # a script, an older page
+def test_hand_entry_without_a_list_goes_to_internal(manager_client, lists):
+    response = manager_client.post(reverse("blacklist:add"), {"numbers": "415 555 0100"})  # a script, an older page
 
     assert response.status_code == 302
     assert entries("+14155550100") == {"Internal": Status.REVIEW}
 
 
 @pytest.mark.parametrize("which", ["archived", "unknown"])
-def test_hand_entry_into_an_archived_or_unknown_list_is_a_form_error_and_adds_nothing(manager, lists, which):
+def test_hand_entry_into_an_archived_or_unknown_list_is_a_form_error_and_adds_nothing(manager_client, lists, which):
     _, _, acme = lists
     list_id = acme.pk if which == "archived" else 999_999
 
-    response = manager.post(reverse("blacklist:add"), {"numbers": "415 555 0100", "dnc_list": list_id})
+    response = manager_client.post(reverse("blacklist:add"), {"numbers": "415 555 0100", "dnc_list": list_id})
 
     assert response.status_code == 200
     expected = ("The list “Client: Acme” is archived: it takes no new numbers." if which == "archived"
@@ -123,7 +117,7 @@ def test_hand_entry_into_an_archived_or_unknown_list_is_a_form_error_and_adds_no
     assert not Event.objects.exists()
 
 
-def test_a_list_archived_after_the_form_was_checked_refuses_the_whole_batch(manager, lists, monkeypatch):
+def test_a_list_archived_after_the_form_was_checked_refuses_the_whole_batch(manager_client, lists, monkeypatch):
     _, solar, _ = lists
     add_numbers = services.add_numbers
 
@@ -133,7 +127,7 @@ def test_a_list_archived_after_the_form_was_checked_refuses_the_whole_batch(mana
 
     monkeypatch.setattr(services, "add_numbers", archived_meanwhile)
 
-    response = manager.post(reverse("blacklist:add"), {"numbers": "415 555 0100", "dnc_list": solar.pk}, follow=True)
+    response = manager_client.post(reverse("blacklist:add"), {"numbers": "415 555 0100", "dnc_list": solar.pk}, follow=True)
 
     assert "The list “Campaign: Solar West” is archived: it takes no new numbers. Nothing was added." in text(response)
     assert not BlacklistedNumber.objects.exists()
@@ -141,44 +135,44 @@ def test_a_list_archived_after_the_form_was_checked_refuses_the_whole_batch(mana
 
 # Uploads.
 
-def test_an_upload_goes_into_the_chosen_list_and_tasks_logs_say_which(manager, lists,
+def test_an_upload_goes_into_the_chosen_list_and_tasks_logs_say_which(manager_client, lists,
                                                                       django_capture_on_commit_callbacks):
     _, solar, _ = lists
 
-    response, task_log = upload(manager, csv_upload("solar.csv", "415 555 0100", "415 555 0101"),
+    response, task_log = upload(manager_client, csv_upload("solar.csv", "415 555 0100", "415 555 0101"),
                                 django_capture_on_commit_callbacks, dnc_list=solar.pk, approve="on")
 
     assert response.status_code == 302
-    assert "solar.csv: 2 rows queued for import into “Campaign: Solar West”." in text(manager.get(response["Location"]))
+    assert "solar.csv: 2 rows queued for import into “Campaign: Solar West”." in text(manager_client.get(response["Location"]))
     assert task_log.params["dnc_list"] == solar.pk
     assert (task_log.state, task_log.new) == (TaskLog.State.SUCCEEDED, 2)
     assert entries("+14155550100") == entries("+14155550101") == {solar.name: Status.APPROVED}
     assert set(Event.objects.values_list("dnc_list", "task")) == {(solar.pk, task_log.pk)}
-    listed = text(manager.get(reverse("tasks_logs:list")))
+    listed = text(manager_client.get(reverse("tasks_logs:list")))
     assert "into Campaign: Solar West" in listed
-    detail = text(manager.get(reverse("tasks_logs:detail", args=[task_log.pk])))
+    detail = text(manager_client.get(reverse("tasks_logs:detail", args=[task_log.pk])))
     assert '<dd class="col-8" id="task-list">Campaign: Solar West</dd>' in detail
 
 
-def test_an_upload_into_an_archived_list_is_refused_and_nothing_is_stored(manager, lists,
+def test_an_upload_into_an_archived_list_is_refused_and_nothing_is_stored(manager_client, lists,
                                                                           django_capture_on_commit_callbacks):
     _, _, acme = lists
 
-    response, task_log = upload(manager, csv_upload("acme.csv", "415 555 0100"), django_capture_on_commit_callbacks,
+    response, task_log = upload(manager_client, csv_upload("acme.csv", "415 555 0100"), django_capture_on_commit_callbacks,
                                 dnc_list=acme.pk)
 
     assert response["Location"] == reverse("blacklist:add")
     assert ("The file was not uploaded. The list “Client: Acme” is archived: it takes no new numbers."
-            " Nothing was stored.") in text(manager.get(response["Location"]))
+            " Nothing was stored.") in text(manager_client.get(response["Location"]))
     assert task_log is None
     assert not Upload.objects.exists()
 
 
-def test_a_list_archived_between_upload_and_import_fails_the_job_and_adds_nothing(manager, lists,
+def test_a_list_archived_between_upload_and_import_fails_the_job_and_adds_nothing(manager_client, lists,
                                                                                   django_capture_on_commit_callbacks):
     _, solar, _ = lists
     with django_capture_on_commit_callbacks(execute=False):
-        manager.post(reverse("blacklist:upload"), {"file": csv_upload("late.csv", "415 555 0100", "oops"),
+        manager_client.post(reverse("blacklist:upload"), {"file": csv_upload("late.csv", "415 555 0100", "oops"),
                                                    "dnc_list": solar.pk})
     DncList.objects.filter(pk=solar.pk).update(archived_at=timezone.now())
 
@@ -191,10 +185,10 @@ def test_a_list_archived_between_upload_and_import_fails_the_job_and_adds_nothin
                                 " The list “Campaign: Solar West” is archived: it takes no new numbers.")
     assert not BlacklistedNumber.objects.exists()
     assert not task_log.rejected_rows.exists()  # nothing half-done: not even the rejected rows
-    assert "Campaign: Solar West (archived)" in text(manager.get(reverse("tasks_logs:detail", args=[task_log.pk])))
+    assert "Campaign: Solar West (archived)" in text(manager_client.get(reverse("tasks_logs:detail", args=[task_log.pk])))
 
 
-def test_an_import_queued_before_there_were_lists_goes_into_internal(manager, lists):
+def test_an_import_queued_before_there_were_lists_goes_into_internal(manager_client, lists):
     task_log = services.save_upload(csv_files.read_csv("old.csv", io.BytesIO(b"4155550100\n")), Status.REVIEW)
     del task_log.params["dnc_list"]  # as jobs queued by the version before lists were stored
     TaskLog.objects.filter(pk=task_log.pk).update(params=task_log.params)
@@ -202,20 +196,20 @@ def test_an_import_queued_before_there_were_lists_goes_into_internal(manager, li
     services.import_numbers(task_log)
 
     assert entries("+14155550100") == {"Internal": Status.REVIEW}
-    assert "into Internal" in text(manager.get(reverse("tasks_logs:list")))
+    assert "into Internal" in text(manager_client.get(reverse("tasks_logs:list")))
     assert '<dd class="col-8" id="task-list">Internal</dd>' in text(
-        manager.get(reverse("tasks_logs:detail", args=[task_log.pk])))
+        manager_client.get(reverse("tasks_logs:detail", args=[task_log.pk])))
 
 
 def test_the_same_number_uploaded_into_two_lists_is_two_entries_each_with_its_own_events(
-    manager, lists, django_capture_on_commit_callbacks
+    manager_client, lists, django_capture_on_commit_callbacks
 ):
     internal, solar, _ = lists
-    _, first = upload(manager, csv_upload("first.csv", "415 555 0100"), django_capture_on_commit_callbacks,
+    _, first = upload(manager_client, csv_upload("first.csv", "415 555 0100"), django_capture_on_commit_callbacks,
                       dnc_list=internal.pk)
-    _, second = upload(manager, csv_upload("second.csv", "(415) 555-0100"), django_capture_on_commit_callbacks,
+    _, second = upload(manager_client, csv_upload("second.csv", "(415) 555-0100"), django_capture_on_commit_callbacks,
                        dnc_list=solar.pk, approve="on")
-    _, again = upload(manager, csv_upload("again.csv", "+14155550100"), django_capture_on_commit_callbacks,
+    _, again = upload(manager_client, csv_upload("again.csv", "+14155550100"), django_capture_on_commit_callbacks,
                       dnc_list=solar.pk, approve_permanently="on", confirmed="on")
 
     assert entries("+14155550100") == {"Internal": Status.REVIEW, solar.name: Status.PERMANENT}

@@ -35,18 +35,6 @@ def listed(db):
     return make
 
 
-@pytest.fixture
-def reviewer(client, make_user):
-    client.force_login(make_user("Reviewer"))
-    return client
-
-
-@pytest.fixture
-def manager(client, make_user):
-    client.force_login(make_user("Manager"))
-    return client
-
-
 def row_remove(client, number, tab="approved", **data):
     return client.post(reverse("blacklist:row_action", args=[tab, "remove"]), {"pk": number.pk, **data})
 
@@ -101,23 +89,23 @@ def test_retention_ends_at_the_instant_retained_until_gives(listed, settings):
 # Row action
 
 
-def test_a_reviewer_cannot_remove_a_retained_number_and_is_told_until_when(reviewer, listed):
+def test_a_reviewer_cannot_remove_a_retained_number_and_is_told_until_when(reviewer_client, listed):
     number = listed()
 
-    response = row_remove(reviewer, number)
+    response = row_remove(reviewer_client, number)
 
     assert response.status_code == 302
-    (message,) = page_messages(reviewer)
+    (message,) = page_messages(reviewer_client)
     assert message.startswith("Removed 0 numbers from the blacklist. 1 number was kept for retention.")
     assert f"It is kept until {kept_until(number)} for retention" in message
     assert phones() == [number.phone]
     assert not Event.objects.exists()
 
 
-def test_a_manager_row_remove_of_a_retained_number_asks_for_a_justification(manager, listed):
+def test_a_manager_row_remove_of_a_retained_number_asks_for_a_justification(manager_client, listed):
     number = listed()
 
-    response = row_remove(manager, number)
+    response = row_remove(manager_client, number)
 
     page = response.content.decode()
     assert response.status_code == 200
@@ -127,23 +115,23 @@ def test_a_manager_row_remove_of_a_retained_number_asks_for_a_justification(mana
     assert phones() == [number.phone] and not Event.objects.exists()
 
 
-def test_a_manager_who_writes_no_justification_keeps_the_number(manager, listed):
+def test_a_manager_who_writes_no_justification_keeps_the_number(manager_client, listed):
     number = listed()
 
-    response = bulk_remove(manager, [number], confirmed="on", justification="   ")
+    response = bulk_remove(manager_client, [number], confirmed="on", justification="   ")
 
     assert response.status_code == 302
-    assert "1 number was kept for retention." in page_messages(manager)[0]
+    assert "1 number was kept for retention." in page_messages(manager_client)[0]
     assert phones() == [number.phone] and not Event.objects.exists()
 
 
-def test_a_manager_removes_a_retained_number_with_a_justification_recorded_on_its_event(manager, listed):
+def test_a_manager_removes_a_retained_number_with_a_justification_recorded_on_its_event(manager_client, listed):
     number, other = listed(), listed(reason="other")
 
-    response = bulk_remove(manager, [number, other], confirmed="on", justification=f"  {WHY}\n")
+    response = bulk_remove(manager_client, [number, other], confirmed="on", justification=f"  {WHY}\n")
 
     assert response.status_code == 302
-    assert page_messages(manager) == ["Removed 2 numbers from the blacklist."]
+    assert page_messages(manager_client) == ["Removed 2 numbers from the blacklist."]
     assert phones() == []
     assert sorted(Event.objects.values_list("phone", "action", "note", "reason", "actor")) == [
         (number.phone, Event.Action.REMOVED, WHY, "Consumer request", "manager"),
@@ -151,21 +139,21 @@ def test_a_manager_removes_a_retained_number_with_a_justification_recorded_on_it
     ]
 
 
-def test_a_justification_over_500_characters_changes_nothing(manager, listed):
+def test_a_justification_over_500_characters_changes_nothing(manager_client, listed):
     number, other = listed(), listed(reason="other")
 
-    bulk_remove(manager, [number, other], confirmed="on", justification="x" * 501)
+    bulk_remove(manager_client, [number, other], confirmed="on", justification="x" * 501)
 
-    (message,) = page_messages(manager)
+    (message,) = page_messages(manager_client)
     assert "The justification is 501 characters long; at most 500 are kept." in message
     assert message.endswith("Nothing was changed.")
     assert phones() == [number.phone, other.phone] and not Event.objects.exists()
 
 
-def test_a_reviewer_may_not_send_a_justification(reviewer, listed):
+def test_a_reviewer_may_not_send_a_justification(reviewer_client, listed):
     number, other = listed(), listed(reason="other")
 
-    response = bulk_remove(reviewer, [number, other], confirmed="on", justification=WHY)
+    response = bulk_remove(reviewer_client, [number, other], confirmed="on", justification=WHY)
 
     assert response.status_code == 403
     assert phones() == [number.phone, other.phone] and not Event.objects.exists()
@@ -186,32 +174,32 @@ def test_the_service_refuses_a_justification_from_one_who_may_not_give_it(listed
     ("wrong_number", 1),  # a reason not retained
     ("litigator", 1),
 ])
-def test_a_reviewer_removes_a_number_not_kept_for_retention(reviewer, listed, reason, days_ago):
+def test_a_reviewer_removes_a_number_not_kept_for_retention(reviewer_client, listed, reason, days_ago):
     number = listed(reason=reason, days_ago=days_ago)
 
-    row_remove(reviewer, number)
+    row_remove(reviewer_client, number)
 
-    assert page_messages(reviewer) == ["Removed 1 number from the blacklist."]
+    assert page_messages(reviewer_client) == ["Removed 1 number from the blacklist."]
     assert phones() == []
     assert list(Event.objects.values_list("phone", "action", "note")) == [(number.phone, "removed", "")]
 
 
-def test_a_shorter_retention_setting_frees_numbers_sooner(reviewer, listed, settings):
+def test_a_shorter_retention_setting_frees_numbers_sooner(reviewer_client, listed, settings):
     settings.RETENTION_YEARS = 1
     number = listed(days_ago=367)
-    row_remove(reviewer, number)
+    row_remove(reviewer_client, number)
     assert phones() == []
 
 
 # Bulk action
 
 
-def test_the_bulk_confirmation_counts_numbers_kept_for_retention_beside_permanent_ones(reviewer, listed):
+def test_the_bulk_confirmation_counts_numbers_kept_for_retention_beside_permanent_ones(reviewer_client, listed):
     kept = [listed(), listed(reason="consent_revoked", days_ago=400)]
     permanent, removable = listed(Status.PERMANENT), listed(reason="other")
     everything = [*kept, permanent, removable]
 
-    page = bulk_remove(reviewer, everything).content.decode()
+    page = bulk_remove(reviewer_client, everything).content.decode()
 
     assert "Remove 4 numbers from the blacklist?" in page
     assert "1 permanently approved number will be skipped." in page
@@ -220,18 +208,18 @@ def test_the_bulk_confirmation_counts_numbers_kept_for_retention_beside_permanen
     assert 'name="justification"' not in page  # a Reviewer may not override
     assert len(phones()) == 4
 
-    bulk_remove(reviewer, everything, confirmed="on")
+    bulk_remove(reviewer_client, everything, confirmed="on")
 
-    (message,) = page_messages(reviewer)
+    (message,) = page_messages(reviewer_client)
     assert message.startswith("Removed 1 number from the blacklist. 1 permanently approved number was skipped."
                               " 2 numbers were kept for retention. They are kept for retention")
     assert phones() == sorted([*[n.phone for n in kept], permanent.phone])
 
 
-def test_a_manager_sees_the_justification_box_only_when_the_selection_has_retained_numbers(manager, listed):
+def test_a_manager_sees_the_justification_box_only_when_the_selection_has_retained_numbers(manager_client, listed):
     retained, other = listed(), listed(reason="other")
-    assert 'name="justification"' in bulk_remove(manager, [retained, other]).content.decode()
-    assert 'name="justification"' not in bulk_remove(manager, [other]).content.decode()
+    assert 'name="justification"' in bulk_remove(manager_client, [retained, other]).content.decode()
+    assert 'name="justification"' not in bulk_remove(manager_client, [other]).content.decode()
 
 
 def test_the_background_job_keeps_retained_numbers_and_counts_them(admin_client, listed, monkeypatch):
@@ -267,10 +255,10 @@ def test_the_background_job_carries_the_justification(admin_client, listed, monk
         (number.phone, WHY, Event.Via.BULK_TASK, task_log.pk) for number in kept}
 
 
-def test_a_background_job_whose_starter_lost_the_permission_changes_nothing(manager, listed, monkeypatch):
+def test_a_background_job_whose_starter_lost_the_permission_changes_nothing(manager_client, listed, monkeypatch):
     number = listed()
     monkeypatch.setattr(views, "BACKGROUND_ABOVE", 0)
-    manager.post(reverse("blacklist:bulk_action", args=["approved"]),
+    manager_client.post(reverse("blacklist:bulk_action", args=["approved"]),
                  {"action": "remove", "scope": "all", "query": "", "confirmed": "on", "justification": WHY})
     task_log = TaskLog.objects.get()
     from roles.groups import assign
