@@ -3,6 +3,8 @@ so permanently approved numbers, and those kept for retention, stay untouched he
 
 from django.contrib import admin, messages
 from django.contrib.admin.options import IS_POPUP_VAR
+from django.db import OperationalError
+from django.http import HttpResponseRedirect
 from django.utils import timezone
 
 from audit.events import Source
@@ -39,6 +41,23 @@ class BlacklistedNumberAdmin(admin.ModelAdmin):
     show_full_result_count = False  # no COUNT(*) over millions of rows
     list_select_related = ("added_by", "source_task")
     readonly_fields = [f.name for f in BlacklistedNumber._meta.fields]
+
+    def changelist_view(self, request, extra_context=None):  # where the actions run
+        return self._busy_says_try_again(request, super().changelist_view, extra_context=extra_context)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        return self._busy_says_try_again(request, super().delete_view, object_id, extra_context=extra_context)
+
+    def _busy_says_try_again(self, request, view, *args, **kwargs):
+        """Others kept changing the same numbers (services.kept_busy; nothing was changed): say so
+        on the same page, as the app's pages do, never a 500."""
+        try:
+            return view(request, *args, **kwargs)
+        except OperationalError as error:
+            if not services.kept_busy(error):
+                raise
+            self.message_user(request, services.Busy.said, messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
 
     def has_add_permission(self, request):
         return False  # numbers come in through the app, where they are normalized

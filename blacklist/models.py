@@ -257,16 +257,19 @@ def _estimates(querysets: list, database: str) -> list[int]:
 
 
 def _exact_count(queryset, estimate: int) -> tuple[int, bool]:
-    """The count, under a 25 ms statement timeout; the estimate if it timed out."""
+    """The count, under a 25 ms statement timeout; the estimate if it timed out.
+
+    The timeout goes back to what it was before the block ends: inside an outer transaction it
+    would outlive the block, and on its own it would time the COMMIT too. A COMMIT cancelled by it
+    (a moment's stall on a busy machine) left the server's transaction aborted while psycopg2
+    took it as over, and the page's next query failed (a 500)."""
     connection = connections[queryset.db]
-    nested = connection.in_atomic_block  # SET LOCAL would outlive our block inside an outer transaction
     try:
         with transaction.atomic(using=queryset.db), connection.cursor() as cursor:
             cursor.execute("SELECT current_setting('statement_timeout'), set_config('statement_timeout', '25', true)")
             previous, _ = cursor.fetchone()
             count = queryset.count()
-            if nested:
-                cursor.execute("SELECT set_config('statement_timeout', %s, true)", [previous])
+            cursor.execute("SELECT set_config('statement_timeout', %s, true)", [previous])
         return count, True
     except DatabaseError:  # the timeout: a cheap-looking count that was not
         return estimate, False

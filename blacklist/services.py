@@ -80,6 +80,8 @@ class Busy(OperationalError):
     the caller may send it again (the API answers 503, the pages say so). An OperationalError,
     so the tasks try it again later like any transient database error (jobs.TRANSIENT_ERRORS)."""
 
+    said = "Others were changing the same numbers at that moment, so nothing was changed. Please try again."
+
 
 def retry_on_deadlock(service):
     """Run `service` in a transaction of its own, and again, up to RACE_TRIES in all, when the
@@ -114,6 +116,14 @@ def retry_on_deadlock(service):
 def write_lock_timed_out(error: OperationalError) -> bool:
     """SQLite's one write lock stayed taken by another transaction past the connection's timeout."""
     return "database is locked" in str(error)
+
+
+def kept_busy(error: OperationalError) -> bool:
+    """Whether `error` means others were changing the same numbers and nothing was changed: Busy,
+    or a race lost (or a write lock waited out) inside a caller's transaction, which cannot start
+    over (the Django admin's delete page runs in one)."""
+    return (isinstance(error, Busy) or write_lock_timed_out(error)
+            or getattr(error.__cause__, "pgcode", None) in _RACE_CODES)
 
 
 @dataclass(frozen=True)

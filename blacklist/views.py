@@ -48,8 +48,7 @@ def _busy_says_try_again(view):
         try:
             return view(request, **kwargs)
         except services.Busy:
-            messages.error(request, "Others were changing the same numbers at that moment, so nothing was changed."
-                                    " Please try again.")
+            messages.error(request, services.Busy.said)
             return redirect(_back(request, kwargs["tab"]) if "tab" in kwargs else reverse("blacklist:add"))
 
     return wrapper

@@ -431,3 +431,34 @@ def test_while_another_write_holds_sqlites_lock_past_the_timeout_an_add_answers_
     assert added["Retry-After"] == "1"
     assert (checked.status_code, checked.json()["status"]) == (200, "review")
     assert not BlacklistedNumber.objects.filter(phone=C).exists()
+
+
+@postgresql_only
+def test_an_admin_action_that_keeps_losing_races_says_to_try_again_and_changes_nothing(admin_client, listed,
+                                                                                      monkeypatch):
+    monkeypatch.setattr(services, "RACE_TRIES", 1)
+    changelist = reverse("admin:blacklist_blacklistednumber_changelist")
+    ids = list(BlacklistedNumber.objects.values_list("pk", flat=True))
+    with deadlocking():
+        response = admin_client.post(changelist, {"action": "approve", "_selected_action": ids}, follow=True)
+
+    assert response.redirect_chain == [(changelist, 302)]
+    assert [str(message) for message in response.context["messages"]] == [services.Busy.said]
+    assert statuses() == {A: Status.REVIEW, B: Status.REVIEW}
+    assert not Event.objects.exists()
+
+
+def test_the_admin_delete_page_says_to_try_again_when_others_kept_changing_the_number(admin_client, make_numbers,
+                                                                                     monkeypatch):
+    def busy(*args, **kwargs):
+        raise services.Busy("Lost 3 races for the same rows in a row")
+
+    monkeypatch.setattr(services, "remove", busy)
+    (number,) = make_numbers(Status.REVIEW, reason="other")  # not kept for retention: the admin may delete it
+    delete_page = reverse("admin:blacklist_blacklistednumber_delete", args=[number.pk])
+
+    response = admin_client.post(delete_page, {"post": "yes"}, follow=True)
+
+    assert response.redirect_chain == [(delete_page, 302)]
+    assert [str(message) for message in response.context["messages"]] == [services.Busy.said]
+    assert BlacklistedNumber.objects.filter(pk=number.pk).exists()

@@ -43,3 +43,24 @@ def test_count_estimates_keeps_each_querysets_place_empty_ones_included():
     # a queryset the planner proves empty has no arm of its own in the plan: asked alone
     assert count_estimates([Number.objects.for_review(), Number.objects.filter(status=1, status__gte=2)]) == [
         (2, True), (0, True)]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite counts exactly, with no timeout")
+@pytest.mark.django_db(transaction=True)  # the count's own transaction commits, as on a page
+def test_a_slow_commit_after_an_exact_count_is_not_cancelled_and_the_page_goes_on(monkeypatch):
+    """The exact counts run under a 25 ms statement timeout; a stall of the machine at their
+    COMMIT must not cancel it (it left the transaction aborted and the page's next query failed)."""
+    services.add_numbers(["+12015550100", "+12015550101"], Status.REVIEW)
+    commit = connection._commit
+
+    def slow_commit():  # a statement at the commit point, longer than the count's timeout
+        with connection.connection.cursor() as cursor:
+            cursor.execute("SELECT pg_sleep(0.1)")
+        commit()
+
+    monkeypatch.setattr(connection, "_commit", slow_commit)
+    counts = count_estimates([Number.objects.for_review()])
+    monkeypatch.undo()
+
+    assert counts == [(2, True)]
+    assert Number.objects.for_review().count() == 2  # the connection is usable
