@@ -1,6 +1,10 @@
 """The Reasons page (docs/compliance.md): Managers list the reasons with how many numbers use
 each, add one, rename one (its slug, the API's name for it, stays), mark it expirable or
-retained, and delete one no number uses (the PROTECT foreign key refuses the rest)."""
+retained, and delete one no number uses (the PROTECT foreign key refuses the rest). Each change
+is logged with who made it and what changed, as the Lists page's are: whether a reason is
+retained decides which numbers a removal keeps."""
+
+import logging
 
 from django import forms
 from django.contrib import messages
@@ -13,6 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from .models import BlacklistedNumber, Reason
 
+logger = logging.getLogger(__name__)
 can_manage = permission_required("roles.manage_reasons", raise_exception=True)
 EXACT_BELOW = 1_000  # a reason used by fewer numbers gets an exact count; more, PostgreSQL's estimate
 
@@ -55,6 +60,11 @@ def _free_slug(name: str) -> str:
     return next(slug for slug in candidates if slug not in taken)
 
 
+def _changes(form: ReasonForm, before: dict) -> str:
+    """What an edit changed, "retained: False → True; name: “A” → “B”", from the form's fields."""
+    return "; ".join(f"{field}: {before[field]!r} → {form.cleaned_data[field]!r}" for field in form.changed_data)
+
+
 def _usage(reasons) -> list[tuple[Reason, int, bool]]:
     """(reason, numbers using it, exact?), each from count_estimate with the reason's id as a
     constant, so PostgreSQL's statistics for that value pick the plan: an index count of a few
@@ -86,6 +96,8 @@ def reasons(request):
     except IntegrityError:  # another Manager added the same name at the same moment
         messages.warning(request, "That reason was added by someone else meanwhile: nothing was changed.")
         return redirect("blacklist:reasons")
+    logger.info("%s added the reason #%s “%s” (%s; expirable: %s, retained: %s)", request.user.get_username(),
+                reason.pk, reason.name, reason.slug, reason.expirable, reason.retained)
     messages.success(request, f"Added the reason “{reason.name}” (API name: {reason.slug}).")
     return redirect("blacklist:reasons")
 
@@ -95,17 +107,19 @@ def reasons(request):
 def edit_reason(request, pk):
     """Rename a reason (its slug stays) or mark it expirable / retained."""
     reason = get_object_or_404(Reason, pk=pk)
-    before = reason.name
+    before = {field: getattr(reason, field) for field in ReasonForm.Meta.fields}
     form = ReasonForm(request.POST, instance=reason, prefix=f"r{pk}")
     if not form.is_valid():
-        messages.warning(request, f"“{before}” was not changed: see below.")
+        messages.warning(request, f"“{before['name']}” was not changed: see below.")
         return _page(request, edited=form, status=400)
     if not form.has_changed():
-        messages.info(request, f"“{before}” was already so: nothing changed.")
+        messages.info(request, f"“{before['name']}” was already so: nothing changed.")
         return redirect("blacklist:reasons")
     form.save()
-    messages.success(request, f"Saved the reason “{reason.name}”" + (f" (was “{before}”)." if before != reason.name
-                                                                        else "."))
+    logger.info("%s edited the reason #%s (%s): %s", request.user.get_username(), reason.pk, reason.slug,
+                _changes(form, before))
+    messages.success(request, f"Saved the reason “{reason.name}”" + (f" (was “{before['name']}”)."
+                                                                        if before["name"] != reason.name else "."))
     return redirect("blacklist:reasons")
 
 
@@ -125,5 +139,6 @@ def delete_reason(request, pk):
         messages.error(request, f"“{reason.name}” is the reason of listed numbers, so it was not deleted."
                                 " Rename it instead.")
         return redirect("blacklist:reasons")
+    logger.info("%s deleted the reason “%s” (%s)", request.user.get_username(), reason.name, reason.slug)
     messages.success(request, f"Deleted the reason “{reason.name}”.")
     return redirect("blacklist:reasons")

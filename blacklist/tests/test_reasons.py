@@ -88,12 +88,15 @@ def test_edit_and_delete_take_post_only(client, manager):
     assert client.get(reverse("blacklist:delete_reason", args=[other.pk])).status_code == 405
 
 
-def test_adding_a_reason_derives_its_slug_from_its_name(client, manager):
+def test_adding_a_reason_derives_its_slug_from_its_name(client, manager, caplog):
     response = add(client, "  Do not   contact / legal hold ", expirable=True)
     assert response.status_code == 302
     assert reasons_now()[-1] == ("do_not_contact_legal_hold", "Do not contact / legal hold", True, False)
     page = html.unescape(client.get(response["Location"]).content.decode())
     assert "Added the reason “Do not contact / legal hold” (API name: do_not_contact_legal_hold)." in page
+    assert ("manager added the reason" in caplog.text
+            and "“Do not contact / legal hold” (do_not_contact_legal_hold; expirable: True, retained: False)"
+            in caplog.text)
 
 
 def test_a_slug_already_taken_gets_a_number_and_a_name_of_no_letters_a_plain_one(client, manager):
@@ -125,7 +128,7 @@ def test_sixty_characters_are_enough(client, manager):
     assert reasons_now()[-1][:2] == ("y" * 40, "y" * 60)
 
 
-def test_renaming_keeps_the_slug_the_numbers_and_the_names_in_past_events(client, manager):
+def test_renaming_keeps_the_slug_the_numbers_and_the_names_in_past_events(client, manager, caplog):
     list_numbers(manager, "complaint", 2)
     complaint = Reason.objects.get(slug="complaint")
 
@@ -138,6 +141,8 @@ def test_renaming_keeps_the_slug_the_numbers_and_the_names_in_past_events(client
     assert set(Event.objects.values_list("reason", flat=True)) == {"Complaint"}  # the record as it was
     page = html.unescape(client.get(response["Location"]).content.decode())
     assert "Saved the reason “Complaint (FTC)” (was “Complaint”)." in page
+    assert (f"manager edited the reason #{complaint.pk} (complaint): name: 'Complaint' → 'Complaint (FTC)';"
+            " retained: False → True") in caplog.text  # who changed which numbers a removal keeps
 
 
 def test_marking_a_reason_expirable_and_retained(client, manager):
@@ -180,11 +185,12 @@ def test_a_reason_stays_expirable_while_its_numbers_have_an_expiry(client, manag
     assert reasons_now()[4] == ("wrong_number", "Wrong number", True, False)
 
 
-def test_an_unused_reason_is_deleted(client, manager):
+def test_an_unused_reason_is_deleted(client, manager, caplog):
     other = Reason.objects.get(slug="other")
     response = client.post(reverse("blacklist:delete_reason", args=[other.pk]))
     assert response.status_code == 302
     assert not Reason.objects.filter(slug="other").exists()
+    assert "manager deleted the reason “Other” (other)" in caplog.text
     assert "Deleted the reason “Other”." in html.unescape(client.get(response["Location"]).content.decode())
 
 
