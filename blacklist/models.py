@@ -256,8 +256,11 @@ def _estimates(querysets: list, database: str) -> list[int]:
     return [int(json.loads(queryset.explain(format="json"))[0]["Plan"]["Plan Rows"]) for queryset in querysets]
 
 
+EXACT_COUNT_TIMEOUT_MS = 25  # a count the planner thought small that takes longer shows the estimate
+
+
 def _exact_count(queryset, estimate: int) -> tuple[int, bool]:
-    """The count, under a 25 ms statement timeout; the estimate if it timed out.
+    """The count, under a statement timeout of EXACT_COUNT_TIMEOUT_MS; the estimate if it timed out.
 
     The timeout goes back to what it was before the block ends: inside an outer transaction it
     would outlive the block, and on its own it would time the COMMIT too. A COMMIT cancelled by it
@@ -266,7 +269,8 @@ def _exact_count(queryset, estimate: int) -> tuple[int, bool]:
     connection = connections[queryset.db]
     try:
         with transaction.atomic(using=queryset.db), connection.cursor() as cursor:
-            cursor.execute("SELECT current_setting('statement_timeout'), set_config('statement_timeout', '25', true)")
+            cursor.execute("SELECT current_setting('statement_timeout'), set_config('statement_timeout', %s, true)",
+                           [str(EXACT_COUNT_TIMEOUT_MS)])
             previous, _ = cursor.fetchone()
             count = queryset.count()
             cursor.execute("SELECT set_config('statement_timeout', %s, true)", [previous])

@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from blacklist import services
+from blacklist import models, services
 from blacklist.models import BlacklistedNumber as Number
 from blacklist.models import DncList, Status, count_estimates
 
@@ -51,6 +51,7 @@ def test_a_slow_commit_after_an_exact_count_is_not_cancelled_and_the_page_goes_o
     """The exact counts run under a 25 ms statement timeout; a stall of the machine at their
     COMMIT must not cancel it (it left the transaction aborted and the page's next query failed)."""
     services.add_numbers(["+12015550100", "+12015550101"], Status.REVIEW)
+    monkeypatch.setattr(models, "EXACT_COUNT_TIMEOUT_MS", 25)
     commit = connection._commit
 
     def slow_commit():  # a statement at the commit point, longer than the count's timeout
@@ -63,4 +64,17 @@ def test_a_slow_commit_after_an_exact_count_is_not_cancelled_and_the_page_goes_o
     monkeypatch.undo()
 
     assert counts == [(2, True)]
+    assert Number.objects.for_review().count() == 2  # the connection is usable
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite counts exactly, with no timeout")
+@pytest.mark.django_db(transaction=True)
+def test_a_count_slower_than_its_timeout_gives_the_estimate_and_the_page_goes_on(monkeypatch):
+    services.add_numbers(["+12015550100", "+12015550101"], Status.REVIEW)
+    monkeypatch.setattr(models, "EXACT_COUNT_TIMEOUT_MS", 25)
+    slow = Number.objects.for_review().extra(where=["pg_sleep(0.1) IS NOT NULL"])  # 0.1 s a row
+
+    ((count, exact),) = count_estimates([slow])
+
+    assert not exact and count >= 1  # PostgreSQL's estimate, not a count
     assert Number.objects.for_review().count() == 2  # the connection is usable
