@@ -16,7 +16,12 @@ written forms (about 1% junk and 1% repeats) and times, on the same database:
            form's request details for the whole file (a reason, channel, received date, note;
            checked by the form's RequestDetailsForm) and each number's line recorded
   again    the same file uploaded again: every number already listed; its database time apart
+  peer     the same file through django-import-export (bench/peer_import.py, requirements-bench.txt)
+           into a fresh scratch table: its bulk mode every run, its default mode (~40 s) the first
+           --peer-default-runs; the rows it inserts and rejects must be ours
 
+Then one more file is sent to a fresh Celery worker (`--pool solo`), as the upload page sends it,
+and the worker's peak resident memory (VmHWM) is read once the import succeeded: target < 150 MB.
 It removes the rows it added afterwards, so the database keeps --existing numbers between runs.
 """
 
