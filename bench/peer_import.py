@@ -96,6 +96,8 @@ class PeerImport:
 def import_file(content: bytes, mode: str) -> PeerImport:
     """Import `content` (a CSV file) into a fresh scratch table with the resource of `mode`, timed;
     the table is dropped afterwards."""
+    with connection.cursor() as cursor:  # left by a run that was killed
+        cursor.execute(f"DROP TABLE IF EXISTS {PeerNumber._meta.db_table}")
     with connection.schema_editor() as editor:
         editor.create_model(PeerNumber)
     try:
