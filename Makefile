@@ -19,6 +19,10 @@ $(VENV)/.installed-test: requirements.txt requirements-test.txt | $(BIN)/python
 	$(BIN)/pip install -q -r requirements-test.txt
 	touch $@
 
+$(VENV)/.installed-bench: requirements.txt requirements-test.txt requirements-bench.txt | $(BIN)/python
+	$(BIN)/pip install -q -r requirements-bench.txt
+	touch $@
+
 run: $(VENV)/.installed
 	$(BIN)/python manage.py ensure_var_dir
 	$(BIN)/python manage.py ensure_database
@@ -65,7 +69,8 @@ lint-fix: $(VENV)/.installed-test
 
 # Every benchmark, one table (README, Benchmarks). Needs PostgreSQL: BENCH_POSTGRES, default
 # postgres://postgres@127.0.0.1:5432; builds its 10M-number databases once (a few minutes).
-bench: $(VENV)/.installed-test
+# requirements-bench.txt adds what only the benchmarks use (the upload's peer, django-import-export).
+bench: $(VENV)/.installed-bench
 	$(BIN)/python bench/run_all.py
 
 chromium:

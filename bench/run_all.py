@@ -3,7 +3,8 @@
 Each benchmark builds its PostgreSQL database once (by set-based SQL) and reuses it:
   tabs    blacklist_bench_10000000  10M numbers over 20 lists + 100K prefixes: tab pages per list, bulk actions
                                     over 1M rows, export of 1M
-  import  blacklist_bench_import    1M numbers on two lists: a 50,000-row upload into a named list, and again
+  import  blacklist_bench_import    1M numbers on two lists: a 50,000-row upload into a named list, and again;
+                                    django-import-export on the same files; the import worker's peak RSS
   api     blacklist_bench_api       10M numbers over 20 lists, 100K prefixes, served by gunicorn: check, scrub
   audit   blacklist_bench_audit     1M numbers for review: bulk approve with and without audit events
   evidence blacklist_bench_evidence 10M numbers: the Reasons page, a number's evidence record and downloads
