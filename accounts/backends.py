@@ -1,11 +1,11 @@
 """Login throttling, for every login form (ours and the admin's): both end in `authenticate()`;
 and a user's permissions read in one query."""
 
-from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth import get_user_model
+from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Group, Permission
-from django.db.models import Q
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 
 from . import throttle
 
