@@ -364,6 +364,10 @@ class BlacklistedNumber(models.Model):
             # approved rows or other lists; the same for status >= 2, and for each sort.
             *_list_tab_indexes("newest_first", ["-added_at", "-id"]),
             *_list_tab_indexes("by_status_change", ["-status_changed_at", "-id"]),
+            # Sorted by number: without these the page read the global (phone, list) index and fetched
+            # every entry of the other tab before the first of its own (the approved tab of a list whose
+            # lowest numbers are for review: 0.5 s a page at 10M).
+            *_list_tab_indexes("by_number", ["phone", "id"]),
             # The review tab by deadline (docs/compliance.md): its Overdue and Due soon filters
             # (WHERE status = 1 AND deadline < today, or BETWEEN), sorted oldest deadline first
             # with keyset pages, and the overdue count in its tab label.
