@@ -121,7 +121,7 @@ def delete(rows: QuerySet, change: Change) -> int:
             return _rowcount(
                 # The addresses through a sub-select, whose size the planner cannot see: given the
                 # array itself, it sees 300,000 rows and scans the whole table rather than read them.
-                f"WITH n AS (DELETE FROM {table} WHERE ctid = ANY(ARRAY(SELECT unnest(%s::tid[]))))"  # noqa: S608 — names ours, params bound
+                f"WITH n AS (DELETE FROM {table} WHERE ctid = ANY(ARRAY(SELECT unnest(%s::tid[])))"  # noqa: S608 — names ours, params bound
                 f" RETURNING {table}.phone, {table}.status, {_RETURNED_FACTS.format(table=table)})"
                 f" {INSERT_EVENTS} SELECT {number_facts()}, {columns} FROM n",
                 [addresses, change.note, *column_params],
