@@ -12,8 +12,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import EmptyResultSet
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import QuerySet
+from django.db.models.expressions import RawSQL
 from django.db.models.sql import UpdateQuery
 
 from blacklist.models import Reason
@@ -113,30 +114,47 @@ def delete(rows: QuerySet, change: Change) -> int:
     columns, column_params = change.select_list()
     if connection.vendor == "postgresql":
         table = rows.model._meta.db_table
-        # The rows' ids, locked in phone order first (an InitPlan), then deleted through the
-        # primary key: not a hash join of the whole table against the locked rows, which cost the
-        # bulk delete of 300,000 of 2M numbers 2 s (docs/benchmarks.md, issue 17). Not by address
-        # (ctid): a row another writer changed before the lock has a new one, which this
-        # statement's snapshot cannot see; its id stays, and the DELETE finds its newest version.
-        locked, locked_params = _locked_in_phone_order(rows, "id")
-        return _rowcount(
-            f"WITH n AS (DELETE FROM {table} WHERE id = ANY(ARRAY({locked}))"  # noqa: S608 — ORM-compiled, params bound
-            f" RETURNING {table}.phone, {table}.status, {_RETURNED_FACTS.format(table=table)})"
-            f" {INSERT_EVENTS} SELECT {number_facts()}, {columns} FROM n",
-            [*locked_params, change.note, *column_params],
-        )
+        with transaction.atomic(savepoint=False):  # the rows stay locked until the DELETE is done
+            addresses = _lock_addresses_in_phone_order(rows)
+            if addresses == "{}":
+                return 0
+            return _rowcount(
+                # The addresses through a sub-select, whose size the planner cannot see: given the
+                # array itself, it sees 300,000 rows and scans the whole table rather than read them.
+                f"WITH n AS (DELETE FROM {table} WHERE ctid = ANY(ARRAY(SELECT unnest(%s::tid[])))"  # noqa: S608 — names ours, params bound
+                f" RETURNING {table}.phone, {table}.status, {_RETURNED_FACTS.format(table=table)})"
+                f" {INSERT_EVENTS} SELECT {number_facts()}, {columns} FROM n",
+                [addresses, change.note, *column_params],
+            )
     _insert_events_for(rows, change, columns, column_params)
     deleted, _ = rows.delete()
     return deleted
 
 
-def _locked_in_phone_order(rows: QuerySet, *fields: str) -> tuple[str, tuple]:
+def _lock_addresses_in_phone_order(rows: QuerySet) -> str:
+    """Lock `rows` in phone order (_locked_in_phone_order) and return the addresses (ctid) of the
+    versions locked, as a PostgreSQL array literal, for the caller's next statement to delete.
+
+    Two statements, not one, and by address, not by id: the DELETE then reads its rows straight
+    from their pages (a TID scan), neither scanning the table again nor looking 300,000 ids up in
+    the primary key, the two ways that cost the bulk delete most beyond its floor
+    (docs/benchmarks.md, issue 17). A row another writer changed before the lock has a new
+    address; the lock returns that one (the version it locked), which a statement run after the
+    lock sees, where the locking statement's own snapshot would not. Nothing can change a locked
+    row until the transaction ends, so its address still holds for the DELETE."""
+    sql, params = _locked_in_phone_order(rows, address=RawSQL(f"{rows.model._meta.db_table}.ctid", ()))
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT ARRAY({sql})::text", params)  # noqa: S608 — ORM-compiled, params bound
+        return cursor.fetchone()[0]
+
+
+def _locked_in_phone_order(rows: QuerySet, *fields: str, **expressions) -> tuple[str, tuple]:
     """SELECT `fields` of `rows` FOR UPDATE, in (phone, list) order: the order every writer of several
     numbers takes its row locks in (blacklist.services.add_numbers too), so two writers racing
     for the same numbers cannot deadlock (PostgreSQL). The statement built on it changes only
     rows it has locked this way; a row changed meanwhile is read again (and dropped if it no
     longer matches), so `status` is the one it had just before this change."""
-    locked = rows.order_by("phone", "dnc_list_id").select_for_update(of=("self",)).values(*fields)
+    locked = rows.order_by("phone", "dnc_list_id").select_for_update(of=("self",)).values(*fields, **expressions)
     return locked.query.sql_with_params()
 
 

@@ -313,6 +313,8 @@ def main() -> None:
     parser.add_argument("--bulk-only", action="store_true",
                         help="time the bulk actions only, against their floors that write the same events")
     parser.add_argument("--rounds", type=int, default=5, help="rounds of the bulk actions, ours and floor alternated")
+    parser.add_argument("--actions", nargs="+", choices=BULK_ACTIONS, default=BULK_ACTIONS,
+                        help="with --bulk-only: time these bulk actions only (default: both)")
     parser.add_argument("--export-only", action="store_true", help="time the 1M-row export only (needs 2M rows)")
     parser.add_argument("--export-peak-rss", action="store_true", help=argparse.SUPPRESS)  # the export's subprocess
     parser.add_argument("--lists", nargs="*", help="time these lists' pages only (Internal, 'Bench list 02',"
@@ -393,7 +395,7 @@ def main() -> None:
         results.append(Result("Internal review tab, COUNT(*) a counting paginator adds", count_ms, None, "",
                               "(not done)", None))
     if args.bulk_only:
-        bulk_actions(user, results, args.rounds)
+        bulk_actions(user, results, args.rounds, args.actions)
     elif not args.pages_only:
         bulk_start_and_actions(client, user, results, args.rounds)
         export(client, args, results)
@@ -448,7 +450,10 @@ APPROVE_FLOOR = """
     FROM changed"""
 
 
-def bulk_actions(user, results, rounds: int) -> None:
+BULK_ACTIONS = ["delete", "approve"]
+
+
+def bulk_actions(user, results, rounds: int, which: list[str] = BULK_ACTIONS) -> None:
     """Approve and delete all matching (1M numbers each) through the Celery task's service, each
     beside its floor that writes the same events: alternated (which goes first swaps each round),
     each rolled back; medians. The changed counts must agree."""
@@ -470,6 +475,8 @@ def bulk_actions(user, results, rounds: int) -> None:
          {"tab": "review", "action": "approve", "query": "list=all&phone=2000", "list": None}, APPROVE_FLOOR),
     ]
     for label, kind, params, floor in actions:
+        if label.split()[0] not in which:
+            continue
         ours_s, floor_s, counts = [], [], set()
 
         def run_ours(kind=kind, params=params, counts=counts):

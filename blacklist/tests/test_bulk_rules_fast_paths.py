@@ -1,5 +1,5 @@
 """Issue 17's faster bulk paths change nothing the rules do: the skipped counts read only the
-statuses a selection can hold, and PostgreSQL deletes the rows it locked through their ids."""
+statuses a selection can hold, and PostgreSQL deletes the rows it locked by their addresses."""
 
 import threading
 import time
@@ -8,10 +8,11 @@ import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
+from audit import events
 from audit.models import Event
 from blacklist import services
 from blacklist.filters import matching_numbers
-from blacklist.models import BlacklistedNumber, Status
+from blacklist.models import BlacklistedNumber, Reason, Status
 
 pytestmark = pytest.mark.django_db
 
@@ -81,3 +82,66 @@ def test_remove_deletes_a_number_another_writer_changed_while_it_waited_for_the_
     assert not BlacklistedNumber.objects.exists()
     assert dict(Event.objects.filter(action=Event.Action.REMOVED).values_list("phone", "from_status")) == {
         number.phone: Status.APPROVED, other.phone: Status.REVIEW}
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite has one writer at a time: no lock to wait for")
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("change", [
+    {"status": Status.PERMANENT},  # nothing removes a permanent number
+    {"reason_id": "consumer_request"},  # kept for retention now: not without a justification
+])
+def test_remove_leaves_a_number_another_writer_made_unremovable_while_it_waited_for_the_lock(make_numbers, change):
+    """The version it locks is checked again: the lock drops it, so the delete (by the locked
+    versions' addresses) never reaches it, and no event says it was removed."""
+    number, other = make_numbers(Status.APPROVED, Status.APPROVED, reason="other")
+    if "reason_id" in change:
+        change = {"reason_id": Reason.objects.get(slug=change["reason_id"]).pk}
+    updated = threading.Event()
+
+    def change_it_and_hold_the_lock():
+        try:
+            with transaction.atomic():
+                BlacklistedNumber.objects.filter(pk=number.pk).update(**change)
+                updated.set()
+                time.sleep(1)  # while remove waits for this row's lock
+        finally:
+            connection.close()
+
+    writer = threading.Thread(target=change_it_and_hold_the_lock)
+    writer.start()
+    assert updated.wait(10)
+    outcome = services.remove(BlacklistedNumber.objects.filter(pk__in=[number.pk, other.pk]))
+    writer.join()
+
+    assert outcome.changed == 1
+    assert list(BlacklistedNumber.objects.values_list("pk", flat=True)) == [number.pk]
+    assert list(Event.objects.filter(action=Event.Action.REMOVED).values_list("phone", flat=True)) == [other.phone]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite: one statement under its one write lock")
+@pytest.mark.django_db(transaction=True)
+def test_a_number_added_between_the_lock_and_the_delete_is_left_listed_without_an_event(make_numbers, monkeypatch):
+    """The delete removes the rows the lock took, by address, and nothing else: a matching number
+    another writer adds in between stays listed, and the counts and events agree."""
+    number, = make_numbers(Status.APPROVED, reason="other")
+    lock = events._lock_addresses_in_phone_order
+
+    def lock_then_another_writer_adds(rows):
+        addresses = lock(rows)
+        adding = threading.Thread(target=add_in_another_connection)
+        adding.start()
+        adding.join()
+        return addresses
+
+    def add_in_another_connection():
+        try:
+            make_numbers(Status.APPROVED, start=200, reason="other")
+        finally:
+            connection.close()
+
+    monkeypatch.setattr(events, "_lock_addresses_in_phone_order", lock_then_another_writer_adds)
+    outcome = services.remove(BlacklistedNumber.objects.approved())
+
+    assert outcome.changed == 1
+    assert list(BlacklistedNumber.objects.values_list("phone", flat=True)) == ["+14155550200"]
+    assert list(Event.objects.filter(action=Event.Action.REMOVED).values_list("phone", flat=True)) == [number.phone]
