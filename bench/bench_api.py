@@ -55,6 +55,23 @@ PREFIXES = 100_000  # +1 <area> 3XX XX*: ten thousand per area code
 # Issue 17's; scrub's also on a fresh worker (one that has met none of the numbers' area codes).
 TARGETS = {"check p50": 1.0, "check p99": 4.0, "ratio": 0.70, "scrub 1,000": 15.0, "scrub 10,000 ÷ raw": 2.0}
 FRESH_AREA_CODE_CHECK = "+19075550123"  # a fresh worker's first request: connects, meets no bench area code
+
+
+def area_codes(rows: int) -> list[str]:
+    """The area codes of `rows` numbers, a million each (exchanges 200–299): AREA_CODES, then the
+    next valid US ones in order (bench_tabs.fill's numbers above 10M), never the fresh check's."""
+    import phonenumbers
+
+    def valid(code: int) -> bool:
+        numbers = [phonenumbers.parse(f"+1{code}{line}") for line in ("2000000", "2999999", "9999999")]
+        return all(phonenumbers.is_valid_number(n) and phonenumbers.region_code_for_number(n) == "US"
+                   for n in numbers)
+
+    more = (str(code) for code in range(201, 1000)
+            if str(code) not in AREA_CODES and str(code) != FRESH_AREA_CODE_CHECK[2:5] and valid(code))
+    codes = [*AREA_CODES, *more][:-(-rows // 1_000_000)]
+    assert len(codes) * 1_000_000 >= rows, rows
+    return codes
 SOME_LISTS = "Internal,Bench list 02,Bench list 03"  # check's `lists=` (a name any case or id works alike)
 
 

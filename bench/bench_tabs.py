@@ -54,29 +54,66 @@ def bench_lists() -> list[int]:
     return [internal_list_id(), *named]
 
 
-def fill(rows: int) -> None:
+TEN_MILLION = 10_000_000
+STEP_ROWS = 10_000_000  # numbers inserted a statement: one step of the fill, printed and resumable
+
+
+def fill(rows: int, build: bool = True) -> None:
     """Insert the benchmark entries with set-based SQL (INSERT … SELECT generate_series), if not
     there yet: `rows` numbers and PREFIXES prefix entries over 20 lists. A database filled before
-    the named lists (one list, no prefixes) is filled again."""
+    the named lists (one list, no prefixes) is filled again. Above 10M the numbers are valid US
+    numbers and the prefixes bench_api's, so that one database serves this benchmark and the API's
+    (bench_api.py --rows). Each step (10M numbers, the prefixes, an index) commits with its time in
+    bench_fill_step: an interrupted fill resumes at the step it was in. `build=False`: refuse to
+    fill (a measuring run that must not start an hour-long build)."""
     from django.conf import settings
-    from django.db import connection
+    from django.db import connection, transaction
 
+    from bench.bench_api import area_codes
     from blacklist.deadlines import honour_by_day
 
     lists = bench_lists()
+    codes = area_codes(rows) if rows > TEN_MILLION else None
     with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM (SELECT 1 FROM blacklist_blacklistednumber LIMIT %s) AS capped", [rows])
-        full = cursor.fetchone()[0] >= rows
-        cursor.execute("SELECT dnc_list_id FROM blacklist_blacklistednumber WHERE phone = '+1300999*'")
-        if full and cursor.fetchone() == (lists[_list_slot(PREFIXES - 1)],):
+        cursor.execute("SELECT to_regclass('bench_fill_step') IS NOT NULL")
+        steps = set()
+        if cursor.fetchone()[0]:
+            cursor.execute("SELECT step FROM bench_fill_step")
+            steps = {step for (step,) in cursor.fetchall()}
+        if "analyzed" in steps:
             return
+        if not steps:  # filled by an earlier version of this fill, in one go?
+            cursor.execute("SELECT count(*) FROM (SELECT 1 FROM blacklist_blacklistednumber LIMIT %s) AS capped",
+                           [rows])
+            full = cursor.fetchone()[0] >= rows
+            cursor.execute(f"SELECT dnc_list_id FROM blacklist_blacklistednumber WHERE phone = ({_last_prefix(codes)})",
+                           {"codes": codes})
+            if full and cursor.fetchone() == (lists[_list_slot(PREFIXES - 1)],):
+                return
+        if not build:
+            raise SystemExit(f"The {rows:,}-number database is not built: run without --measure-only first.")
         print(f"Filling {rows:,} numbers and {PREFIXES:,} prefix entries over {len(lists)} lists"
-              " (once; reused by later runs)…", flush=True)
+              f" (once; reused by later runs{'; resuming' if steps else ''})…", flush=True)
         started = time.perf_counter()
         # The bench's own rows, right by construction: no guard (TRUNCATE), foreign-key or permanence
         # triggers while they are replaced.
         cursor.execute("SET session_replication_role = replica")
-        cursor.execute("TRUNCATE blacklist_blacklistednumber")
+        cursor.execute("SET synchronous_commit = off")
+        if not steps:
+            cursor.execute("CREATE TABLE IF NOT EXISTS bench_fill_step"
+                           " (step text PRIMARY KEY, seconds float NOT NULL, sql text NOT NULL DEFAULT '')")
+            cursor.execute("TRUNCATE blacklist_blacklistednumber")
+            # Faster to build the secondary indexes once at the end than to keep them up to date row by
+            # row; their definitions are kept as steps, to be built at the end (of this run or a resumed one).
+            cursor.execute(
+                "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'blacklist_blacklistednumber'"
+                " AND indexname NOT IN (SELECT conname FROM pg_constraint"
+                "                       WHERE conrelid = 'blacklist_blacklistednumber'::regclass)"
+            )
+            for name, definition in cursor.fetchall():
+                with transaction.atomic():
+                    cursor.execute(f'DROP INDEX "{name}"')
+                    _done(cursor, f"index {name} dropped", 0, definition)
         cursor.execute("SELECT slug, id FROM blacklist_reason")
         reason = dict(cursor.fetchall())
         # 10 slots: half consumer requests, then revocations, litigators, complaints, wrong numbers
@@ -91,56 +128,90 @@ def fill(rows: int) -> None:
         cursor.execute("CREATE TEMPORARY TABLE list_of (slot int PRIMARY KEY, list_id bigint NOT NULL)")
         cursor.executemany("INSERT INTO list_of VALUES (%s, %s)",
                            [(slot, lists[_list_slot(slot * 10)]) for slot in range(100)])
-        # Faster to build the secondary indexes once at the end than to keep them up to date row by row.
-        cursor.execute(
-            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'blacklist_blacklistednumber'"
-            " AND indexname NOT IN (SELECT conname FROM pg_constraint"
-            "                       WHERE conrelid = 'blacklist_blacklistednumber'::regclass)"
-        )
-        indexes = cursor.fetchall()
-        for name, _ in indexes:
-            cursor.execute(f'DROP INDEX "{name}"')
-        # Numbers: i = 0 … rows - 1, one every 6 seconds back from now (about two years for 10M);
-        # prefixes: j = 0 … 99,999, one every 10 minutes over the same two years.
-        numbers = """SELECT i, '+1' || (2000000000 + i)::text AS phone, now() - (i * interval '6 seconds') AS added_at,
-                            CASE WHEN i < 1000000 THEN 1 WHEN i < 2000000 THEN 2
-                                 WHEN i %% 10 < 3 THEN 1 WHEN i %% 10 < 9 THEN 2 ELSE 3 END AS status
-                     FROM generate_series(0, %s - 1) AS i"""
-        prefixes = """SELECT i, '+1' || (201 + i / 1000)::text || lpad((i %% 1000)::text, 3, '0') || '*' AS phone,
-                             now() - (i * interval '600 seconds') AS added_at,
-                             CASE WHEN i %% 10 < 3 THEN 1 WHEN i %% 10 < 9 THEN 2 ELSE 3 END AS status
-                      FROM generate_series(0, %s - 1) AS i"""
-        for source, count in ((numbers, rows), (prefixes, PREFIXES)):
-            cursor.execute(
-                f"""
-                INSERT INTO blacklist_blacklistednumber (phone, dnc_list_id, status, added_at, status_changed_at,
-                                                         reason_id, channel, received_at, deadline, note)
-                SELECT n.phone, l.list_id, n.status, n.added_at, n.added_at, n.reason_id, n.channel, n.received_at,
-                       d.deadline, n.note
-                FROM (
-                    SELECT s.i, s.phone, s.status, s.added_at,
-                           (%s::bigint[])[1 + (s.i / 3) %% 10] AS reason_id,
-                           (ARRAY['phone', 'sms', 'email', 'web', 'letter', 'api', 'upload', 'other'])
-                               [1 + (s.i / 7) %% 8] AS channel,
-                           s.added_at - ((s.i::bigint * 7919) %% 20) * interval '1 day' - (s.i %% 7) * interval '1 hour'
-                               AS received_at,
-                           CASE WHEN s.i %% 50 = 0 THEN 'Asked again on the phone; see the call recording' ELSE '' END
-                               AS note
-                    FROM ({source}) AS s
-                ) AS n
-                JOIN list_of l ON l.slot = (n.i / 10) %% 100  -- hashed: rows keep their order
-                JOIN deadline_of d ON d.day = (n.received_at AT TIME ZONE %s)::date
-                """,  # noqa: S608 — the two sources above, every value bound
-                [reasons, count, settings.TIME_ZONE],
-            )
+        inserts = [(f"numbers {first:,}–{min(first + STEP_ROWS, rows) - 1:,}", _numbers(codes), first,
+                    min(first + STEP_ROWS, rows) - 1) for first in range(0, rows, STEP_ROWS)]
+        for step, source, first, last in [*inserts, ("prefixes", _prefixes(codes), 0, PREFIXES - 1)]:
+            if step in steps:
+                continue
+            step_started = time.perf_counter()
+            with transaction.atomic():
+                cursor.execute(
+                    f"""
+                    INSERT INTO blacklist_blacklistednumber (phone, dnc_list_id, status, added_at, status_changed_at,
+                                                             reason_id, channel, received_at, deadline, note)
+                    SELECT n.phone, l.list_id, n.status, n.added_at, n.added_at, n.reason_id, n.channel,
+                           n.received_at, d.deadline, n.note
+                    FROM (
+                        SELECT s.i, s.phone, s.status, s.added_at,
+                               (%(reasons)s::bigint[])[1 + (s.i / 3) %% 10] AS reason_id,
+                               (ARRAY['phone', 'sms', 'email', 'web', 'letter', 'api', 'upload', 'other'])
+                                   [1 + (s.i / 7) %% 8] AS channel,
+                               s.added_at - ((s.i::bigint * 7919) %% 20) * interval '1 day'
+                                   - (s.i %% 7) * interval '1 hour' AS received_at,
+                               CASE WHEN s.i %% 50 = 0 THEN 'Asked again on the phone; see the call recording'
+                                    ELSE '' END AS note
+                        FROM ({source}) AS s
+                    ) AS n
+                    JOIN list_of l ON l.slot = (n.i / 10) %% 100  -- hashed: rows keep their order
+                    JOIN deadline_of d ON d.day = (n.received_at AT TIME ZONE %(zone)s)::date
+                    """,  # noqa: S608 — the two sources below, every value bound
+                    {"reasons": reasons, "first": first, "last": last, "codes": codes, "zone": settings.TIME_ZONE},
+                )
+                _done(cursor, step, time.perf_counter() - step_started)
+            print(f"  {step}: {time.perf_counter() - step_started:.0f} s (elapsed {_minutes(started)})", flush=True)
         cursor.execute("SET session_replication_role = DEFAULT")
-        print(f"  rows in {time.perf_counter() - started:.0f} s", flush=True)
         cursor.execute("SET maintenance_work_mem = '512MB'")
-        for _, definition in indexes:
-            cursor.execute(definition)
+        cursor.execute("SELECT step, sql FROM bench_fill_step WHERE step LIKE 'index %% dropped'")
+        for dropped, definition in cursor.fetchall():
+            step = dropped.replace(" dropped", " built")
+            if step not in steps:
+                step_started = time.perf_counter()
+                with transaction.atomic():
+                    cursor.execute(definition)
+                    _done(cursor, step, time.perf_counter() - step_started)
+                print(f"  {step}: {time.perf_counter() - step_started:.0f} s (elapsed {_minutes(started)})",
+                      flush=True)
         cursor.execute("DROP TABLE deadline_of, list_of")
+        step_started = time.perf_counter()
         cursor.execute("VACUUM ANALYZE blacklist_blacklistednumber")
-        print(f"  filled in {time.perf_counter() - started:.0f} s", flush=True)
+        _done(cursor, "analyzed", time.perf_counter() - step_started)
+        print(f"  filled in {_minutes(started)}", flush=True)
+
+
+def _numbers(codes: list[str] | None) -> str:
+    """The numbers i = first … last, one every 6 seconds back from now (about two years for 10M):
+    +1 200 000 0000 + i; or, given area codes, +1 <codes[i / 1M]> 2XX XXXX (valid US numbers)."""
+    phone = ("'+1' || (%(codes)s::text[])[1 + i / 1000000] || (2000000 + i %% 1000000)::text" if codes
+             else "'+1' || (2000000000 + i)::text")
+    return f"""SELECT i, {phone} AS phone, now() - (i * interval '6 seconds') AS added_at,
+                      CASE WHEN i < 1000000 THEN 1 WHEN i < 2000000 THEN 2
+                           WHEN i %% 10 < 3 THEN 1 WHEN i %% 10 < 9 THEN 2 ELSE 3 END AS status
+               FROM generate_series(%(first)s::bigint, %(last)s) AS i"""
+
+
+def _prefixes(codes: list[str] | None) -> str:
+    """The prefix entries j = first … last (of 0 … 99,999), one every 10 minutes over two years:
+    "+1201000*" … "+1300999*"; or, given area codes, bench_api's +1 <codes[j / 10,000]> 3XX XX*."""
+    phone = ("'+1' || (%(codes)s::text[])[1 + i / 10000] || (30000 + i %% 10000)::text || '*'" if codes
+             else "'+1' || (201 + i / 1000)::text || lpad((i %% 1000)::text, 3, '0') || '*'")
+    return f"""SELECT i, {phone} AS phone, now() - (i * interval '600 seconds') AS added_at,
+                      CASE WHEN i %% 10 < 3 THEN 1 WHEN i %% 10 < 9 THEN 2 ELSE 3 END AS status
+               FROM generate_series(%(first)s::bigint, %(last)s) AS i"""
+
+
+def _last_prefix(codes: list[str] | None) -> str:
+    """SQL of the last prefix entry's phone, the fill's last row (bound: codes)."""
+    return (f"SELECT phone FROM ({_prefixes(codes)}) AS p".replace("%(first)s", str(PREFIXES - 1))
+            .replace("%(last)s", str(PREFIXES - 1)))
+
+
+def _done(cursor, step: str, seconds: float, sql: str = "") -> None:
+    cursor.execute("INSERT INTO bench_fill_step VALUES (%s, %s, %s)", [step, seconds, sql])
+
+
+def _minutes(started: float) -> str:
+    elapsed = time.perf_counter() - started
+    return f"{elapsed // 60:.0f} min {elapsed % 60:02.0f} s"
 
 
 def _list_slot(i: int) -> int:
@@ -309,6 +380,9 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=10_000_000)
     parser.add_argument("--json", help="also write the results here, for `make bench`")
     parser.add_argument("--database", help="the database's name (default: blacklist_bench_<rows>)")
+    parser.add_argument("--fill-only", action="store_true", help="build the database (if needed) and stop")
+    parser.add_argument("--measure-only", action="store_true",
+                        help="refuse to build the database: measure one built before, or stop")
     parser.add_argument("--pages-only", action="store_true", help="time the pages only, not bulk actions and export")
     parser.add_argument("--bulk-only", action="store_true",
                         help="time the bulk actions only, against their floors that write the same events")
@@ -336,7 +410,9 @@ def main() -> None:
     from bench.results import Result, table, write_json
 
     call_command("migrate", verbosity=0)
-    fill(args.rows)
+    fill(args.rows, build=not args.measure_only)
+    if args.fill_only:
+        return
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]  # the test client's host name
     settings.DEBUG = False
     user, _ = get_user_model().objects.get_or_create(username="bench", defaults={"is_superuser": True})
