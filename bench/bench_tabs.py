@@ -86,8 +86,9 @@ def fill(rows: int, build: bool = True) -> None:
             cursor.execute("SELECT count(*) FROM (SELECT 1 FROM blacklist_blacklistednumber LIMIT %s) AS capped",
                            [rows])
             full = cursor.fetchone()[0] >= rows
-            cursor.execute(f"SELECT dnc_list_id FROM blacklist_blacklistednumber WHERE phone = ({_last_prefix(codes)})",
-                           {"codes": codes})
+            last = f"SELECT phone FROM ({_prefixes(codes)}) AS p"  # noqa: S608 — the fill's last row
+            cursor.execute(f"SELECT dnc_list_id FROM blacklist_blacklistednumber WHERE phone = ({last})",  # noqa: S608
+                           {"codes": codes, "first": PREFIXES - 1, "last": PREFIXES - 1})
             if full and cursor.fetchone() == (lists[_list_slot(PREFIXES - 1)],):
                 return
         if not build:
@@ -128,6 +129,8 @@ def fill(rows: int, build: bool = True) -> None:
         cursor.execute("CREATE TEMPORARY TABLE list_of (slot int PRIMARY KEY, list_id bigint NOT NULL)")
         cursor.executemany("INSERT INTO list_of VALUES (%s, %s)",
                            [(slot, lists[_list_slot(slot * 10)]) for slot in range(100)])
+        if codes:  # 100M: no WAL for 30 GB of rows and indexes (the benchmark reads; emptied by a crash)
+            cursor.execute("ALTER TABLE blacklist_blacklistednumber SET UNLOGGED")
         inserts = [(f"numbers {first:,}–{min(first + STEP_ROWS, rows) - 1:,}", _numbers(codes), first,
                     min(first + STEP_ROWS, rows) - 1) for first in range(0, rows, STEP_ROWS)]
         for step, source, first, last in [*inserts, ("prefixes", _prefixes(codes), 0, PREFIXES - 1)]:
@@ -186,7 +189,7 @@ def _numbers(codes: list[str] | None) -> str:
     return f"""SELECT i, {phone} AS phone, now() - (i * interval '6 seconds') AS added_at,
                       CASE WHEN i < 1000000 THEN 1 WHEN i < 2000000 THEN 2
                            WHEN i %% 10 < 3 THEN 1 WHEN i %% 10 < 9 THEN 2 ELSE 3 END AS status
-               FROM generate_series(%(first)s::bigint, %(last)s) AS i"""
+               FROM generate_series(%(first)s::bigint, %(last)s) AS i"""  # noqa: S608 — our constants
 
 
 def _prefixes(codes: list[str] | None) -> str:
@@ -196,13 +199,7 @@ def _prefixes(codes: list[str] | None) -> str:
              else "'+1' || (201 + i / 1000)::text || lpad((i %% 1000)::text, 3, '0') || '*'")
     return f"""SELECT i, {phone} AS phone, now() - (i * interval '600 seconds') AS added_at,
                       CASE WHEN i %% 10 < 3 THEN 1 WHEN i %% 10 < 9 THEN 2 ELSE 3 END AS status
-               FROM generate_series(%(first)s::bigint, %(last)s) AS i"""
-
-
-def _last_prefix(codes: list[str] | None) -> str:
-    """SQL of the last prefix entry's phone, the fill's last row (bound: codes)."""
-    return (f"SELECT phone FROM ({_prefixes(codes)}) AS p".replace("%(first)s", str(PREFIXES - 1))
-            .replace("%(last)s", str(PREFIXES - 1)))
+               FROM generate_series(%(first)s::bigint, %(last)s) AS i"""  # noqa: S608 — our constants
 
 
 def _done(cursor, step: str, seconds: float, sql: str = "") -> None:
@@ -277,7 +274,14 @@ ALL_LISTS_SORTS = {"review": ["-added_at", "deadline"], "approved": ["-added_at"
 DEPTH = 250_000  # rows before the deep page: page 10,001 of 25
 
 
-def tab_pages(list_param: str, list_id: int | None):
+def number_prefix(rows: int) -> str:
+    """What the pages' number-prefix filter is given: the start of 1,000 numbers as fill writes them."""
+    from bench.bench_api import AREA_CODES
+
+    return f"{AREA_CODES[0]}2001" if rows > TEN_MILLION else "2001234"
+
+
+def tab_pages(list_param: str, list_id: int | None, prefix: str):
     """(operation, url, query) of every page timed in one list (None: all lists): on
     both tabs, the first page and a deep cursor page in each sort, the number-prefix filter, and
     the review tab's Overdue and Due soon filters (by deadline, their default) and Overdue newest first."""
@@ -297,7 +301,7 @@ def tab_pages(list_param: str, list_id: int | None):
             _, cursor = deep_cursor(numbers, sort, depth)
             yield (f"{tab}, sorted {sort}, page {depth // 25 + 1:,} (cursor)", f"/blacklist/{tab}/",
                    {**query, "after": cursor, "page": depth // 25 + 1})
-        yield f"{tab}, filtered by number prefix 2001234", f"/blacklist/{tab}/", {**scope, "phone": "2001234"}
+        yield f"{tab}, filtered by number prefix {prefix}", f"/blacklist/{tab}/", {**scope, "phone": prefix}
     review = BlacklistedNumber.objects.for_review().in_list(list_id)
     for label, due, chosen in (("Overdue", "overdue", review.overdue()), ("Due soon", "due_soon", review.due_soon())):
         query = {**scope, "due": due}
@@ -429,6 +433,7 @@ def main() -> None:
             assert response.status_code == 200, response.status_code
         return get
 
+    page_target_ms = 15 if args.rows <= TEN_MILLION else 20  # issue 17: ≤ 20 ms at 100M
     lists = bench_lists()
     scopes = [  # (label, ?list=, list id or None, requests timed a page)
         ("Internal", "", lists[0], 15),  # the default of the picker: the biggest list, 40%
@@ -439,19 +444,20 @@ def main() -> None:
     if args.lists or args.export_only:
         scopes = [scope for scope in scopes if scope[0] in (args.lists or [])]
     for label, list_param, list_id, repeat in [] if args.bulk_only else scopes:
-        for operation, url, query in tab_pages(list_param, list_id):
+        for operation, url, query in tab_pages(list_param, list_id, number_prefix(args.rows)):
             ours = median_ms(page(url, query), repeat)
             sql = rows_query(client, url, query)
             index = indexes_used(sql)
             raw = raw_ms(sql, None, repeat=repeat)  # None: the SQL as run, parameters in
             one_list = list_id is not None
             uses_list_index = any(name.startswith("list_") for name in index)
-            target = "≤ 15 ms" if one_list else "(information)"
+            target = f"≤ {page_target_ms} ms" if one_list else "(information)"
             database, queries = database_share(client, url, query)
             plan = f"rows query reads {', '.join(index)}; database {database:.1f} ms in {queries} queries"
             if one_list and not uses_list_index:
                 plan += " (no list_ index)"
-            results.append(Result(f"{label}: {operation}", ours, raw, plan, target, ours <= 15 if one_list else None))
+            results.append(Result(f"{label}: {operation}", ours, raw, plan, target,
+                                  ours <= page_target_ms if one_list else None))
             print(table(results[-1:]).split("\n", 1)[1], flush=True)  # as it goes: a run takes minutes
     if args.export_only:
         export(client, args, results)
