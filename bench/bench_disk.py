@@ -3,7 +3,9 @@
     .venv/bin/python bench/bench_disk.py --database blacklist_bench_100000000
 
 Prints the database's size (pg_database_size), the numbers' table and each of its indexes
-(pg_relation_size), and the build time bench_tabs.fill recorded step by step in bench_fill_step.
+(pg_relation_size, and its depth: the levels of the B-tree a lookup descends, from pageinspect's
+bt_metap, installed in the benchmark's database), and the build time bench_tabs.fill recorded
+step by step in bench_fill_step.
 """
 
 import argparse
@@ -30,7 +32,9 @@ def disk_and_build(url: str) -> list[Result]:
         cursor.execute("SELECT pg_database_size(current_database()), pg_relation_size('blacklist_blacklistednumber'),"
                        " pg_total_relation_size('blacklist_blacklistednumber')")
         database, heap, with_indexes = cursor.fetchone()
-        cursor.execute("SELECT indexrelid::regclass::text, pg_relation_size(indexrelid) FROM pg_index"
+        cursor.execute("CREATE EXTENSION IF NOT EXISTS pageinspect")
+        cursor.execute("SELECT indexrelid::regclass::text, pg_relation_size(indexrelid),"
+                       " (SELECT level + 1 FROM bt_metap(indexrelid::regclass::text)) FROM pg_index"
                        " WHERE indrelid = 'blacklist_blacklistednumber'::regclass ORDER BY 2 DESC")
         index_sizes = cursor.fetchall()
     results = [
@@ -40,8 +44,8 @@ def disk_and_build(url: str) -> list[Result]:
         Result(f"  numbers' table {heap / GB:.1f} GB, with indexes {with_indexes / GB:.1f} GB", 0, None,
                "pg_relation_size, pg_total_relation_size", "(information)", None),
     ]
-    results += [Result(f"  index {name}: {size / GB:.2f} GB", 0, None, "pg_relation_size", "(information)", None)
-                for name, size in index_sizes]
+    results += [Result(f"  index {name}: {size / GB:.2f} GB, {levels} levels", 0, None,
+                       "pg_relation_size, bt_metap", "(information)", None) for name, size, levels in index_sizes]
     return results
 
 
