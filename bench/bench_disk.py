@@ -38,8 +38,9 @@ def disk_and_build(url: str) -> list[Result]:
                        " WHERE indrelid = 'blacklist_blacklistednumber'::regclass ORDER BY 2 DESC")
         index_sizes = cursor.fetchall()
     results = [
-        Result(f"build: {total / 60:.0f} min (rows {rows / 60:.0f}, indexes {indexes / 60:.0f}, rest vacuum)",
-               total * 1000, None, f"bench_tabs.fill, {steps} steps", "(once)", None),
+        Result(f"build: {total / 60:.0f} min of steps (rows {rows / 60:.0f}, indexes {indexes / 60:.0f}, rest vacuum)",
+               total * 1000, None, f"bench_tabs.fill's {steps} steps' times summed (at 100M two ran at once)",
+               "(once)", None),
         Result(f"disk: database {database / GB:.1f} GB", 0, None, "pg_database_size", "(information)", None),
         Result(f"  numbers' table {heap / GB:.1f} GB, with indexes {with_indexes / GB:.1f} GB", 0, None,
                "pg_relation_size, pg_total_relation_size", "(information)", None),
