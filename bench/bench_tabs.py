@@ -81,7 +81,11 @@ def fill(rows: int, build: bool = True) -> None:
             cursor.execute("SELECT step FROM bench_fill_step")
             steps = {step for (step,) in cursor.fetchall()}
         if "analyzed" in steps:
-            return
+            cursor.execute("SELECT EXISTS (SELECT 1 FROM blacklist_blacklistednumber)")
+            if cursor.fetchone()[0]:
+                return
+            cursor.execute("DELETE FROM bench_fill_step")  # an UNLOGGED table a crash emptied: again
+            steps = set()
         if not steps:  # filled by an earlier version of this fill, in one go?
             cursor.execute("SELECT count(*) FROM (SELECT 1 FROM blacklist_blacklistednumber LIMIT %s) AS capped",
                            [rows])
