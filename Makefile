@@ -70,8 +70,9 @@ lint-fix: $(VENV)/.installed-test
 # Every benchmark, one table (README, Benchmarks). Needs PostgreSQL: BENCH_POSTGRES, default
 # postgres://postgres@127.0.0.1:5432; builds its 10M-number databases once (a few minutes).
 # requirements-bench.txt adds what only the benchmarks use (the upload's peer, django-import-export).
+# SCALE=100M: issue 17's scale point instead, on one 100M-number database built once (~1 h, ~40 GB).
 bench: $(VENV)/.installed-bench
-	$(BIN)/python bench/run_all.py
+	$(BIN)/python bench/run_all.py $(if $(SCALE),--scale $(SCALE))
 
 chromium:
 	@if ! command -v chromium >/dev/null 2>&1; then \

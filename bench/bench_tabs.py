@@ -54,93 +54,185 @@ def bench_lists() -> list[int]:
     return [internal_list_id(), *named]
 
 
-def fill(rows: int) -> None:
+TEN_MILLION = 10_000_000
+STEP_ROWS = 10_000_000  # numbers inserted a statement: one step of the fill, printed and resumable
+
+
+def fill(rows: int, build: bool = True) -> None:
     """Insert the benchmark entries with set-based SQL (INSERT … SELECT generate_series), if not
     there yet: `rows` numbers and PREFIXES prefix entries over 20 lists. A database filled before
-    the named lists (one list, no prefixes) is filled again."""
+    the named lists (one list, no prefixes) is filled again. Above 10M the numbers are valid US
+    numbers and the prefixes bench_api's, so that one database serves this benchmark and the API's
+    (bench_api.py --rows). Each step (10M numbers, the prefixes, an index) commits with its time in
+    bench_fill_step: an interrupted fill resumes at the step it was in. `build=False`: refuse to
+    fill (a measuring run that must not start an hour-long build)."""
     from django.conf import settings
-    from django.db import connection
+    from django.db import connection, transaction
 
+    from bench.bench_api import area_codes
     from blacklist.deadlines import honour_by_day
 
     lists = bench_lists()
+    codes = area_codes(rows) if rows > TEN_MILLION else None
     with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM (SELECT 1 FROM blacklist_blacklistednumber LIMIT %s) AS capped", [rows])
-        full = cursor.fetchone()[0] >= rows
-        cursor.execute("SELECT dnc_list_id FROM blacklist_blacklistednumber WHERE phone = '+1300999*'")
-        if full and cursor.fetchone() == (lists[_list_slot(PREFIXES - 1)],):
-            return
+        cursor.execute("SELECT to_regclass('bench_fill_step') IS NOT NULL")
+        steps = set()
+        if cursor.fetchone()[0]:
+            cursor.execute("SELECT step FROM bench_fill_step")
+            steps = {step for (step,) in cursor.fetchall()}
+        if "analyzed" in steps:
+            cursor.execute("SELECT EXISTS (SELECT 1 FROM blacklist_blacklistednumber)")
+            if cursor.fetchone()[0]:
+                return
+            cursor.execute("DELETE FROM bench_fill_step")  # an UNLOGGED table a crash emptied: again
+            steps = set()
+        if not steps:  # filled by an earlier version of this fill, in one go?
+            cursor.execute("SELECT count(*) FROM (SELECT 1 FROM blacklist_blacklistednumber LIMIT %s) AS capped",
+                           [rows])
+            full = cursor.fetchone()[0] >= rows
+            last = f"SELECT phone FROM ({_prefixes(codes)}) AS p"  # noqa: S608 — the fill's last row
+            cursor.execute(f"SELECT dnc_list_id FROM blacklist_blacklistednumber WHERE phone = ({last})",  # noqa: S608
+                           {"codes": codes, "first": PREFIXES - 1, "last": PREFIXES - 1})
+            if full and cursor.fetchone() == (lists[_list_slot(PREFIXES - 1)],):
+                return
+        if not build:
+            raise SystemExit(f"The {rows:,}-number database is not built: run without --measure-only first.")
         print(f"Filling {rows:,} numbers and {PREFIXES:,} prefix entries over {len(lists)} lists"
-              " (once; reused by later runs)…", flush=True)
+              f" (once; reused by later runs{'; resuming' if steps else ''})…", flush=True)
         started = time.perf_counter()
         # The bench's own rows, right by construction: no guard (TRUNCATE), foreign-key or permanence
         # triggers while they are replaced.
-        cursor.execute("SET session_replication_role = replica")
-        cursor.execute("TRUNCATE blacklist_blacklistednumber")
+        if not steps:
+            cursor.execute("CREATE TABLE IF NOT EXISTS bench_fill_step"
+                           " (step text PRIMARY KEY, seconds float NOT NULL, sql text NOT NULL DEFAULT '')")
+            # The bench's own rows, right by construction: no guard (TRUNCATE) trigger.
+            cursor.execute("SET session_replication_role = replica")
+            cursor.execute("TRUNCATE blacklist_blacklistednumber")
+            cursor.execute("SET session_replication_role = DEFAULT")
+            # Faster to build the secondary indexes once at the end than to keep them up to date row by
+            # row; their definitions are kept as steps, to be built at the end (of this run or a resumed one).
+            cursor.execute(
+                "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'blacklist_blacklistednumber'"
+                " AND indexname NOT IN (SELECT conname FROM pg_constraint"
+                "                       WHERE conrelid = 'blacklist_blacklistednumber'::regclass)"
+            )
+            for name, definition in cursor.fetchall():
+                with transaction.atomic():
+                    cursor.execute(f'DROP INDEX "{name}"')
+                    _done(cursor, f"index {name} dropped", 0, definition)
         cursor.execute("SELECT slug, id FROM blacklist_reason")
         reason = dict(cursor.fetchall())
         # 10 slots: half consumer requests, then revocations, litigators, complaints, wrong numbers
         reasons = [reason[slug] for slug in ["consumer_request"] * 5 + ["consent_revoked"] * 2
                    + ["litigator", "complaint", "wrong_number"]]
-        # Each day's deadline (received + 10 business days, holidays skipped), computed once per day.
+        # Each day's deadline (received + 10 business days, holidays skipped), computed once per day;
+        # tables, not temporary ones, for every connection of the fill to read.
         today = date.today()
         days = [today - timedelta(days=n) for n in range(max(rows * 6, PREFIXES * 600) // 86_400 + 25)]
-        cursor.execute("CREATE TEMPORARY TABLE deadline_of (day date PRIMARY KEY, deadline date NOT NULL)")
-        cursor.executemany("INSERT INTO deadline_of VALUES (%s, %s)", [(day, honour_by_day(day)) for day in days])
+        cursor.execute("DROP TABLE IF EXISTS bench_deadline_of, bench_list_of")
+        cursor.execute("CREATE TABLE bench_deadline_of (day date PRIMARY KEY, deadline date NOT NULL)")
+        cursor.executemany("INSERT INTO bench_deadline_of VALUES (%s, %s)",
+                           [(day, honour_by_day(day)) for day in days])
         # Which list each slot of 100 goes to, by LIST_SHARES.
-        cursor.execute("CREATE TEMPORARY TABLE list_of (slot int PRIMARY KEY, list_id bigint NOT NULL)")
-        cursor.executemany("INSERT INTO list_of VALUES (%s, %s)",
+        cursor.execute("CREATE TABLE bench_list_of (slot int PRIMARY KEY, list_id bigint NOT NULL)")
+        cursor.executemany("INSERT INTO bench_list_of VALUES (%s, %s)",
                            [(slot, lists[_list_slot(slot * 10)]) for slot in range(100)])
-        # Faster to build the secondary indexes once at the end than to keep them up to date row by row.
-        cursor.execute(
-            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'blacklist_blacklistednumber'"
-            " AND indexname NOT IN (SELECT conname FROM pg_constraint"
-            "                       WHERE conrelid = 'blacklist_blacklistednumber'::regclass)"
-        )
-        indexes = cursor.fetchall()
-        for name, _ in indexes:
-            cursor.execute(f'DROP INDEX "{name}"')
-        # Numbers: i = 0 … rows - 1, one every 6 seconds back from now (about two years for 10M);
-        # prefixes: j = 0 … 99,999, one every 10 minutes over the same two years.
-        numbers = """SELECT i, '+1' || (2000000000 + i)::text AS phone, now() - (i * interval '6 seconds') AS added_at,
-                            CASE WHEN i < 1000000 THEN 1 WHEN i < 2000000 THEN 2
-                                 WHEN i %% 10 < 3 THEN 1 WHEN i %% 10 < 9 THEN 2 ELSE 3 END AS status
-                     FROM generate_series(0, %s - 1) AS i"""
-        prefixes = """SELECT i, '+1' || (201 + i / 1000)::text || lpad((i %% 1000)::text, 3, '0') || '*' AS phone,
-                             now() - (i * interval '600 seconds') AS added_at,
-                             CASE WHEN i %% 10 < 3 THEN 1 WHEN i %% 10 < 9 THEN 2 ELSE 3 END AS status
-                      FROM generate_series(0, %s - 1) AS i"""
-        for source, count in ((numbers, rows), (prefixes, PREFIXES)):
-            cursor.execute(
-                f"""
+        if codes:  # 100M: no WAL for 30 GB of rows and indexes (the benchmark reads; emptied by a crash)
+            cursor.execute("ALTER TABLE blacklist_blacklistednumber SET UNLOGGED")
+        inserts = [(f"numbers {first:,}–{min(first + STEP_ROWS, rows) - 1:,}", _numbers(codes), first,
+                    min(first + STEP_ROWS, rows) - 1) for first in range(0, rows, STEP_ROWS)]
+        row_steps = [
+            (step, f"""
                 INSERT INTO blacklist_blacklistednumber (phone, dnc_list_id, status, added_at, status_changed_at,
                                                          reason_id, channel, received_at, deadline, note)
-                SELECT n.phone, l.list_id, n.status, n.added_at, n.added_at, n.reason_id, n.channel, n.received_at,
-                       d.deadline, n.note
+                SELECT n.phone, l.list_id, n.status, n.added_at, n.added_at, n.reason_id, n.channel,
+                       n.received_at, d.deadline, n.note
                 FROM (
                     SELECT s.i, s.phone, s.status, s.added_at,
-                           (%s::bigint[])[1 + (s.i / 3) %% 10] AS reason_id,
+                           (%(reasons)s::bigint[])[1 + (s.i / 3) %% 10] AS reason_id,
                            (ARRAY['phone', 'sms', 'email', 'web', 'letter', 'api', 'upload', 'other'])
                                [1 + (s.i / 7) %% 8] AS channel,
-                           s.added_at - ((s.i::bigint * 7919) %% 20) * interval '1 day' - (s.i %% 7) * interval '1 hour'
-                               AS received_at,
-                           CASE WHEN s.i %% 50 = 0 THEN 'Asked again on the phone; see the call recording' ELSE '' END
-                               AS note
+                           s.added_at - ((s.i::bigint * 7919) %% 20) * interval '1 day'
+                               - (s.i %% 7) * interval '1 hour' AS received_at,
+                           CASE WHEN s.i %% 50 = 0 THEN 'Asked again on the phone; see the call recording'
+                                ELSE '' END AS note
                     FROM ({source}) AS s
                 ) AS n
-                JOIN list_of l ON l.slot = (n.i / 10) %% 100  -- hashed: rows keep their order
-                JOIN deadline_of d ON d.day = (n.received_at AT TIME ZONE %s)::date
-                """,  # noqa: S608 — the two sources above, every value bound
-                [reasons, count, settings.TIME_ZONE],
-            )
-        cursor.execute("SET session_replication_role = DEFAULT")
-        print(f"  rows in {time.perf_counter() - started:.0f} s", flush=True)
-        cursor.execute("SET maintenance_work_mem = '512MB'")
-        for _, definition in indexes:
-            cursor.execute(definition)
-        cursor.execute("DROP TABLE deadline_of, list_of")
+                JOIN bench_list_of l ON l.slot = (n.i / 10) %% 100  -- hashed: rows keep their order
+                JOIN bench_deadline_of d ON d.day = (n.received_at AT TIME ZONE %(zone)s)::date
+                """,  # noqa: S608 — the two sources below, every value bound
+             {"reasons": reasons, "first": first, "last": last, "codes": codes, "zone": settings.TIME_ZONE})
+            for step, source, first, last in [*inserts, ("prefixes", _prefixes(codes), 0, PREFIXES - 1)]
+        ]
+        # 100M on two loaded cores: two connections at once, each inserting its steps (then building
+        # its indexes), finish in about half the time of one.
+        parallel = 2 if codes else 1
+        _run_steps([step for step in row_steps if step[0] not in steps], parallel, started)
+        cursor.execute("SELECT replace(step, ' dropped', ' built'), sql, NULL FROM bench_fill_step"
+                       " WHERE step LIKE 'index %% dropped'")
+        _run_steps([step for step in cursor.fetchall() if step[0] not in steps], parallel, started)
+        cursor.execute("DROP TABLE bench_deadline_of, bench_list_of")
+        step_started = time.perf_counter()
         cursor.execute("VACUUM ANALYZE blacklist_blacklistednumber")
-        print(f"  filled in {time.perf_counter() - started:.0f} s", flush=True)
+        _done(cursor, "analyzed", time.perf_counter() - step_started)
+        print(f"  filled in {_minutes(started)}", flush=True)
+
+
+def _run_steps(steps: list[tuple[str, str, dict | None]], connections: int, started: float) -> None:
+    """Run each (step, SQL, parameters) and record it done in the same transaction, on
+    `connections` connections at once (Django's: one a thread)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connection, transaction
+
+    def run(step: str, sql: str, params: dict | None) -> None:
+        try:
+            with connection.cursor() as cursor:
+                # Nor foreign-key or permanence triggers for the bench's own rows.
+                cursor.execute("SET session_replication_role = replica")
+                cursor.execute("SET synchronous_commit = off")
+                cursor.execute("SET maintenance_work_mem = '512MB'")
+                step_started = time.perf_counter()
+                with transaction.atomic():
+                    cursor.execute(sql, params)
+                    _done(cursor, step, time.perf_counter() - step_started)
+            print(f"  {step}: {time.perf_counter() - step_started:.0f} s (elapsed {_minutes(started)})", flush=True)
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(connections) as pool:
+        for future in [pool.submit(run, *step) for step in steps]:
+            future.result()
+
+
+def _numbers(codes: list[str] | None) -> str:
+    """The numbers i = first … last, one every 6 seconds back from now (about two years for 10M):
+    +1 200 000 0000 + i; or, given area codes, +1 <codes[i / 1M]> 2XX XXXX (valid US numbers)."""
+    phone = ("'+1' || (%(codes)s::text[])[1 + i / 1000000] || (2000000 + i %% 1000000)::text" if codes
+             else "'+1' || (2000000000 + i)::text")
+    return f"""SELECT i, {phone} AS phone, now() - (i * interval '6 seconds') AS added_at,
+                      CASE WHEN i < 1000000 THEN 1 WHEN i < 2000000 THEN 2
+                           WHEN i %% 10 < 3 THEN 1 WHEN i %% 10 < 9 THEN 2 ELSE 3 END AS status
+               FROM generate_series(%(first)s::bigint, %(last)s) AS i"""  # noqa: S608 — our constants
+
+
+def _prefixes(codes: list[str] | None) -> str:
+    """The prefix entries j = first … last (of 0 … 99,999), one every 10 minutes over two years:
+    "+1201000*" … "+1300999*"; or, given area codes, bench_api's +1 <codes[j / 10,000]> 3XX XX*."""
+    phone = ("'+1' || (%(codes)s::text[])[1 + i / 10000] || (30000 + i %% 10000)::text || '*'" if codes
+             else "'+1' || (201 + i / 1000)::text || lpad((i %% 1000)::text, 3, '0') || '*'")
+    return f"""SELECT i, {phone} AS phone, now() - (i * interval '600 seconds') AS added_at,
+                      CASE WHEN i %% 10 < 3 THEN 1 WHEN i %% 10 < 9 THEN 2 ELSE 3 END AS status
+               FROM generate_series(%(first)s::bigint, %(last)s) AS i"""  # noqa: S608 — our constants
+
+
+def _done(cursor, step: str, seconds: float, sql: str = "") -> None:
+    cursor.execute("INSERT INTO bench_fill_step VALUES (%s, %s, %s)", [step, seconds, sql])
+
+
+def _minutes(started: float) -> str:
+    elapsed = time.perf_counter() - started
+    return f"{elapsed // 60:.0f} min {elapsed % 60:02.0f} s"
 
 
 def _list_slot(i: int) -> int:
@@ -206,7 +298,14 @@ ALL_LISTS_SORTS = {"review": ["-added_at", "deadline"], "approved": ["-added_at"
 DEPTH = 250_000  # rows before the deep page: page 10,001 of 25
 
 
-def tab_pages(list_param: str, list_id: int | None):
+def number_prefix(rows: int) -> str:
+    """What the pages' number-prefix filter is given: the start of 1,000 numbers as fill writes them."""
+    from bench.bench_api import AREA_CODES
+
+    return f"{AREA_CODES[0]}2001" if rows > TEN_MILLION else "2001234"
+
+
+def tab_pages(list_param: str, list_id: int | None, prefix: str):
     """(operation, url, query) of every page timed in one list (None: all lists): on
     both tabs, the first page and a deep cursor page in each sort, the number-prefix filter, and
     the review tab's Overdue and Due soon filters (by deadline, their default) and Overdue newest first."""
@@ -226,7 +325,7 @@ def tab_pages(list_param: str, list_id: int | None):
             _, cursor = deep_cursor(numbers, sort, depth)
             yield (f"{tab}, sorted {sort}, page {depth // 25 + 1:,} (cursor)", f"/blacklist/{tab}/",
                    {**query, "after": cursor, "page": depth // 25 + 1})
-        yield f"{tab}, filtered by number prefix 2001234", f"/blacklist/{tab}/", {**scope, "phone": "2001234"}
+        yield f"{tab}, filtered by number prefix {prefix}", f"/blacklist/{tab}/", {**scope, "phone": prefix}
     review = BlacklistedNumber.objects.for_review().in_list(list_id)
     for label, due, chosen in (("Overdue", "overdue", review.overdue()), ("Due soon", "due_soon", review.due_soon())):
         query = {**scope, "due": due}
@@ -309,6 +408,9 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=10_000_000)
     parser.add_argument("--json", help="also write the results here, for `make bench`")
     parser.add_argument("--database", help="the database's name (default: blacklist_bench_<rows>)")
+    parser.add_argument("--fill-only", action="store_true", help="build the database (if needed) and stop")
+    parser.add_argument("--measure-only", action="store_true",
+                        help="refuse to build the database: measure one built before, or stop")
     parser.add_argument("--pages-only", action="store_true", help="time the pages only, not bulk actions and export")
     parser.add_argument("--bulk-only", action="store_true",
                         help="time the bulk actions only, against their floors that write the same events")
@@ -338,7 +440,9 @@ def main() -> None:
     from bench.results import Result, table, write_json
 
     call_command("migrate", verbosity=0)
-    fill(args.rows)
+    fill(args.rows, build=not args.measure_only)
+    if args.fill_only:
+        return
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]  # the test client's host name
     settings.DEBUG = False
     user, _ = get_user_model().objects.get_or_create(username="bench", defaults={"is_superuser": True})
@@ -355,6 +459,7 @@ def main() -> None:
             assert response.status_code == 200, response.status_code
         return get
 
+    page_target_ms = 15 if args.rows <= TEN_MILLION else 20  # issue 17: ≤ 20 ms at 100M
     lists = bench_lists()
     scopes = [  # (label, ?list=, list id or None, requests timed a page)
         ("Internal", "", lists[0], 15),  # the default of the picker: the biggest list, 40%
@@ -365,19 +470,20 @@ def main() -> None:
     if args.lists or args.export_only:
         scopes = [scope for scope in scopes if scope[0] in (args.lists or [])]
     for label, list_param, list_id, repeat in [] if args.bulk_only else scopes:
-        for operation, url, query in tab_pages(list_param, list_id):
+        for operation, url, query in tab_pages(list_param, list_id, number_prefix(args.rows)):
             ours = median_ms(page(url, query), repeat)
             sql = rows_query(client, url, query)
             index = indexes_used(sql)
             raw = raw_ms(sql, None, repeat=repeat)  # None: the SQL as run, parameters in
             one_list = list_id is not None
             uses_list_index = any(name.startswith("list_") for name in index)
-            target = "≤ 15 ms" if one_list else "(information)"
+            target = f"≤ {page_target_ms} ms" if one_list else "(information)"
             database, queries = database_share(client, url, query)
             plan = f"rows query reads {', '.join(index)}; database {database:.1f} ms in {queries} queries"
             if one_list and not uses_list_index:
                 plan += " (no list_ index)"
-            results.append(Result(f"{label}: {operation}", ours, raw, plan, target, ours <= 15 if one_list else None))
+            results.append(Result(f"{label}: {operation}", ours, raw, plan, target,
+                                  ours <= page_target_ms if one_list else None))
             print(table(results[-1:]).split("\n", 1)[1], flush=True)  # as it goes: a run takes minutes
     if args.export_only:
         export(client, args, results)

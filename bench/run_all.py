@@ -10,8 +10,14 @@ Each benchmark builds its PostgreSQL database once (by set-based SQL) and reuses
   evidence blacklist_bench_evidence 10M numbers: the Reasons page, a number's evidence record and downloads
   report  blacklist_bench_report    10M numbers, 10M events: the compliance report per week and month
   expiry  blacklist_bench_expiry    2M numbers, 1M expired: the batched expiry task vs one statement
+
+`--scale 100M` (`make bench SCALE=100M`) runs instead the scale point of issue 17 on one database,
+blacklist_bench_100000000, built once by bench_tabs.fill (30–60 minutes): the tab pages of three
+lists, the API's check and scrub (bench_api.py at the same rows) and its disk use and build time.
+`--measure-only` never builds: it measures a database built before, or stops.
 """
 
+import argparse
 import json
 import os
 import platform
@@ -35,6 +41,20 @@ BENCHMARKS = {
     "expiry": ["bench/bench_expiry.py"],
 }
 
+SCALES = {"100M": 100_000_000}
+
+
+def scale_benchmarks(rows: int, measure_only: bool) -> dict[str, list[str]]:
+    """The benchmarks of one database of `rows` numbers: pages (no bulk actions or export: they
+    change 1M rows of a given shape), the API, disk use and build time."""
+    build = ["--measure-only"] if measure_only else []
+    return {  # the build first (by bench_api, as bench_tabs would), then the quickest first
+        "api": ["bench/bench_api.py", "--rows", str(rows), *build],
+        "disk": ["bench/bench_disk.py", "--database", f"blacklist_bench_{rows}"],
+        "tabs": ["bench/bench_tabs.py", "--rows", str(rows), "--pages-only",
+                 "--lists", "Internal", "Bench list 02", "Bench list 20", *build],
+    }
+
 
 def machine() -> str:
     memory_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
@@ -44,24 +64,32 @@ def machine() -> str:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--scale", choices=SCALES, help="the scale point instead: one database of this many numbers")
+    parser.add_argument("--measure-only", action="store_true", help="with --scale: never build, measure only")
+    args = parser.parse_args()
+    benchmarks = scale_benchmarks(SCALES[args.scale], args.measure_only) if args.scale else BENCHMARKS
+    suffix = f"_{args.scale}" if args.scale else ""
     out = ROOT / "var" / "bench"
     out.mkdir(parents=True, exist_ok=True)
     results = []
-    for name, command in BENCHMARKS.items():
+    for name, command in benchmarks.items():
         print(f"=== {name} ===", flush=True)
-        result_file = out / f"{name}.json"
+        result_file = out / f"{name}{suffix}.json"
         result_file.unlink(missing_ok=True)
         # A missed target is a row of the table, not a stop; a benchmark that wrote nothing is.
         subprocess.run([sys.executable, *command, "--json", str(result_file)], cwd=ROOT)
         if not result_file.exists():
             raise SystemExit(f"The {name} benchmark failed: see its output above.")
         results += read_json(result_file)
-    print(f"\nAll benchmarks — {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} — {machine()}\n")
+    print(f"\nAll benchmarks{f' at {args.scale} numbers' if args.scale else ''} —"
+          f" {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} — {machine()}; load average"
+          f" {' '.join(f'{load:.2f}' for load in os.getloadavg())}\n")
     print(table(results))
     summary = {"when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "machine": machine(),
-               "results": [json.loads((out / f"{name}.json").read_text()) for name in BENCHMARKS]}
-    (out / "results.json").write_text(json.dumps(summary, indent=2))
-    print(f"\n(also written to {out / 'results.json'})")
+               "results": [json.loads((out / f"{name}{suffix}.json").read_text()) for name in benchmarks]}
+    (out / f"results{suffix}.json").write_text(json.dumps(summary, indent=2))
+    print(f"\n(also written to {out / f'results{suffix}.json'})")
 
 
 if __name__ == "__main__":
