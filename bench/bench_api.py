@@ -364,6 +364,9 @@ def main() -> None:
         return
     from django.contrib.auth import get_user_model
 
+    from bench.database import warm_cache
+
+    print(warm_cache(), flush=True)
     owner, _ = get_user_model().objects.get_or_create(username="benchmark", defaults={"is_superuser": True})
     key, secret = services.create_key("benchmark", can_check=True, can_add=False, can_approve=False, expires_at=None,
                                       user=owner)  # a key with no creator is refused

@@ -443,6 +443,10 @@ def main() -> None:
     fill(args.rows, build=not args.measure_only)
     if args.fill_only:
         return
+    if not args.export_peak_rss:
+        from bench.database import warm_cache
+
+        print(warm_cache(), flush=True)
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]  # the test client's host name
     settings.DEBUG = False
     user, _ = get_user_model().objects.get_or_create(username="bench", defaults={"is_superuser": True})
