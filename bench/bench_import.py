@@ -291,6 +291,9 @@ def main() -> None:
     from tasks_logs.models import TaskLog
 
     fill(args.existing)
+    from bench.database import warm_cache
+
+    print(warm_cache())
     area_codes = valid_area_codes()
     on_target = BlacklistedNumber.objects.in_list(target_list()).count()
     print(f"{BlacklistedNumber.objects.count():,} entries listed, {on_target:,}"
