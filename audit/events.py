@@ -142,9 +142,10 @@ def _lock_addresses_in_phone_order(rows: QuerySet) -> str:
     address; the lock returns that one (the version it locked), which a statement run after the
     lock sees, where the locking statement's own snapshot would not. Nothing can change a locked
     row until the transaction ends, so its address still holds for the DELETE."""
-    sql, params = _locked_in_phone_order(rows, address=RawSQL(f"{rows.model._meta.db_table}.ctid", ()))
+    address = RawSQL(f"{rows.model._meta.db_table}.ctid", ())  # noqa: S611 — the model's own table name
+    sql, params = _locked_in_phone_order(rows, address=address)
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT ARRAY({sql})::text", params)  # noqa: S608 — ORM-compiled, params bound
+        cursor.execute(f"SELECT ARRAY({sql})::text", params)
         return cursor.fetchone()[0]
 
 

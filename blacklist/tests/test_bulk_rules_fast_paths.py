@@ -55,28 +55,36 @@ def test_removing_from_the_approved_tab_counts_its_permanent_numbers(make_number
     assert sorted(BlacklistedNumber.objects.values_list("status", flat=True)) == [Status.REVIEW, Status.PERMANENT]
 
 
+def remove_while_another_writer_changes(number, other, **change):
+    """services.remove of `number` and `other` while another transaction has made `change` to
+    `number` and holds its row lock for a second: the remove waits for it, then acts."""
+    updated = threading.Event()
+
+    def change_it_and_hold_the_lock():
+        try:
+            with transaction.atomic():
+                BlacklistedNumber.objects.filter(pk=number.pk).update(**change)
+                updated.set()
+                time.sleep(1)  # while remove waits for this row's lock
+        finally:
+            connection.close()
+
+    writer = threading.Thread(target=change_it_and_hold_the_lock)
+    writer.start()
+    assert updated.wait(10)
+    outcome = services.remove(BlacklistedNumber.objects.filter(pk__in=[number.pk, other.pk]))
+    writer.join()
+    return outcome
+
+
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite has one writer at a time: no lock to wait for")
 @pytest.mark.django_db(transaction=True)
 def test_remove_deletes_a_number_another_writer_changed_while_it_waited_for_the_lock(make_numbers):
     """The row's newest version is deleted (not missed: its address changed, its id did not),
     and its event records the status the other writer gave it."""
     number, other = make_numbers(Status.REVIEW, Status.REVIEW, reason="other")
-    updated = threading.Event()
 
-    def raise_it_and_hold_the_lock():
-        try:
-            with transaction.atomic():
-                BlacklistedNumber.objects.filter(pk=number.pk).update(status=Status.APPROVED, note="raised meanwhile")
-                updated.set()
-                time.sleep(1)  # while remove waits for this row's lock
-        finally:
-            connection.close()
-
-    writer = threading.Thread(target=raise_it_and_hold_the_lock)
-    writer.start()
-    assert updated.wait(10)
-    outcome = services.remove(BlacklistedNumber.objects.filter(pk__in=[number.pk, other.pk]))
-    writer.join()
+    outcome = remove_while_another_writer_changes(number, other, status=Status.APPROVED, note="raised meanwhile")
 
     assert (outcome.changed, outcome.skipped) == (2, {})
     assert not BlacklistedNumber.objects.exists()
@@ -96,22 +104,8 @@ def test_remove_leaves_a_number_another_writer_made_unremovable_while_it_waited_
     number, other = make_numbers(Status.APPROVED, Status.APPROVED, reason="other")
     if "reason_id" in change:
         change = {"reason_id": Reason.objects.get(slug=change["reason_id"]).pk}
-    updated = threading.Event()
 
-    def change_it_and_hold_the_lock():
-        try:
-            with transaction.atomic():
-                BlacklistedNumber.objects.filter(pk=number.pk).update(**change)
-                updated.set()
-                time.sleep(1)  # while remove waits for this row's lock
-        finally:
-            connection.close()
-
-    writer = threading.Thread(target=change_it_and_hold_the_lock)
-    writer.start()
-    assert updated.wait(10)
-    outcome = services.remove(BlacklistedNumber.objects.filter(pk__in=[number.pk, other.pk]))
-    writer.join()
+    outcome = remove_while_another_writer_changes(number, other, **change)
 
     assert outcome.changed == 1
     assert list(BlacklistedNumber.objects.values_list("pk", flat=True)) == [number.pk]
