@@ -176,7 +176,9 @@ def celery_broker(redis_url: str | None, var_dir: Path) -> tuple[str, dict, str]
         "store_processed": False,
         "polling_interval": 0.1,
     }
-    return "filesystem://", options, f"file://{results}"
+    from . import broker  # registers its transport
+
+    return f"{broker.SCHEME}://", options, f"file://{results}"
 
 
 def _broker_folders(var_dir: Path) -> list[Path]:

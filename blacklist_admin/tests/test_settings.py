@@ -101,7 +101,7 @@ def test_junk_database_urls_are_refused(tmp_path, url, message):
 
 def test_no_redis_url_means_the_embedded_filesystem_broker(tmp_path):
     broker, options, results = celery_broker(None, tmp_path)
-    assert broker == "filesystem://"
+    assert broker == "embeddedfs://"  # kombu's filesystem transport, messages written whole (broker.py)
     assert options["data_folder_in"] == options["data_folder_out"] == str(tmp_path / "broker" / "queue")
     assert not (tmp_path / "broker").exists()  # made when Celery starts, not when the settings are read
     make_var_dir(tmp_path, embedded_broker=True)

@@ -10,7 +10,7 @@ pytestmark = pytest.mark.worker
 
 
 def test_broker_is_the_one_the_settings_name():
-    expected = "redis" if settings.REDIS_URL else "filesystem"
+    expected = "redis" if settings.REDIS_URL else "embeddedfs"  # kombu's filesystem transport, messages written whole
     assert app.connection_for_write().transport_cls == expected
 
 
