@@ -4,6 +4,7 @@ tests leave permanently approved numbers behind."""
 
 import importlib
 import uuid
+import warnings
 
 import pytest
 from django.conf import settings
@@ -73,6 +74,27 @@ def _exact_counts_wait_for_a_loaded_machine(monkeypatch):
     estimate: on a machine running two suites at once a count of 3 rows can take that long, and a
     test expecting "3" would read "~103". Tests of the timeout set it themselves."""
     monkeypatch.setattr("blacklist.models.EXACT_COUNT_TIMEOUT_MS", 5_000)
+
+
+@pytest.fixture(autouse=True)
+def _no_transaction_left_open(request, django_db_blocker):
+    """A test that leaves another session inside a transaction (a thread's connection, a killed
+    worker's backend still running its statement) can hold row locks the next tests wait on until
+    pytest-timeout fails them, far from the cause. After each database test on PostgreSQL, such a
+    session is named in a warning (the summary shows it) with the test that left it."""
+    yield
+    uses_database = request.node.get_closest_marker("django_db") or {"db", "transactional_db"} & set(
+        request.fixturenames)
+    if connection.vendor != "postgresql" or not uses_database or connection.connection is None:
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:  # after the test's own teardown
+        cursor.execute(
+            "SELECT pid, state, now() - xact_start, left(query, 120) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND backend_type = 'client backend' AND pid <> pg_backend_pid()"
+            " AND xact_start IS NOT NULL"
+        )
+        if left_open := cursor.fetchall():
+            warnings.warn(f"{request.node.nodeid} left sessions in a transaction: {left_open}", stacklevel=1)
 
 
 @pytest.fixture

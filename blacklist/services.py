@@ -439,7 +439,9 @@ def add_numbers(
             new = cursor.rowcount
             cursor.execute("DELETE FROM incoming_phones WHERE phone IN (SELECT phone FROM new_phones)")
             cursor.execute("DROP TABLE new_phones")
-        if postgresql:
+        if new == len(batch):  # all new (an upload's usual case): nothing is left to merge
+            raised = 0
+        elif postgresql:
             raised = _merge_postgresql(
                 cursor, list_id, status, [at, user_id], (raise_to, raise_params), (repeat_pg, repeat_pg_params)
             )
