@@ -10,6 +10,7 @@ INSERT … SELECT generate_series. Each round times, in alternating order:
   without audit  the statement approve ran before the audit trail: one QuerySet.update()
   with audit     services.approve(), as the "all matching" bulk task runs it: the same UPDATE
                  in a CTE whose RETURNING feeds INSERT INTO audit_event … SELECT (one statement)
+both with the bulk task's work_mem (services.give_bulk_statements_memory, BULK_WORK_MEM_MB),
 each inside a transaction rolled back afterwards (then VACUUM), so every round starts from the
 same rows. Target: with audit ≤ 2× without, comparing the medians.
 
@@ -150,12 +151,14 @@ def main() -> None:
     user, _ = get_user_model().objects.get_or_create(username="bench")
 
     def without_audit():
+        services.give_bulk_statements_memory()  # both as the bulk task runs them (BULK_WORK_MEM_MB)
         numbers = matching_numbers("review", "")
         return numbers.changeable().filter(status=Status.REVIEW).update(
             status=Status.APPROVED, status_changed_at=timezone.now(), status_changed_by=user
         )
 
     def with_audit():
+        services.give_bulk_statements_memory()
         outcome = services.approve(matching_numbers("review", ""), user, Source(Event.Via.BULK_TASK))
         assert Event.objects.filter(action=Event.Action.APPROVED).count() == outcome.changed
         return outcome.changed

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import wraps
 
+from django.conf import settings
 from django.db import OperationalError, connection, transaction
 from django.db.models import Count, Lookup, QuerySet
 from django.db.models.expressions import Col
@@ -351,11 +352,22 @@ def _run_rule_once(task_log_id: int, action: str, numbers: QuerySet[BlacklistedN
     """A bulk-action job's one transaction: the rule and the TaskLog's result, unless done already."""
     if not (task_log := jobs.locked(task_log_id)):
         return
+    give_bulk_statements_memory()
     source = Source(Event.Via.BULK_TASK, task=task_log)
     outcome = RULES[action](numbers, task_log.created_by, source, **justified(task_log.params.get("justification", "")))
     task_log.changed, task_log.skipped = outcome.changed, outcome.skipped_total
     task_log.processed = task_log.total = outcome.changed + outcome.skipped_total
     jobs.finish(task_log, outcome.skipped_text())
+
+
+def give_bulk_statements_memory() -> None:
+    """PostgreSQL: BULK_WORK_MEM_MB as `work_mem` until the caller's transaction ends. A bulk action
+    over all matching sorts its rows into phone order to lock them and writes an event per row,
+    which the Activity counts' trigger reads back from a transition table: with the default 4 MB
+    each spills a million rows to temporary files and back (docs/benchmarks.md, issue 17)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('work_mem', %s, true)", [f"{settings.BULK_WORK_MEM_MB}MB"])
 
 
 NO_DETAILS = RequestDetails()  # the defaults: Consumer request, received when added

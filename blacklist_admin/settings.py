@@ -222,6 +222,9 @@ TASK_SWEEP_SECONDS = env_int("TASK_SWEEP_SECONDS", 60, minimum=1)
 # A job that meets a transient database error (a restart, a failover) is tried again after 1, 2,
 # 4, 8, 16 ... seconds, TASK_RETRIES times, then failed with the reason (tasks_logs/jobs.py).
 TASK_RETRIES = env_int("TASK_RETRIES", 5)
+# PostgreSQL's work_mem for a bulk action's transaction (MB), where its sorts and its events'
+# transition table stay in memory rather than spill a million rows to disk; 4 MB elsewhere.
+BULK_WORK_MEM_MB = env_int("BULK_WORK_MEM_MB", 256, minimum=4)
 # Numbers whose expiry has come are removed (an `expired` event each) every EXPIRY_SWEEP_SECONDS;
 # the API stops blocking them at the expiry instant itself, so this only tidies up.
 EXPIRY_SWEEP_SECONDS = env_int("EXPIRY_SWEEP_SECONDS", 300, minimum=1)

@@ -1,5 +1,6 @@
 """Issue 17's faster bulk paths change nothing the rules do: the skipped counts read only the
-statuses a selection can hold, and PostgreSQL deletes the rows it locked by their addresses."""
+statuses a selection can hold, PostgreSQL deletes the rows it locked by their addresses, and a
+bulk job's transaction has more memory for its sorts (BULK_WORK_MEM_MB)."""
 
 import threading
 import time
@@ -12,7 +13,8 @@ from audit import events
 from audit.models import Event
 from blacklist import services
 from blacklist.filters import matching_numbers
-from blacklist.models import BlacklistedNumber, Reason, Status
+from blacklist.models import BlacklistedNumber, Reason, Status, internal_list_id
+from tasks_logs.models import TaskLog
 
 pytestmark = pytest.mark.django_db
 
@@ -139,3 +141,37 @@ def test_a_number_added_between_the_lock_and_the_delete_is_left_listed_without_a
     assert outcome.changed == 1
     assert list(BlacklistedNumber.objects.values_list("phone", flat=True)) == ["+14155550200"]
     assert list(Event.objects.filter(action=Event.Action.REMOVED).values_list("phone", flat=True)) == [number.phone]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_bulk_action_job_gives_its_own_transaction_more_memory_on_postgresql(admin_user, make_numbers, monkeypatch,
+                                                                               settings):
+    if connection.vendor != "postgresql":
+        pytest.skip("work_mem is PostgreSQL's")
+    settings.BULK_WORK_MEM_MB = 64
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW work_mem")
+        before = cursor.fetchone()[0]
+    seen = []
+    approve = services.RULES["approve"]
+
+    def approve_seeing_the_memory(numbers, *args, **kwargs):
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW work_mem")
+            seen.append(cursor.fetchone()[0])
+        return approve(numbers, *args, **kwargs)
+
+    monkeypatch.setitem(services.RULES, "approve", approve_seeing_the_memory)
+    make_numbers(Status.REVIEW, Status.REVIEW)
+    task_log = TaskLog.objects.create(kind=TaskLog.Kind.BULK_APPROVE, created_by=admin_user,
+                                      params={"tab": "review", "action": "approve", "query": "",
+                                              "list": internal_list_id()})
+
+    services.run_bulk_action(task_log)
+
+    task_log.refresh_from_db()
+    assert (task_log.state, task_log.changed) == (TaskLog.State.SUCCEEDED, 2)
+    assert seen == ["64MB"]
+    with connection.cursor() as cursor:  # the job's transaction over, the connection is as it was
+        cursor.execute("SHOW work_mem")
+        assert cursor.fetchone()[0] == before != "64MB"
