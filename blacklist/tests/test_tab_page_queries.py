@@ -5,7 +5,7 @@ without a server-side cursor (a page's prefix coverage: test_prefix_entries)."""
 import re
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -46,25 +46,32 @@ def test_count_estimates_keeps_each_querysets_place_empty_ones_included():
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite counts exactly, with no timeout")
-@pytest.mark.django_db(transaction=True)  # the count's own transaction commits, as on a page
-def test_a_slow_commit_after_an_exact_count_is_not_cancelled_and_the_page_goes_on(monkeypatch):
-    """The exact counts run under a 25 ms statement timeout; a stall of the machine at their
-    COMMIT must not cancel it (it left the transaction aborted and the page's next query failed)."""
+@pytest.mark.django_db(transaction=True)  # outside a transaction, as on a page
+def test_the_exact_counts_are_one_round_trip_and_leave_the_timeout_as_it_was(monkeypatch):
+    """The timeout, the counts and the timeout set back in one message: nothing after the counts
+    (the commit, a stall of the machine) runs under their 25 ms, outside a transaction or inside one."""
     services.add_numbers(["+12015550100", "+12015550101"], Status.REVIEW)
+    services.add_numbers(["+12015550102"], Status.APPROVED)
     monkeypatch.setattr(models, "EXACT_COUNT_TIMEOUT_MS", 25)
-    commit = connection._commit
+    with connection.cursor() as cursor:
+        cursor.execute("SET statement_timeout = '7s'")
+    try:
+        with CaptureQueriesContext(connection) as queries:
+            counts = count_estimates([Number.objects.for_review(), Number.objects.approved()])
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW statement_timeout")
+            after = cursor.fetchone()[0]
+            with transaction.atomic():
+                assert count_estimates([Number.objects.for_review()]) == [(2, True)]
+                cursor.execute("SHOW statement_timeout")
+                inside = cursor.fetchone()[0]
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET statement_timeout")
 
-    def slow_commit():  # a statement at the commit point, longer than the count's timeout
-        with connection.connection.cursor() as cursor:
-            cursor.execute("SELECT pg_sleep(0.1)")
-        commit()
-
-    monkeypatch.setattr(connection, "_commit", slow_commit)
-    counts = count_estimates([Number.objects.for_review()])
-    monkeypatch.undo()
-
-    assert counts == [(2, True)]
-    assert Number.objects.for_review().count() == 2  # the connection is usable
+    assert counts == [(2, True), (1, True)]
+    assert [query["sql"].split()[0] for query in queries.captured_queries] == ["EXPLAIN", "SELECT"]
+    assert after == inside == "7s"
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite counts exactly, with no timeout")
@@ -78,3 +85,19 @@ def test_a_count_slower_than_its_timeout_gives_the_estimate_and_the_page_goes_on
 
     assert not exact and count >= 1  # PostgreSQL's estimate, not a count
     assert Number.objects.for_review().count() == 2  # the connection is usable
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite counts exactly, with no timeout")
+@pytest.mark.django_db(transaction=True)
+def test_a_slow_count_asked_with_others_leaves_theirs_exact(monkeypatch):
+    """The counts share one statement's timeout: when it runs out, each is asked again alone, so only
+    the slow one shows its estimate, as when each had its own."""
+    services.add_numbers(["+12015550100", "+12015550101"], Status.REVIEW)
+    services.add_numbers(["+12015550102"], Status.APPROVED)
+    monkeypatch.setattr(models, "EXACT_COUNT_TIMEOUT_MS", 25)
+    slow = Number.objects.for_review().extra(where=["pg_sleep(0.1) IS NOT NULL"])
+
+    review, (count, exact), approved = count_estimates([Number.objects.for_review(), slow, Number.objects.approved()])
+
+    assert review == (2, True) and approved == (1, True)
+    assert not exact and count >= 1
