@@ -10,8 +10,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from blacklist import models, services
+from blacklist.models import TABS, DncList, Status, count_estimates
 from blacklist.models import BlacklistedNumber as Number
-from blacklist.models import DncList, Status, count_estimates
 
 pytestmark = pytest.mark.django_db
 
@@ -101,3 +101,55 @@ def test_a_slow_count_asked_with_others_leaves_theirs_exact(monkeypatch):
 
     assert review == (2, True) and approved == (1, True)
     assert not exact and count >= 1
+
+
+PAGE_QUERIES = {  # what each tab page asks the database, in kinds (sqlite: the counts are plain COUNTs)
+    "session and user": 2,  # the middleware's
+    "lists": 1,  # the picker's, and the list chosen among them
+    "rows": 1,  # the page's, with LIMIT per_page + 1
+    "counts": 2,  # the tab labels' estimates (EXPLAIN) and the small ones counted, in one statement each
+    "overdue": 1,  # the review tab label's "N overdue" (on both tabs), bounded
+    "menus": 2,  # the filter's Added by and Source upload menus
+}
+
+
+def _kinds(queries) -> list[str]:
+    return [query["sql"].split()[0] for query in queries]
+
+
+@pytest.mark.parametrize("query", [{}, {"phone": "201"}, {"due": "overdue"}, {"sort": "phone"}])
+@pytest.mark.parametrize("tab", ["review", "approved"])
+def test_a_tab_page_asks_the_database_a_fixed_few_queries_none_twice(admin_client, tab, query):
+    """So the number of queries cannot creep back up (docs/benchmarks.md, issue 17: a tab page in 15 ms)."""
+    services.add_numbers([f"+1201555{n:04}" for n in range(30)], Status.REVIEW)
+    services.add_numbers([f"+1201556{n:04}" for n in range(30)], Status.APPROVED)
+    if tab == "approved":
+        query = {key: value for key, value in query.items() if key != "due"}
+
+    with CaptureQueriesContext(connection) as queries:
+        response = admin_client.get(reverse(f"blacklist:{tab}"), query)
+
+    shown = 'title="+120155' in response.content.decode()
+    assert response.status_code == 200 and shown != ("due" in query)  # rows, none overdue (all just received)
+    asked = [q["sql"] for q in queries.captured_queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE SAVEPOINT"))]
+    expected = sum(PAGE_QUERIES.values())
+    if connection.vendor != "postgresql":  # no EXPLAIN: a COUNT each tab, and one of the filter's matching
+        expected += len(TABS) + ("phone" in query or "due" in query) - PAGE_QUERIES["counts"]
+    assert len(asked) == expected, "\n".join(asked)
+    assert len(set(asked)) == len(asked)
+
+
+def test_a_cursor_page_adds_one_query_and_seeks_by_row_comparison_on_postgresql(admin_client):
+    """A page after a cursor asks one more thing (is there a page before it?); on PostgreSQL its rows
+    start at the cursor by a row comparison of (sort field, id), which an index scan starts at."""
+    services.add_numbers([f"+1201555{n:04}" for n in range(30)], Status.REVIEW)
+    first = admin_client.get(reverse("blacklist:review"), {"sort": "deadline"}).content.decode()
+    after = re.search(r'href="\?[^"]*after=([^&"]+)', first).group(1)
+
+    with CaptureQueriesContext(connection) as queries:
+        admin_client.get(reverse("blacklist:review"), {"sort": "deadline", "after": after, "page": 2})
+
+    rows = [q["sql"] for q in queries.captured_queries if "LIMIT 26" in q["sql"]]
+    assert len(rows) == 1
+    if connection.vendor == "postgresql":
+        assert '("blacklist_blacklistednumber"."deadline", "blacklist_blacklistednumber"."id") > (' in rows[0]
