@@ -19,6 +19,8 @@ from django.db.models import ProtectedError
 from django.http import QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods, require_POST
 
 from audit.models import Event
@@ -66,9 +68,17 @@ def list_param(dnc_list: DncList | None) -> str:
 
 
 def picker(chosen: DncList | None, lists: list[DncList] | None = None) -> dict:
-    """The picker's context: the lists (Internal first, archived ones marked) and the choice."""
+    """The picker's context: the choice, and its menu's options for the lists (Internal first,
+    archived ones marked) as markup, built as strings (a template loop over 20 lists cost a page
+    about 0.3 ms); the "All lists" option is the template's (blacklist/_tabs.html)."""
     param = list_param(chosen)
-    return {"lists": DncList.objects.all() if lists is None else lists, "chosen": chosen, "all": ALL,
+    options = "".join(
+        f'<option value="{"" if option.is_internal else option.pk}"'
+        f'{" selected" if chosen and option.pk == chosen.pk else ""}>{escape(option.name)}'
+        f'{" (archived)" if option.is_archived else ""}</option>\n    '
+        for option in (DncList.objects.all() if lists is None else lists)
+    )
+    return {"list_options": mark_safe(options), "chosen": chosen, "all": ALL,  # noqa: S308 — names escaped
             "list_param": param, "list_query": f"list={param}" if param else ""}
 
 

@@ -1,4 +1,5 @@
 import json
+from contextlib import nullcontext
 from datetime import date, datetime
 
 from django.conf import settings
@@ -233,8 +234,9 @@ def count_estimates(querysets: list, exact_below: int = 50_000) -> list[tuple[in
         counts = iter([(queryset.count(), True) for queryset in asked])
         return [done or next(counts) for done in found]
     estimates = _estimates(asked, database)
-    counts = iter([(estimate, False) if estimate >= exact_below else _exact_count(queryset, estimate)
-                   for queryset, estimate in zip(asked, estimates, strict=True)])
+    small = [queryset for queryset, estimate in zip(asked, estimates, strict=True) if estimate < exact_below]
+    exact = iter(_exact_counts(small, [estimate for estimate in estimates if estimate < exact_below]))
+    counts = iter([(estimate, False) if estimate >= exact_below else next(exact) for estimate in estimates])
     return [done or next(counts) for done in found]
 
 
@@ -257,26 +259,49 @@ def _estimates(querysets: list, database: str) -> list[int]:
 
 
 EXACT_COUNT_TIMEOUT_MS = 25  # a count the planner thought small that takes longer shows the estimate
+# The timeout for the counts, and back to what it was in the same statement as the counts: a stall of
+# the machine after them (at the COMMIT) must not be timed. `blacklist.timeout_before` keeps it meanwhile.
+_TIMED = ("SELECT set_config('blacklist.timeout_before', current_setting('statement_timeout'), true),"
+          " set_config('statement_timeout', %s, true);"
+          " SELECT {counts}, set_config('statement_timeout', current_setting('blacklist.timeout_before'), true)")
 
 
-def _exact_count(queryset, estimate: int) -> tuple[int, bool]:
-    """The count, under a statement timeout of EXACT_COUNT_TIMEOUT_MS; the estimate if it timed out.
+def _exact_counts(querysets: list, estimates: list[int]) -> list[tuple[int, bool]]:
+    """The counts of `querysets`, each under a statement timeout of EXACT_COUNT_TIMEOUT_MS, else
+    its estimate.
 
-    The timeout goes back to what it was before the block ends: inside an outer transaction it
-    would outlive the block, and on its own it would time the COMMIT too. A COMMIT cancelled by it
-    (a moment's stall on a busy machine) left the server's transaction aborted while psycopg2
-    took it as over, and the page's next query failed (a 500)."""
-    connection = connections[queryset.db]
+    One round trip for all of them: the timeout set and the counts in one message of two
+    statements (PostgreSQL times each statement of a message on its own, the second one under the
+    timeout the first set), the count's statement setting the timeout back as its last column.
+    Outside a transaction the message is a transaction of its own, which PostgreSQL commits untimed;
+    inside one, a savepoint keeps a cancelled count from aborting it. Five round trips before
+    (BEGIN, set, count, set back, COMMIT) cost a filtered page about 1 ms. Should the counts
+    together take longer than the timeout, each is asked again alone, as before."""
+    if not querysets:
+        return []
+    found = _timed_counts(querysets)
+    if found is not None:
+        return [(count, True) for count in found]
+    if len(querysets) == 1:
+        return [(estimates[0], False)]
+    return [_exact_counts([queryset], [estimate])[0] for queryset, estimate in zip(querysets, estimates, strict=True)]
+
+
+def _timed_counts(querysets: list) -> list[int] | None:
+    """The counts under the timeout (_TIMED), or None when it cancelled them."""
+    database = querysets[0].db
+    connection = connections[database]
+    parts = [queryset.values("pk").query.get_compiler(database).as_sql() for queryset in querysets]
+    counts = ", ".join(f"(SELECT count(*) FROM ({sql}) AS counted)" for sql, _ in parts)  # noqa: S608 — the ORM's SQL
+    params = [str(EXACT_COUNT_TIMEOUT_MS), *[param for _, params in parts for param in params]]
     try:
-        with transaction.atomic(using=queryset.db), connection.cursor() as cursor:
-            cursor.execute("SELECT current_setting('statement_timeout'), set_config('statement_timeout', %s, true)",
-                           [str(EXACT_COUNT_TIMEOUT_MS)])
-            previous, _ = cursor.fetchone()
-            count = queryset.count()
-            cursor.execute("SELECT set_config('statement_timeout', %s, true)", [previous])
-        return count, True
-    except DatabaseError:  # the timeout: a cheap-looking count that was not
-        return estimate, False
+        with transaction.atomic(using=database) if connection.in_atomic_block else nullcontext():
+            with connection.cursor() as cursor:
+                cursor.execute(_TIMED.format(counts=counts), params)
+                *found, _ = cursor.fetchone()
+    except DatabaseError:  # the timeout: cheap-looking counts that were not
+        return None
+    return found
 
 
 def _list_tab_indexes(name: str, order: list[str]) -> list[models.Index]:

@@ -7,7 +7,9 @@ import binascii
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from django.db.models import Q, QuerySet
+from django.db import connections
+from django.db.models import F, Q, QuerySet
+from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
 
 # ?sort= values each tab accepts (a leading "-" means descending), each served by an index. The
 # review tab also sorts by deadline: `deadline` (the default with a Due soon / Overdue filter)
@@ -47,7 +49,7 @@ def keyset_page(numbers: QuerySet, sort: str, per_page: int, after: str = "", be
     page = ordered
     if cursor is not None:
         value, pk = cursor
-        page = page.filter(_beyond(field, value, pk, smaller=descending != backwards))
+        page = page.filter(_beyond(numbers.db, field, value, pk, smaller=descending != backwards))
     else:
         number = 1
     rows = list(page[: per_page + 1])
@@ -56,7 +58,7 @@ def keyset_page(numbers: QuerySet, sort: str, per_page: int, after: str = "", be
     # And the way we came from: one index seek (LIMIT 1) past the first row shown, so a link is
     # offered only to rows that are there, also after walking back or after rows were removed.
     behind = bool(cursor and rows) and ordered.filter(
-        _beyond(field, getattr(rows[0], field), rows[0].pk, smaller=descending == backwards)
+        _beyond(numbers.db, field, getattr(rows[0], field), rows[0].pk, smaller=descending == backwards)
     ).exists()
     if backwards:
         rows.reverse()
@@ -69,9 +71,18 @@ def keyset_page(numbers: QuerySet, sort: str, per_page: int, after: str = "", be
     )
 
 
-def _beyond(field: str, value, pk: int, smaller: bool) -> Q:
-    """Rows past (value, pk) in the sort: an index seek on `field`, then the id breaks ties.
-    The redundant `field <= value` (or >=) lets the database start the index scan there."""
+def _beyond(database: str, field: str, value, pk: int, smaller: bool):
+    """Rows past (value, pk) in the sort: an index seek on (`field`, id).
+
+    PostgreSQL is given the row comparison `(field, id) < (value, pk)`, which its index scan
+    starts at exactly; spelled as `field < value OR (field = value AND id < pk)` the scan started at
+    `field = value` and stepped over that value's rows with a larger id first: a deadline is a day,
+    and a page deep into the review tab sorted by deadline skipped up to a day's 10,000 numbers
+    (5 ms at 10M). Elsewhere (SQLite) the OR, with the redundant `field <= value` (or >=) that lets
+    the database start the index scan at the value."""
+    if connections[database].features.supports_tuple_lookups:
+        lookup = TupleLessThan if smaller else TupleGreaterThan
+        return lookup(Tuple(F(field), F("id")), (value, pk))
     if smaller:
         return Q(**{f"{field}__lte": value}) & (Q(**{f"{field}__lt": value}) | Q(**{field: value, "id__lt": pk}))
     return Q(**{f"{field}__gte": value}) & (Q(**{f"{field}__gt": value}) | Q(**{field: value, "id__gt": pk}))
