@@ -597,6 +597,7 @@ def bulk_actions(user, results, rounds: int, which: list[str] = BULK_ACTIONS) ->
 
         def run_floor(floor=floor, counts=counts):
             now = timezone.now()
+            services.give_bulk_statements_memory()  # the work_mem the bulk task runs with, for the floor too
             with connection.cursor() as cursor:
                 cursor.execute(floor, {"now": now, "cutoff": retention_cutoff(now), "user": user.pk,
                                        "actor": user.get_username()})
