@@ -123,8 +123,8 @@ class BlacklistTable(tables.Table):
             if not column.orderable:
                 cells.append(f'<th scope="col">\n    {header}\n  </th>')
                 continue
-            params = dict(self.params)
-            params[self.prefixed_order_by_field] = column.order_by_alias.next
+            params = dict(self.params.lists())  # every value of a repeated parameter kept
+            params[self.prefixed_order_by_field] = [column.order_by_alias.next]
             link = f'<a href="{escape("?" + urlencode(params, doseq=True))}">{header}</a>'
             if column.is_ordered:
                 way, sort = ("desc", "descending") if column.order_by_alias.is_descending else ("asc", "ascending")

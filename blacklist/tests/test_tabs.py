@@ -227,3 +227,12 @@ def test_a_tab_of_exactly_two_pages_offers_next_once_and_previous_once(admin_cli
     back = _click(admin_client, review, second, "prev")
     assert [len(shown(page)) for page in (first, second, back)] == [25, 25, 25]
     assert [sorted(_links(page)) for page in (first, second, back)] == [["next"], ["prev"], ["next"]]
+
+
+def test_the_sort_links_keep_the_page_s_query_a_repeated_parameter_whole(admin_client, many_numbers):
+    page = admin_client.get(reverse("blacklist:review"), {"phone": "212", "per_page": "50", "utm": ["a", "b"]})
+
+    links = [html.unescape(href) for href in re.findall(r'<th[^>]*>\s*<a href="([^"]*)"', page.content.decode())]
+    by_phone = next(link for link in links if "sort=phone" in link)
+    assert "phone=212" in by_phone and "per_page=50" in by_phone and "utm=a&utm=b" in by_phone
+    assert len(links) >= 4 and all(link.count("sort=") == 1 for link in links)
