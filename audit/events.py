@@ -95,13 +95,19 @@ def update(rows: QuerySet, values: dict, change: Change) -> int:
         query = rows.model._base_manager.all().query.chain(UpdateQuery)  # `UPDATE table SET …`, no WHERE
         query.add_update_values(values)
         sql, params = query.get_compiler(rows.db).as_sql()
-        before, before_params = _locked_in_phone_order(rows, "id", "status")
-        return _rowcount(
-            f"WITH n AS ({sql} FROM ({before}) AS before WHERE {table}.id = before.id"  # noqa: S608 — ORM-compiled, params bound
-            f" RETURNING {table}.phone, before.status, {_RETURNED_FACTS.format(table=table)})"
-            f" {INSERT_EVENTS} SELECT {number_facts()}, {columns} FROM n",
-            [*params, *before_params, change.note, *column_params],
-        )
+        with transaction.atomic(savepoint=False):  # the rows stay locked until the UPDATE is done
+            addresses = _lock_addresses_in_phone_order(rows)
+            if addresses == "{}":
+                return 0
+            # Each locked version read a second time, as `before`, by its own address (a TID scan per
+            # row, from the page the UPDATE is on): the status it had before this statement changed it.
+            return _rowcount(
+                f"WITH n AS ({sql} FROM {table} AS before WHERE {table}.{_LOCKED_ADDRESSES}"  # noqa: S608 — ORM-compiled, names ours, params bound
+                f" AND before.ctid = {table}.ctid"
+                f" RETURNING {table}.phone, before.status, {_RETURNED_FACTS.format(table=table)})"
+                f" {INSERT_EVENTS} SELECT {number_facts()}, {columns} FROM n",
+                [*params, addresses, change.note, *column_params],
+            )
     _insert_events_for(rows, change, columns, column_params)
     return rows.update(**values)
 
@@ -119,9 +125,7 @@ def delete(rows: QuerySet, change: Change) -> int:
             if addresses == "{}":
                 return 0
             return _rowcount(
-                # The addresses through a sub-select, whose size the planner cannot see: given the
-                # array itself, it sees 300,000 rows and scans the whole table rather than read them.
-                f"WITH n AS (DELETE FROM {table} WHERE ctid = ANY(ARRAY(SELECT unnest(%s::tid[])))"  # noqa: S608 — names ours, params bound
+                f"WITH n AS (DELETE FROM {table} WHERE {_LOCKED_ADDRESSES}"  # noqa: S608 — names ours, params bound
                 f" RETURNING {table}.phone, {table}.status, {_RETURNED_FACTS.format(table=table)})"
                 f" {INSERT_EVENTS} SELECT {number_facts()}, {columns} FROM n",
                 [addresses, change.note, *column_params],
@@ -131,17 +135,25 @@ def delete(rows: QuerySet, change: Change) -> int:
     return deleted
 
 
+# The rows at the addresses _lock_addresses_in_phone_order returned (its one parameter), found by a
+# TID scan. Through a sub-select, whose size the planner cannot see: given the array itself, it
+# sees 300,000 rows and scans the whole table (or hashes it) rather than read them.
+_LOCKED_ADDRESSES = "ctid = ANY(ARRAY(SELECT unnest(%s::tid[])))"
+
+
 def _lock_addresses_in_phone_order(rows: QuerySet) -> str:
     """Lock `rows` in phone order (_locked_in_phone_order) and return the addresses (ctid) of the
-    versions locked, as a PostgreSQL array literal, for the caller's next statement to delete.
+    versions locked, as a PostgreSQL array literal, for the caller's next statement to change or
+    delete (WHERE _LOCKED_ADDRESSES), in the same transaction.
 
-    Two statements, not one, and by address, not by id: the DELETE then reads its rows straight
-    from their pages (a TID scan), neither scanning the table again nor looking 300,000 ids up in
-    the primary key, the two ways that cost the bulk delete most beyond its floor
+    Two statements, not one, and by address, not by id: the UPDATE or DELETE then reads its rows
+    straight from their pages (a TID scan), neither scanning the table again nor looking a million
+    ids up in the primary key, the two ways that cost the bulk actions most beyond their floors
     (docs/benchmarks.md, issue 17). A row another writer changed before the lock has a new
     address; the lock returns that one (the version it locked), which a statement run after the
     lock sees, where the locking statement's own snapshot would not. Nothing can change a locked
-    row until the transaction ends, so its address still holds for the DELETE."""
+    row until the transaction ends, so its address, and what that version holds (the status an
+    UPDATE's events record as before), still hold for the next statement."""
     address = RawSQL(f"{rows.model._meta.db_table}.ctid", ())  # noqa: S611 — the model's own table name
     sql, params = _locked_in_phone_order(rows, address=address)
     with connection.cursor() as cursor:
@@ -152,9 +164,8 @@ def _lock_addresses_in_phone_order(rows: QuerySet) -> str:
 def _locked_in_phone_order(rows: QuerySet, *fields: str, **expressions) -> tuple[str, tuple]:
     """SELECT `fields` of `rows` FOR UPDATE, in (phone, list) order: the order every writer of several
     numbers takes its row locks in (blacklist.services.add_numbers too), so two writers racing
-    for the same numbers cannot deadlock (PostgreSQL). The statement built on it changes only
-    rows it has locked this way; a row changed meanwhile is read again (and dropped if it no
-    longer matches), so `status` is the one it had just before this change."""
+    for the same numbers cannot deadlock (PostgreSQL). A row another writer changed meanwhile is
+    read again once its lock is granted, and dropped if it no longer matches."""
     locked = rows.order_by("phone", "dnc_list_id").select_for_update(of=("self",)).values(*fields, **expressions)
     return locked.query.sql_with_params()
 

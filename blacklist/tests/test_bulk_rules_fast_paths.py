@@ -1,6 +1,6 @@
 """Issue 17's faster bulk paths change nothing the rules do: the skipped counts read only the
-statuses a selection can hold, PostgreSQL deletes the rows it locked by their addresses, and a
-bulk job's transaction has more memory for its sorts (BULK_WORK_MEM_MB)."""
+statuses a selection can hold, PostgreSQL changes or deletes the rows it locked by their
+addresses, and a bulk job's transaction has more memory for its sorts (BULK_WORK_MEM_MB)."""
 
 import threading
 import time
@@ -57,9 +57,10 @@ def test_removing_from_the_approved_tab_counts_its_permanent_numbers(make_number
     assert sorted(BlacklistedNumber.objects.values_list("status", flat=True)) == [Status.REVIEW, Status.PERMANENT]
 
 
-def remove_while_another_writer_changes(number, other, **change):
-    """services.remove of `number` and `other` while another transaction has made `change` to
-    `number` and holds its row lock for a second: the remove waits for it, then acts."""
+def act_while_another_writer_changes(rule, number, other, **change):
+    """`rule` (a service: services.remove, services.approve, …) of `number` and `other` while
+    another transaction has made `change` to `number` and holds its row lock for a second: the
+    rule waits for it, then acts."""
     updated = threading.Event()
 
     def change_it_and_hold_the_lock():
@@ -74,7 +75,7 @@ def remove_while_another_writer_changes(number, other, **change):
     writer = threading.Thread(target=change_it_and_hold_the_lock)
     writer.start()
     assert updated.wait(10)
-    outcome = services.remove(BlacklistedNumber.objects.filter(pk__in=[number.pk, other.pk]))
+    outcome = rule(BlacklistedNumber.objects.filter(pk__in=[number.pk, other.pk]))
     writer.join()
     return outcome
 
@@ -86,7 +87,7 @@ def test_remove_deletes_a_number_another_writer_changed_while_it_waited_for_the_
     and its event records the status the other writer gave it."""
     number, other = make_numbers(Status.REVIEW, Status.REVIEW, reason="other")
 
-    outcome = remove_while_another_writer_changes(number, other, status=Status.APPROVED, note="raised meanwhile")
+    outcome = act_while_another_writer_changes(services.remove, number, other, status=Status.APPROVED, note="raised meanwhile")
 
     assert (outcome.changed, outcome.skipped) == (2, {})
     assert not BlacklistedNumber.objects.exists()
@@ -107,7 +108,7 @@ def test_remove_leaves_a_number_another_writer_made_unremovable_while_it_waited_
     if "reason_id" in change:
         change = {"reason_id": Reason.objects.get(slug=change["reason_id"]).pk}
 
-    outcome = remove_while_another_writer_changes(number, other, **change)
+    outcome = act_while_another_writer_changes(services.remove, number, other, **change)
 
     assert outcome.changed == 1
     assert list(BlacklistedNumber.objects.values_list("pk", flat=True)) == [number.pk]
@@ -175,3 +176,90 @@ def test_a_bulk_action_job_gives_its_own_transaction_more_memory_on_postgresql(a
     with connection.cursor() as cursor:  # the job's transaction over, the connection is as it was
         cursor.execute("SHOW work_mem")
         assert cursor.fetchone()[0] == before != "64MB"
+
+
+TO_STATUS = {"approve": Status.APPROVED, "approve_permanently": Status.PERMANENT, "unapprove": Status.REVIEW}
+
+
+def events_of(rule):
+    """{phone: from_status} of the events `rule` (a key of services.ACTIONS) wrote."""
+    return dict(Event.objects.filter(action=services.ACTIONS[rule].event.value).values_list("phone", "from_status"))
+
+
+def test_each_status_change_event_records_the_status_its_number_had(make_numbers):
+    review, approved, permanent = make_numbers(Status.REVIEW, Status.APPROVED, Status.PERMANENT)
+
+    outcome = services.approve_permanently(BlacklistedNumber.objects.all())
+
+    assert (outcome.changed, outcome.skipped) == (2, {"already permanently approved": 1})
+    assert set(BlacklistedNumber.objects.values_list("status", flat=True)) == {Status.PERMANENT}
+    assert events_of("approve_permanently") == {review.phone: Status.REVIEW, approved.phone: Status.APPROVED}
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite has one writer at a time: no lock to wait for")
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(("rule", "status"), [("approve", Status.REVIEW), ("unapprove", Status.APPROVED)])
+def test_a_number_another_writer_made_permanent_while_the_change_waited_for_the_lock_stays_permanent(
+        make_numbers, rule, status):
+    """The version the lock takes is checked again: no longer matching, it is dropped, so the
+    update (by the locked versions' addresses) never reaches it, and no event names it."""
+    number, other = make_numbers(status, status)
+
+    outcome = act_while_another_writer_changes(getattr(services, rule), number, other, status=Status.PERMANENT)
+
+    assert outcome.changed == 1
+    assert BlacklistedNumber.objects.get(pk=number.pk).status == Status.PERMANENT
+    assert BlacklistedNumber.objects.get(pk=other.pk).status == TO_STATUS[rule]
+    assert events_of(rule) == {other.phone: status}
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite has one writer at a time: no lock to wait for")
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(("rule", "status", "change"), [
+    ("approve_permanently", Status.REVIEW, {"status": Status.APPROVED}),  # raised meanwhile
+    ("approve", Status.REVIEW, {"note": "asked again meanwhile"}),
+    ("unapprove", Status.APPROVED, {"note": "asked again meanwhile"}),
+])
+def test_a_number_another_writer_changed_while_the_change_waited_for_the_lock_is_changed_from_its_new_status(
+        make_numbers, rule, status, change):
+    """The row's newest version is changed (not missed: its address changed, its id did not), and
+    its event records the status that version had: the one the other writer gave it."""
+    number, other = make_numbers(status, status)
+
+    outcome = act_while_another_writer_changes(getattr(services, rule), number, other, **change)
+
+    assert (outcome.changed, outcome.skipped) == (2, {})
+    to_status = TO_STATUS[rule]
+    assert list(BlacklistedNumber.objects.values_list("status", flat=True).distinct()) == [to_status]
+    assert BlacklistedNumber.objects.get(pk=number.pk).note == change.get("note", "")
+    assert events_of(rule) == {number.phone: change.get("status", status), other.phone: status}
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite: one statement under its one write lock")
+@pytest.mark.django_db(transaction=True)
+def test_a_number_added_between_the_lock_and_the_update_is_left_for_review_without_an_event(make_numbers, monkeypatch):
+    """The update changes the rows the lock took, by address, and nothing else: a matching number
+    another writer adds in between stays for review, and the counts and events agree."""
+    number, = make_numbers(Status.REVIEW)
+    lock = events._lock_addresses_in_phone_order
+
+    def lock_then_another_writer_adds(rows):
+        addresses = lock(rows)
+        adding = threading.Thread(target=add_in_another_connection)
+        adding.start()
+        adding.join()
+        return addresses
+
+    def add_in_another_connection():
+        try:
+            make_numbers(Status.REVIEW, start=200)
+        finally:
+            connection.close()
+
+    monkeypatch.setattr(events, "_lock_addresses_in_phone_order", lock_then_another_writer_adds)
+    outcome = services.approve(BlacklistedNumber.objects.for_review())
+
+    assert outcome.changed == 1
+    assert dict(BlacklistedNumber.objects.values_list("phone", "status")) == {
+        number.phone: Status.APPROVED, "+14155550200": Status.REVIEW}
+    assert events_of("approve") == {number.phone: Status.REVIEW}
