@@ -32,7 +32,7 @@ from blacklist.services import retry_on_deadlock
 from tasks_logs import jobs
 from tasks_logs.models import RejectedRow, TaskLog
 
-from .formats import STATES, RegistryReader, Refused, area_code_exists, state_of
+from .formats import STATES, Refused, RegistryReader, area_code_exists, state_of
 from .models import AREA_SPAN, AreaCode, RegistryFile, RegistryNumber
 
 TABLE = RegistryNumber._meta.db_table
@@ -94,7 +94,8 @@ def summary(task_log: TaskLog) -> str:
 def _staging_table() -> Iterator:
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {STAGED}")  # a crashed run's, on this connection
-        cursor.execute(f"CREATE TEMPORARY TABLE {STAGED} (number bigint NOT NULL, change char(1), line integer NOT NULL)")
+        cursor.execute(f"CREATE TEMPORARY TABLE {STAGED} (number bigint NOT NULL, change char(1),"
+                       " line integer NOT NULL)")
         try:
             yield cursor
         finally:
@@ -230,7 +231,7 @@ _LAST = (f"SELECT i.number FROM {STAGED} i WHERE i.number >= %s AND i.number < %
 def _apply_changes(cursor, code: int) -> _Counts:
     """A change list's adds and deletes for one area code, set-based."""
     low, high = _bounds(code)
-    cursor.execute(f"INSERT INTO {TABLE} (number) {_LAST} ORDER BY i.number ON CONFLICT DO NOTHING", [low, high, "A"])  # noqa: S608 — table name ours
+    cursor.execute(f"INSERT INTO {TABLE} (number) {_LAST} ORDER BY i.number ON CONFLICT DO NOTHING", [low, high, "A"])
     added = cursor.rowcount
     cursor.execute(f"DELETE FROM {TABLE} WHERE number >= %s AND number < %s AND number IN ({_LAST})",  # noqa: S608 — table name ours
                    [low, high, low, high, "D"])
@@ -261,8 +262,9 @@ def _record(task_log: TaskLog, reader: RegistryReader, area_codes: dict[int, Are
     task_log.duplicates, task_log.invalid = reader.readable - total.distinct, reader.unreadable
     what = "change list" if reader.changes else "full list"
     codes = ", ".join(map(str, sorted(area_codes)))
-    unreadable = (f" {reader.unreadable:,} unreadable line(s) were skipped"
-                  f"{' (the first ' + str(len(reader.kept)) + ' are listed)' if reader.unreadable > len(reader.kept) else ''}:"
-                  " see below." if reader.unreadable else "")
+    unreadable = ""
+    if reader.unreadable:
+        listed = f" (the first {len(reader.kept)} are listed)" if reader.unreadable > len(reader.kept) else ""
+        unreadable = f" {reader.unreadable:,} unreadable line(s) were skipped{listed}: see below."
     jobs.finish(task_log, f"The {what} of area code(s) {codes} was loaded (data of {data_date:%Y-%m-%d}).{unreadable}")
 

@@ -17,7 +17,7 @@ class AreaCode(models.Model):
     code = models.PositiveSmallIntegerField(primary_key=True, help_text="3 digits, e.g. 201")
     state = models.CharField(max_length=2, blank=True, help_text="two letters; blank when not geographic")
     data_date = models.DateField(null=True, blank=True, help_text="the date of the registry's data loaded")
-    loaded_at = models.DateTimeField(null=True, blank=True, help_text="when its last full list or change list was loaded")
+    loaded_at = models.DateTimeField(null=True, blank=True, help_text="when its last list was loaded")
     numbers = models.PositiveIntegerField(default=0, help_text="registry numbers after the last load")
     last_load = models.ForeignKey(TaskLog, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 

@@ -62,7 +62,7 @@ class Migration(migrations.Migration):
                 ('code', models.PositiveSmallIntegerField(help_text='3 digits, e.g. 201', primary_key=True, serialize=False)),
                 ('state', models.CharField(blank=True, help_text='two letters; blank when not geographic', max_length=2)),
                 ('data_date', models.DateField(blank=True, help_text="the date of the registry's data loaded", null=True)),
-                ('loaded_at', models.DateTimeField(blank=True, help_text='when its last full list or change list was loaded', null=True)),
+                ('loaded_at', models.DateTimeField(blank=True, help_text='when its last list was loaded', null=True)),
                 ('numbers', models.PositiveIntegerField(default=0, help_text='registry numbers after the last load')),
                 ('last_load', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='tasks_logs.tasklog')),
             ],

@@ -2,9 +2,9 @@
 
 import pytest
 
-from registry.formats import ADD, DELETE, RegistryReader, Refused, area_code_exists, state_of
+from registry.formats import ADD, DELETE, Refused, RegistryReader, area_code_exists, state_of
 
-from .files import changes, flat, numbers, xml, zipped
+from .files import flat, numbers, xml, zipped
 
 
 def read(data: bytes, **options) -> tuple[list, RegistryReader]:

@@ -26,7 +26,7 @@ class Command(BaseCommand):
         kind = parser.add_mutually_exclusive_group()
         kind.add_argument("--full", action="store_true", help="a full list (default: told by the file)")
         kind.add_argument("--changes", action="store_true", help="a change list (default: told by the file)")
-        parser.add_argument("--data-date", type=_date, help="the date of the registry's data, YYYY-MM-DD (default: today)")
+        parser.add_argument("--data-date", type=_date, help="its data's date, YYYY-MM-DD (default: today)")
         parser.add_argument("--user", help="the username to record as the one who loaded it")
 
     def handle(self, *args, file: Path, area_code: int | None, state: str | None, full: bool, changes: bool,
