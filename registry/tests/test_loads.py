@@ -5,6 +5,7 @@ from datetime import date, timedelta
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.urls import reverse
 from django.utils import timezone
 
 from registry import loads
@@ -193,3 +194,12 @@ def test_freshness_is_the_age_of_the_data_against_registry_stale_days(settings):
     assert (fresh.age_days(), fresh.is_stale()) == (31, False)
     assert (old.age_days(), old.is_stale()) == (32, True)
     assert AreaCode(code=415).is_stale() and AreaCode(code=415).age_days() is None
+
+
+def test_the_jobs_page_shows_a_loads_counts_and_its_unreadable_lines(admin_client):
+    task_log = job(flat(numbers(201, 40)) + b"201555012\n")
+
+    page = admin_client.get(reverse("tasks_logs:detail", args=[task_log.pk])).content.decode()
+
+    assert 'id="count-added">40<' in page and 'id="count-invalid">1<' in page
+    assert "Unreadable lines (the first 100)" in page and "9 digits, not 10" in page
