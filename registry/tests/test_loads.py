@@ -203,3 +203,18 @@ def test_the_jobs_page_shows_a_loads_counts_and_its_unreadable_lines(admin_clien
 
     assert 'id="count-added">40<' in page and 'id="count-invalid">1<' in page
     assert "Unreadable lines (the first 100)" in page and "9 digits, not 10" in page
+
+
+def test_a_registry_load_left_queued_is_sent_again_by_the_stale_sweep(monkeypatch):
+    from blacklist.tasks import sweep_stale_jobs
+    from registry.tasks import load_registry_file
+
+    task_log = loads.save_file("201.txt", flat(numbers(201, 10)))
+    TaskLog.objects.filter(pk=task_log.pk).update(updated_at=timezone.now() - timedelta(hours=1))
+    sent: list[int] = []
+    monkeypatch.setattr(load_registry_file, "delay", sent.append)  # the broker's side only
+
+    sweep_stale_jobs()
+
+    assert sent == [task_log.pk]
+    assert loads.load(task_log).state == TaskLog.State.SUCCEEDED
