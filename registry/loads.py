@@ -25,7 +25,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from blacklist.services import retry_on_deadlock
@@ -179,18 +179,32 @@ def _bounds(code: int) -> tuple[int, int]:
 
 def _build_partition(cursor, code: int) -> _Counts:
     """A full list's numbers of one area code in a new table, ready to be its partition; counted
-    against the partition it replaces."""
+    against the partition it replaces. A registry file repeats no number, so the numbers are
+    copied as they are and the primary key built; only if that finds one repeated are they
+    copied again, each once (DISTINCT costs a sort: twice the time of the plain copy)."""
     low, high = _bounds(code)
     new = f"{TABLE}_{code}_new"
+    in_range = f"FROM {STAGED} WHERE number >= {low} AND number < {high}"
     cursor.execute(f"CREATE TABLE {new} (number bigint NOT NULL)")
-    cursor.execute(f"INSERT INTO {new} SELECT DISTINCT number FROM {STAGED} WHERE number >= %s AND number < %s",  # noqa: S608 — table names ours
-                   [low, high])
-    distinct = cursor.rowcount
-    cursor.execute(f"ALTER TABLE {new} ADD CONSTRAINT {new}_pkey PRIMARY KEY (number),"
-                   f" ADD CONSTRAINT {new}_range CHECK (number >= {low} AND number < {high})")
-    cursor.execute(f"SELECT count(*), count(new.number) FROM {TABLE} old LEFT JOIN {new} new USING (number)"  # noqa: S608 — table names ours
-                   " WHERE old.number >= %s AND old.number < %s", [low, high])
-    old, unchanged = cursor.fetchone()
+    cursor.execute(f"INSERT INTO {new} SELECT number {in_range}")
+    try:
+        with transaction.atomic():
+            cursor.execute(f"ALTER TABLE {new} ADD CONSTRAINT {new}_pkey PRIMARY KEY (number)")
+    except IntegrityError:  # a number repeated within the file
+        cursor.execute(f"TRUNCATE {new}")
+        cursor.execute(f"INSERT INTO {new} SELECT DISTINCT number {in_range}")
+        cursor.execute(f"ALTER TABLE {new} ADD CONSTRAINT {new}_pkey PRIMARY KEY (number)")
+    cursor.execute(f"ALTER TABLE {new} ADD CONSTRAINT {new}_range CHECK (number >= {low} AND number < {high})")
+    cursor.execute(f"ANALYZE {new}")  # its statistics, for the join below and for lookups once it is the partition
+    cursor.execute(f"SELECT count(*) FROM {new}")  # noqa: S608 — table name ours
+    distinct = cursor.fetchone()[0]
+    in_old = f"old.number >= {low} AND old.number < {high}"  # the old partition only
+    cursor.execute(f"SELECT count(*) FROM {TABLE} old WHERE {in_old}")  # noqa: S608 — table name ours
+    old = cursor.fetchone()[0]
+    # A plain join (a hash join of the two tables), not EXISTS: the planner runs that as a
+    # nested loop, eight times slower at a million numbers.
+    cursor.execute(f"SELECT count(*) FROM {TABLE} old JOIN {new} USING (number) WHERE {in_old}")  # noqa: S608 — table names ours
+    unchanged = cursor.fetchone()[0]
     return _Counts(added=distinct - unchanged, deleted=old - unchanged, unchanged=unchanged, distinct=distinct)
 
 

@@ -42,7 +42,7 @@ class InThread(threading.Thread):
             if self.barrier:
                 self.barrier.wait(10)
             self.result = self.work()
-        except Exception as error:  # noqa: BLE001 — handed to the test, which asserts on it
+        except Exception as error:
             self.error = error
         finally:
             connections.close_all()
