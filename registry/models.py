@@ -1,6 +1,6 @@
 """The national registry's numbers, its area codes' freshness, and the files loaded into it."""
 
-from datetime import date
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.db import models
@@ -9,6 +9,18 @@ from django.utils import timezone
 from tasks_logs.models import TaskLog
 
 AREA_SPAN = 10**7  # the numbers of one area code: [code × 10^7, (code + 1) × 10^7)
+
+
+def stale_before(today: date | None = None) -> date:
+    """Data dated before this is stale: older than REGISTRY_STALE_DAYS."""
+    return (today or timezone.localdate()) - timedelta(days=settings.REGISTRY_STALE_DAYS)
+
+
+class AreaCodeQuerySet(models.QuerySet):
+    def stale(self, today: date | None = None):
+        """The area codes whose data is older than REGISTRY_STALE_DAYS, or never loaded (the
+        Registry page's flags, the Blacklists banner's count, /healthz)."""
+        return self.filter(models.Q(data_date__lt=stale_before(today)) | models.Q(data_date=None))
 
 
 class AreaCode(models.Model):
@@ -20,6 +32,8 @@ class AreaCode(models.Model):
     loaded_at = models.DateTimeField(null=True, blank=True, help_text="when its last list was loaded")
     numbers = models.PositiveIntegerField(default=0, help_text="registry numbers after the last load")
     last_load = models.ForeignKey(TaskLog, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    objects = AreaCodeQuerySet.as_manager()
 
     class Meta:
         ordering = ["code"]
@@ -39,8 +53,7 @@ class AreaCode(models.Model):
 
     def is_stale(self, today: date | None = None) -> bool:
         """Older than REGISTRY_STALE_DAYS (sellers may call only on data at most 31 days old), or never loaded."""
-        age = self.age_days(today)
-        return age is None or age > settings.REGISTRY_STALE_DAYS
+        return self.data_date is None or self.data_date < stale_before(today)
 
 
 class RegistryNumber(models.Model):

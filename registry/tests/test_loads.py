@@ -194,6 +194,10 @@ def test_freshness_is_the_age_of_the_data_against_registry_stale_days(settings):
     assert (fresh.age_days(), fresh.is_stale()) == (31, False)
     assert (old.age_days(), old.is_stale()) == (32, True)
     assert AreaCode(code=415).is_stale() and AreaCode(code=415).age_days() is None
+    AreaCode.objects.bulk_create([fresh, old, AreaCode(code=415)])
+    assert list(AreaCode.objects.stale().values_list("code", flat=True)) == [212, 415]
+    settings.REGISTRY_STALE_DAYS = 40
+    assert list(AreaCode.objects.stale().values_list("code", flat=True)) == [415]
 
 
 def test_the_jobs_page_shows_a_loads_counts_and_its_unreadable_lines(admin_client):
