@@ -5,6 +5,7 @@ from celery.signals import worker_ready
 from django.db import transaction
 from kombu.exceptions import OperationalError as BrokerDown
 
+from registry.tasks import load_registry_file
 from tasks_logs import jobs
 from tasks_logs.models import TaskLog
 
@@ -25,7 +26,8 @@ def import_upload(task_log_id: int) -> None:
     services.import_numbers(TaskLog.objects.get(pk=task_log_id))
 
 
-JOBS: dict[str, Task] = {TaskLog.Kind.IMPORT: import_upload}  # every other kind is a bulk action
+# The task of each kind of job the sweep may send again; every other kind is a bulk action.
+JOBS: dict[str, Task] = {TaskLog.Kind.IMPORT: import_upload, TaskLog.Kind.REGISTRY_LOAD: load_registry_file}
 
 
 def send_on_commit(task, task_log_id: int) -> "Sending":

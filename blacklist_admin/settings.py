@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "accounts",
     "audit",
     "roles",
+    "registry",
 ]
 
 MIDDLEWARE = [
@@ -192,12 +193,14 @@ CELERY_TASK_ROUTES = {
     "blacklist.tasks.sweep_stale_jobs": {"queue": "imports"},
     "blacklist.tasks.remove_expired": {"queue": "bulk"},  # up to millions of rows, in batches
     "blacklist.tasks.run_bulk_action": {"queue": "bulk"},
+    "registry.tasks.load_registry_file": {"queue": "imports"},
 }
 WORKER_QUEUES = "imports,bulk,celery"  # what `make run`, `make serve` and the tests' workers consume
 CELERY_TASK_ANNOTATIONS = {  # (soft, hard) time limits: a stuck job fails instead of holding a worker
     "blacklist.tasks.import_upload": {"soft_time_limit": 600, "time_limit": 660},
     "blacklist.tasks.run_bulk_action": {"soft_time_limit": 3600, "time_limit": 3660},
     "blacklist.tasks.remove_expired": {"soft_time_limit": 3600, "time_limit": 3660},
+    "registry.tasks.load_registry_file": {"soft_time_limit": 3600, "time_limit": 3660},  # a state's millions
 }
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # keep the one-line-per-event format below
 
@@ -225,6 +228,9 @@ TASK_RETRIES = env_int("TASK_RETRIES", 5)
 # PostgreSQL's work_mem for a bulk action's transaction (MB), where its sorts and its events'
 # transition table stay in memory rather than spill a million rows to disk; 4 MB elsewhere.
 BULK_WORK_MEM_MB = env_int("BULK_WORK_MEM_MB", 256, minimum=4)
+# An area code of the national registry whose data is older than this many days is stale: sellers
+# may call only on registry data downloaded at most 31 days before (docs/registry.md).
+REGISTRY_STALE_DAYS = env_int("REGISTRY_STALE_DAYS", 31, minimum=1)
 # Numbers whose expiry has come are removed (an `expired` event each) every EXPIRY_SWEEP_SECONDS;
 # the API stops blocking them at the expiry instant itself, so this only tidies up.
 EXPIRY_SWEEP_SECONDS = env_int("EXPIRY_SWEEP_SECONDS", 300, minimum=1)

@@ -169,8 +169,10 @@ def stale_after() -> timedelta:
 
 
 def _given_up(kind: str) -> str:
-    what = ("importing this file", "added. Upload the file again") if kind == TaskLog.Kind.IMPORT else (
-        "running this action", "changed. Run it again")
+    what = {
+        TaskLog.Kind.IMPORT: ("importing this file", "added. Upload the file again"),
+        TaskLog.Kind.REGISTRY_LOAD: ("loading this registry file", "changed. Load the file again"),
+    }.get(kind, ("running this action", "changed. Run it again"))
     return (f"The worker stopped {MAX_ATTEMPTS} times while {what[0]}, so it was given up; nothing was"
             f" {what[1]} to retry.")
 

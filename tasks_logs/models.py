@@ -9,10 +9,12 @@ from blacklist.actions import enum_members
 class TaskLog(models.Model):
     """One progress row per background job: what it is, who asked, how far it got, what it did."""
 
-    # An upload's import, then one kind per action's background job (BULK_APPROVE, …), each
-    # declared with its action in blacklist/actions.py. Stored values: see that module.
+    # An upload's import, a national registry file's load (registry.loads), then one kind per
+    # action's background job (BULK_APPROVE, …), each declared with its action in
+    # blacklist/actions.py. Stored values: see that module.
     Kind = models.TextChoices(  # type: ignore[call-overload]  # django-stubs types the one-string form only
-        "Kind", [("IMPORT", ("import", "Import blacklist")), *enum_members("task_kind")],
+        "Kind", [("IMPORT", ("import", "Import blacklist")), ("REGISTRY_LOAD", ("registry_load", "Load registry file")),
+                 *enum_members("task_kind")],
         module=__name__, qualname="TaskLog.Kind",
     )
 
@@ -57,6 +59,7 @@ class TaskLog(models.Model):
     unchanged = models.PositiveIntegerField(default=0, help_text="already present, left as they were")
     duplicates = models.PositiveIntegerField(default=0, help_text="repeated within the same file")
     invalid = models.PositiveIntegerField(default=0, help_text="rows that are not valid phone numbers")
+    deleted = models.PositiveIntegerField(default=0, help_text="registry numbers a registry load deleted")
     changed = models.PositiveIntegerField(default=0, help_text="numbers a bulk action changed")
     skipped = models.PositiveIntegerField(default=0, help_text="numbers a bulk action left alone")
 

@@ -49,6 +49,9 @@ def counts_text(record: TaskLog) -> str:
     if record.kind == TaskLog.Kind.IMPORT:
         return (f"{record.new:,} new · {record.raised:,} raised · {record.unchanged:,} unchanged ·"
                 f" {record.duplicates:,} duplicates · {record.invalid:,} invalid")
+    if record.kind == TaskLog.Kind.REGISTRY_LOAD:
+        return (f"{record.new:,} added · {record.deleted:,} deleted · {record.unchanged:,} unchanged ·"
+                f" {record.invalid:,} unreadable")
     return f"{record.changed:,} changed · {record.skipped:,} skipped"
 
 

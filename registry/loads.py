@@ -1,0 +1,284 @@
+"""Loading the national registry's files: a full list replaces the numbers of each area code it
+covers, a change list applies its adds and deletes. Each load is a TaskLog job (registry_load):
+the upload or `manage.py import_registry` stores the file (save_file), a worker on the imports
+queue or the command runs it (load).
+
+A load reads its file once, streaming, into a temporary table (`incoming_registry`: COPY on
+PostgreSQL, executemany on SQLite), committing its progress as it goes; a file that is not a
+registry file is refused there, before anything changes. Then one transaction, holding the job's
+row and its area codes' rows locked (a second load of the same area code waits for it), changes
+the registry and records the counts:
+- a full list, on PostgreSQL: each area code's numbers are copied into a new table, which gets
+  its primary key and a CHECK matching its partition's bounds; then the old partition is detached
+  and dropped and the new one attached (the CHECK spares ATTACH its scan). Readers never see a
+  half-loaded area code: they read the old partition until the commit, then the new one. On
+  SQLite: the area code's gone numbers deleted and its new ones inserted, in the one transaction;
+- a change list: for each number its last record in the file counts; adds are inserted
+  (ON CONFLICT DO NOTHING) and deletes deleted, set-based; refused for an area code never loaded
+  in full (its changes would apply to nothing known).
+"""
+
+import io
+import itertools
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from blacklist.services import retry_on_deadlock
+from tasks_logs import jobs
+from tasks_logs.models import RejectedRow, TaskLog
+
+from .formats import STATES, Refused, RegistryReader, area_code_exists, state_of
+from .models import AREA_SPAN, AreaCode, RegistryFile, RegistryNumber
+
+TABLE = RegistryNumber._meta.db_table
+STAGED = "incoming_registry"
+NULL = "\\N"  # in COPY's text format
+STAGE_CHUNK = 50_000  # records per COPY (executemany on SQLite); progress is committed between them
+
+__all__ = ["Refused", "load", "save_file", "summary"]
+
+
+def check_options(area_code: int | None, state: str) -> None:
+    """Refused for an area code that does not exist or a state we do not know, before storing anything."""
+    if area_code is not None and not (200 <= area_code <= 999 and area_code_exists(area_code)):
+        raise Refused(f"Area code {area_code} does not exist: it is no US area code in service. Nothing was loaded.")
+    if state and state not in STATES.values():
+        raise Refused(f"{state!r} is not a US state or territory (two letters, e.g. NJ). Nothing was loaded.")
+
+
+def save_file(
+    name: str, content: bytes, *, changes: bool | None = None, area_code: int | None = None, state: str = "",
+    data_date: date | None = None, user=None,
+) -> TaskLog:
+    """Store a registry file with a queued registry_load TaskLog, in one transaction; the caller
+    sends the task once it commits, or runs `load` in the foreground. `changes`: a change list
+    (True), a full list (False), or told by the file (None); `area_code`/`state`: the file is that
+    one's (refused otherwise); `data_date`: the date of the registry's data (default: today)."""
+    check_options(area_code, state)
+    params = {"changes": changes, "area_code": area_code, "state": state,
+              "data_date": (data_date or timezone.localdate()).isoformat()}
+    with transaction.atomic():
+        task_log = TaskLog.objects.create(kind=TaskLog.Kind.REGISTRY_LOAD, file_name=name[:255], created_by=user,
+                                          params=params)
+        RegistryFile.objects.create(task_log=task_log, content=content, size=len(content))
+    return task_log
+
+
+def load(task_log: TaskLog, on_progress: Callable[[int], None] | None = None) -> TaskLog:
+    """Load the registry file stored with a registry_load TaskLog and record what happened on it.
+    Safe to run twice: the changes and the counts commit together, once (see tasks_logs.jobs)."""
+    if jobs.claim(task_log.pk, processed=0, total=0, phase=TaskLog.Phase.READING):
+        with jobs.failing(task_log.pk, "The load failed and changed nothing"):
+            try:
+                with _staging_table() as cursor:
+                    reader = _stage(cursor, task_log, on_progress)
+                    jobs.set_phase(task_log.pk, TaskLog.Phase.MERGING)  # before the load locks the row
+                    _apply_once(task_log.pk, reader)
+            except Refused as refusal:
+                jobs.fail(task_log.pk, str(refusal))
+    return TaskLog.objects.get(pk=task_log.pk)
+
+
+def summary(task_log: TaskLog) -> str:
+    """A registry load's counts in one line, as the command prints them."""
+    return (f"{task_log.new:,} added, {task_log.deleted:,} deleted, {task_log.unchanged:,} unchanged,"
+            f" {task_log.invalid:,} unreadable, {task_log.duplicates:,} repeated within the file.")
+
+
+@contextmanager
+def _staging_table() -> Iterator:
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {STAGED}")  # a crashed run's, on this connection
+        cursor.execute(f"CREATE TEMPORARY TABLE {STAGED} (number bigint NOT NULL, change char(1),"
+                       " line integer NOT NULL)")
+        try:
+            yield cursor
+        finally:
+            cursor.execute(f"DROP TABLE IF EXISTS {STAGED}")
+
+
+def _stage(cursor, task_log: TaskLog, on_progress) -> RegistryReader:
+    """Read the stored file into the staging table, STAGE_CHUNK records at a time; Refused if it
+    is not a registry file (or not the area code's or state's it was loaded as)."""
+    params = task_log.params
+    content = RegistryFile.objects.values_list("content", flat=True).get(task_log=task_log)
+    reader = RegistryReader(bytes(content), changes=params["changes"], area_code=params["area_code"])
+    del content
+    records = reader.records()
+    jobs.set_phase(task_log.pk, TaskLog.Phase.CHECKING)
+    while chunk := list(itertools.islice(records, STAGE_CHUNK)):
+        if connection.vendor == "postgresql":
+            text = "".join(f"{record.number}\t{record.change or NULL}\t{record.line}\n" for record in chunk)
+            cursor.copy_expert(f"COPY {STAGED} FROM STDIN", io.StringIO(text))
+        else:
+            cursor.executemany(f"INSERT INTO {STAGED} VALUES (%s, %s, %s)",  # noqa: S608 — table name ours
+                               [(record.number, record.change, record.line) for record in chunk])
+        TaskLog.objects.filter(pk=task_log.pk, state=TaskLog.State.RUNNING).update(
+            processed=reader.lines, updated_at=timezone.now())
+        if on_progress:
+            on_progress(reader.lines)
+    if params["state"] and (others := sorted(code for code in reader.area_codes if state_of(code) != params["state"])):
+        raise Refused(f"Area code(s) {', '.join(map(str, others))} are not in {params['state']}: this is not"
+                      f" {params['state']}'s file. Nothing was loaded.")
+    if len(reader.area_codes) > 1 or reader.changes:  # each area code (each number's last record) found by index
+        cursor.execute(f"CREATE INDEX {STAGED}_number ON {STAGED} (number, line)")
+    return reader
+
+
+@dataclass
+class _Counts:
+    added: int = 0
+    deleted: int = 0
+    unchanged: int = 0
+    distinct: int = 0  # the file's numbers, each counted once
+
+
+@retry_on_deadlock
+def _apply_once(task_log_id: int, reader: RegistryReader) -> None:
+    """A load's one transaction: the registry's changes, the unreadable lines and the counts."""
+    if not (task_log := jobs.locked(task_log_id)):  # another run of the same job got here first
+        return
+    codes = sorted(reader.area_codes)
+    full = not reader.changes
+    postgresql = connection.vendor == "postgresql"
+    counts: dict[int, _Counts] = {}
+    with connection.cursor() as cursor:
+        if full and postgresql:  # full loads one at a time (each swaps partitions); readers and change lists go on
+            cursor.execute(f"LOCK TABLE {TABLE} IN SHARE UPDATE EXCLUSIVE MODE")
+        if full:
+            AreaCode.objects.bulk_create([AreaCode(code=code, state=state_of(code)) for code in codes],
+                                         ignore_conflicts=True)
+        area_codes = {area.code: area for area in AreaCode.objects.select_for_update().filter(code__in=codes)}
+        if not full and (never := [code for code in codes if code not in area_codes
+                                   or area_codes[code].loaded_at is None]):
+            raise Refused(f"Area code(s) {', '.join(map(str, never))} were never loaded in full: load a full list"
+                          " first, then its change lists. Nothing was changed.")
+        with jobs.merge_reporter(task_log_id, len(codes)) as report:
+            for done, code in enumerate(codes, 1):
+                if not full:
+                    counts[code] = _apply_changes(cursor, code)
+                elif postgresql:
+                    counts[code] = _build_partition(cursor, code)
+                else:
+                    counts[code] = _replace_sqlite(cursor, code)
+                report(done)
+        if full and postgresql:  # the swaps last: the parent's exclusive lock is held only from here to the commit
+            for code in codes:
+                _swap_partition(cursor, code)
+    _record(task_log, reader, area_codes, counts)
+
+
+def _bounds(code: int) -> tuple[int, int]:
+    return code * AREA_SPAN, (code + 1) * AREA_SPAN
+
+
+def _build_partition(cursor, code: int) -> _Counts:
+    """A full list's numbers of one area code in a new table, ready to be its partition; counted
+    against the partition it replaces. A registry file repeats no number, so the numbers are
+    copied as they are and the primary key built; only if that finds one repeated are they
+    copied again, each once (DISTINCT costs a sort: twice the time of the plain copy)."""
+    low, high = _bounds(code)
+    new = f"{TABLE}_{code}_new"
+    in_range = f"FROM {STAGED} WHERE number >= {low} AND number < {high}"
+    cursor.execute(f"CREATE TABLE {new} (number bigint NOT NULL)")
+    cursor.execute(f"INSERT INTO {new} SELECT number {in_range}")
+    try:
+        with transaction.atomic():
+            cursor.execute(f"ALTER TABLE {new} ADD CONSTRAINT {new}_pkey PRIMARY KEY (number)")
+    except IntegrityError:  # a number repeated within the file
+        cursor.execute(f"TRUNCATE {new}")
+        cursor.execute(f"INSERT INTO {new} SELECT DISTINCT number {in_range}")
+        cursor.execute(f"ALTER TABLE {new} ADD CONSTRAINT {new}_pkey PRIMARY KEY (number)")
+    cursor.execute(f"ALTER TABLE {new} ADD CONSTRAINT {new}_range CHECK (number >= {low} AND number < {high})")
+    cursor.execute(f"ANALYZE {new}")  # its statistics, for the join below and for lookups once it is the partition
+    cursor.execute(f"SELECT count(*) FROM {new}")  # noqa: S608 — table name ours
+    distinct = cursor.fetchone()[0]
+    in_old = f"old.number >= {low} AND old.number < {high}"  # the old partition only
+    cursor.execute(f"SELECT count(*) FROM {TABLE} old WHERE {in_old}")  # noqa: S608 — table name ours
+    old = cursor.fetchone()[0]
+    # A plain join (a hash join of the two tables), not EXISTS: the planner runs that as a
+    # nested loop, eight times slower at a million numbers.
+    cursor.execute(f"SELECT count(*) FROM {TABLE} old JOIN {new} USING (number) WHERE {in_old}")  # noqa: S608 — table names ours
+    unchanged = cursor.fetchone()[0]
+    return _Counts(added=distinct - unchanged, deleted=old - unchanged, unchanged=unchanged, distinct=distinct)
+
+
+def _swap_partition(cursor, code: int) -> None:
+    """Detach and drop an area code's partition, attach its new table in its place."""
+    low, high = _bounds(code)
+    partition, new = f"{TABLE}_{code}", f"{TABLE}_{code}_new"
+    cursor.execute("SELECT to_regclass(%s)", [partition])
+    if cursor.fetchone()[0] is not None:
+        cursor.execute(f"ALTER TABLE {TABLE} DETACH PARTITION {partition}")
+        cursor.execute(f"DROP TABLE {partition}")
+    cursor.execute(f"ALTER TABLE {TABLE} ATTACH PARTITION {new} FOR VALUES FROM ({low}) TO ({high})")
+    cursor.execute(f"ALTER TABLE {new} DROP CONSTRAINT {new}_range")  # the partition's bounds say it now
+    cursor.execute(f"ALTER TABLE {new} RENAME TO {partition}")
+    cursor.execute(f"ALTER INDEX {new}_pkey RENAME TO {partition}_pkey")
+
+
+def _replace_sqlite(cursor, code: int) -> _Counts:
+    """SQLite: an area code's numbers gone from the full list deleted, its new ones inserted."""
+    low, high = _bounds(code)
+    in_file = f"SELECT number FROM {STAGED} WHERE number >= %s AND number < %s"  # noqa: S608 — table name ours
+    cursor.execute(f"SELECT count(DISTINCT number) FROM {STAGED} WHERE number >= %s AND number < %s", [low, high])  # noqa: S608 — table name ours
+    distinct = cursor.fetchone()[0]
+    cursor.execute(f"DELETE FROM {TABLE} WHERE number >= %s AND number < %s AND number NOT IN ({in_file})",  # noqa: S608 — table names ours
+                   [low, high, low, high])
+    deleted = cursor.rowcount
+    cursor.execute(f"INSERT INTO {TABLE} (number) SELECT DISTINCT number FROM {STAGED}"  # noqa: S608 — table names ours
+                   " WHERE number >= %s AND number < %s ORDER BY number ON CONFLICT DO NOTHING", [low, high])
+    added = cursor.rowcount
+    return _Counts(added=added, deleted=deleted, unchanged=distinct - added, distinct=distinct)
+
+
+# A change list's records that count: each number's last in the file.
+_LAST = (f"SELECT i.number FROM {STAGED} i WHERE i.number >= %s AND i.number < %s AND i.change = %s"  # noqa: S608 — table name ours
+         f" AND i.line = (SELECT max(j.line) FROM {STAGED} j WHERE j.number = i.number)")
+
+
+def _apply_changes(cursor, code: int) -> _Counts:
+    """A change list's adds and deletes for one area code, set-based."""
+    low, high = _bounds(code)
+    cursor.execute(f"INSERT INTO {TABLE} (number) {_LAST} ORDER BY i.number ON CONFLICT DO NOTHING", [low, high, "A"])
+    added = cursor.rowcount
+    cursor.execute(f"DELETE FROM {TABLE} WHERE number >= %s AND number < %s AND number IN ({_LAST})",  # noqa: S608 — table name ours
+                   [low, high, low, high, "D"])
+    deleted = cursor.rowcount
+    cursor.execute(f"SELECT count(DISTINCT number) FROM {STAGED} WHERE number >= %s AND number < %s", [low, high])  # noqa: S608 — table name ours
+    distinct = cursor.fetchone()[0]
+    return _Counts(added=added, deleted=deleted, unchanged=distinct - added - deleted, distinct=distinct)
+
+
+def _record(task_log: TaskLog, reader: RegistryReader, area_codes: dict[int, AreaCode],
+            counts: dict[int, _Counts]) -> None:
+    """The area codes' freshness and counts, the unreadable lines, the job's result: in the load's transaction."""
+    now = timezone.now()
+    data_date = date.fromisoformat(task_log.params["data_date"])
+    for code, area in area_codes.items():
+        area.numbers = counts[code].distinct if not reader.changes else area.numbers + counts[code].added - counts[
+            code].deleted
+        area.data_date, area.loaded_at, area.last_load = data_date, now, task_log
+    AreaCode.objects.bulk_update(area_codes.values(), ["numbers", "data_date", "loaded_at", "last_load"])
+    RejectedRow.objects.bulk_create(
+        RejectedRow(task_log=task_log, line=kept.line, value=kept.text, reason=kept.reason) for kept in reader.kept)
+    total = _Counts()
+    for count in counts.values():
+        total.added, total.deleted = total.added + count.added, total.deleted + count.deleted
+        total.unchanged, total.distinct = total.unchanged + count.unchanged, total.distinct + count.distinct
+    task_log.total = task_log.processed = reader.lines
+    task_log.new, task_log.deleted, task_log.unchanged = total.added, total.deleted, total.unchanged
+    task_log.duplicates, task_log.invalid = reader.readable - total.distinct, reader.unreadable
+    what = "change list" if reader.changes else "full list"
+    codes = ", ".join(map(str, sorted(area_codes)))
+    unreadable = ""
+    if reader.unreadable:
+        listed = f" (the first {len(reader.kept)} are listed)" if reader.unreadable > len(reader.kept) else ""
+        unreadable = f" {reader.unreadable:,} unreadable line(s) were skipped{listed}: see below."
+    jobs.finish(task_log, f"The {what} of area code(s) {codes} was loaded (data of {data_date:%Y-%m-%d}).{unreadable}")
+
