@@ -2,9 +2,9 @@
 
 from pathlib import Path
 
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from accounts.commands import acting_user
 from blacklist import csv_files, services
 from blacklist.forms import RequestDetailsForm
 from blacklist.models import Channel, DncList, Status
@@ -33,7 +33,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, file: Path, approve: bool, permanent: bool, user: str | None, list_name: str | None,
                **options):
-        account = self._user(user)
+        account = acting_user(user)
         dnc_list = self._list(list_name)
         status = Status.PERMANENT if permanent else Status.APPROVED if approve else Status.REVIEW
         details = RequestDetailsForm(
@@ -65,14 +65,6 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(task_log.import_summary()))
         if task_log.invalid:
             self.stdout.write(f"Rejected rows: see Tasks Logs, task {task_log.pk}.")
-
-    def _user(self, username: str | None):
-        if not username:
-            return None
-        try:
-            return get_user_model().objects.get(username=username)
-        except get_user_model().DoesNotExist:
-            raise CommandError(f"There is no user {username!r}.") from None
 
     def _list(self, name: str | None) -> DncList | None:
         """The list named (any case), if it takes new numbers; None (Internal) when none is named."""

@@ -4,9 +4,9 @@ import time
 from datetime import date
 from pathlib import Path
 
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from accounts.commands import acting_user
 from registry import loads
 from tasks_logs.models import TaskLog
 
@@ -31,7 +31,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, file: Path, area_code: int | None, state: str | None, full: bool, changes: bool,
                data_date: date | None, user: str | None, **options):
-        account = self._user(user)
+        account = acting_user(user)
         try:
             content = file.read_bytes()
         except OSError as error:
@@ -54,14 +54,6 @@ class Command(BaseCommand):
                                              f" Took {time.monotonic() - started:.1f} s."))
         if task_log.invalid:
             self.stdout.write(f"Unreadable lines: see Tasks Logs, task {task_log.pk}.")
-
-    def _user(self, username: str | None):
-        if not username:
-            return None
-        try:
-            return get_user_model().objects.get(username=username)
-        except get_user_model().DoesNotExist:
-            raise CommandError(f"There is no user {username!r}.") from None
 
 
 def _date(text: str) -> date:
