@@ -121,22 +121,8 @@ def test_a_number_added_between_the_lock_and_the_delete_is_left_listed_without_a
     """The delete removes the rows the lock took, by address, and nothing else: a matching number
     another writer adds in between stays listed, and the counts and events agree."""
     number, = make_numbers(Status.APPROVED, reason="other")
-    lock = events._lock_addresses_in_phone_order
+    add_between_the_lock_and_the_change(monkeypatch, lambda: make_numbers(Status.APPROVED, start=200, reason="other"))
 
-    def lock_then_another_writer_adds(rows):
-        addresses = lock(rows)
-        adding = threading.Thread(target=add_in_another_connection)
-        adding.start()
-        adding.join()
-        return addresses
-
-    def add_in_another_connection():
-        try:
-            make_numbers(Status.APPROVED, start=200, reason="other")
-        finally:
-            connection.close()
-
-    monkeypatch.setattr(events, "_lock_addresses_in_phone_order", lock_then_another_writer_adds)
     outcome = services.remove(BlacklistedNumber.objects.approved())
 
     assert outcome.changed == 1
@@ -241,7 +227,26 @@ def test_a_number_added_between_the_lock_and_the_update_is_left_for_review_witho
     """The update changes the rows the lock took, by address, and nothing else: a matching number
     another writer adds in between stays for review, and the counts and events agree."""
     number, = make_numbers(Status.REVIEW)
+    add_between_the_lock_and_the_change(monkeypatch, lambda: make_numbers(Status.REVIEW, start=200))
+
+    outcome = services.approve(BlacklistedNumber.objects.for_review())
+
+    assert outcome.changed == 1
+    assert dict(BlacklistedNumber.objects.values_list("phone", "status")) == {
+        number.phone: Status.APPROVED, "+14155550200": Status.REVIEW}
+    assert events_of("approve") == {number.phone: Status.REVIEW}
+
+
+def add_between_the_lock_and_the_change(monkeypatch, add) -> None:
+    """Make the bulk statements' lock (audit.events) run `add` in another connection, committed,
+    once it has locked its rows and before the UPDATE or DELETE of them."""
     lock = events._lock_addresses_in_phone_order
+
+    def add_in_another_connection():
+        try:
+            add()
+        finally:
+            connection.close()
 
     def lock_then_another_writer_adds(rows):
         addresses = lock(rows)
@@ -250,16 +255,4 @@ def test_a_number_added_between_the_lock_and_the_update_is_left_for_review_witho
         adding.join()
         return addresses
 
-    def add_in_another_connection():
-        try:
-            make_numbers(Status.REVIEW, start=200)
-        finally:
-            connection.close()
-
     monkeypatch.setattr(events, "_lock_addresses_in_phone_order", lock_then_another_writer_adds)
-    outcome = services.approve(BlacklistedNumber.objects.for_review())
-
-    assert outcome.changed == 1
-    assert dict(BlacklistedNumber.objects.values_list("phone", "status")) == {
-        number.phone: Status.APPROVED, "+14155550200": Status.REVIEW}
-    assert events_of("approve") == {number.phone: Status.REVIEW}
