@@ -1,9 +1,7 @@
 """A registry file loaded as uploads are: stored with its job, sent on commit to the imports
 queue, loaded by a real Celery worker process."""
 
-import time
 
-import pytest
 from django.db import transaction
 
 from blacklist.tasks import send_on_commit
@@ -11,18 +9,9 @@ from registry import loads
 from registry.models import AreaCode, RegistryNumber
 from registry.tasks import load_registry_file
 from tasks_logs.models import TaskLog
+from tests.helpers import wait_until_finished
 
 from .files import numbers, xml, zipped
-
-
-def finished(task_log: TaskLog, timeout: float = 60) -> TaskLog:
-    deadline = time.monotonic() + timeout
-    while not task_log.is_finished:
-        if time.monotonic() > deadline:
-            pytest.fail(f"TaskLog {task_log.pk} did not finish within {timeout} s: {task_log.state}")
-        time.sleep(0.2)
-        task_log.refresh_from_db()
-    return task_log
 
 
 def test_a_zipped_xml_full_list_loads_through_a_worker_process(celery_worker_process):
@@ -31,7 +20,7 @@ def test_a_zipped_xml_full_list_loads_through_a_worker_process(celery_worker_pro
         task_log = loads.save_file("nj.zip", zipped(("nj.xml", xml(loaded))), state="NJ")
         send_on_commit(load_registry_file, task_log.pk)
 
-    task_log = finished(task_log)
+    task_log = wait_until_finished(task_log)
 
     assert (task_log.state, task_log.new, task_log.invalid) == (TaskLog.State.SUCCEEDED, 3000, 0), task_log.message
     assert set(RegistryNumber.objects.values_list("number", flat=True)) == set(loaded)

@@ -2,7 +2,6 @@
 once, and failed with the reason once a transient database error outlives Celery's retries.
 The redelivered and swept jobs through real workers are in blacklist/tests/test_faults.py."""
 
-import time
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -12,6 +11,7 @@ from django.urls import reverse
 from blacklist.models import BlacklistedNumber, Status
 from tasks_logs import jobs
 from tasks_logs.models import TaskLog
+from tests.helpers import wait_until_finished
 
 pytestmark = pytest.mark.django_db
 
@@ -126,16 +126,6 @@ def refuse_blacklist_writes(transactional_db):
                 cursor.execute(f"DROP TRIGGER IF EXISTS refuse_{write}")
 
 
-def finished(task_log: TaskLog, timeout: float = 60) -> TaskLog:
-    deadline = time.monotonic() + timeout
-    while not task_log.is_finished:
-        if time.monotonic() > deadline:
-            pytest.fail(f"TaskLog {task_log.pk} did not finish within {timeout} s: {task_log.state}")
-        time.sleep(0.2)
-        task_log.refresh_from_db()
-    return task_log
-
-
 def assert_failed_after_two_tries(client, task_log: TaskLog, worker) -> None:
     assert (task_log.state, task_log.attempts) == (TaskLog.State.FAILED, 2)
     assert task_log.message.startswith(
@@ -154,7 +144,7 @@ def test_an_upload_the_database_keeps_refusing_is_failed_with_the_reason_once_th
     leads = SimpleUploadedFile("leads.csv", b"phone\n4155550100\n4155550101\n", content_type="text/csv")
     admin_client.post(reverse("blacklist:upload"), {"file": leads})
 
-    task_log = finished(TaskLog.objects.get(kind=TaskLog.Kind.IMPORT))
+    task_log = wait_until_finished(TaskLog.objects.get(kind=TaskLog.Kind.IMPORT))
 
     assert_failed_after_two_tries(admin_client, task_log, worker_retrying_once)
     assert not BlacklistedNumber.objects.exists()
@@ -171,7 +161,7 @@ def test_a_bulk_action_the_database_keeps_refusing_is_failed_with_the_reason_onc
     admin_client.post(reverse("blacklist:bulk_action", args=["review"]),
                       {"action": "approve", "scope": "all", "query": "", "confirmed": "on"})
 
-    task_log = finished(TaskLog.objects.get(kind=TaskLog.Kind.BULK_APPROVE))
+    task_log = wait_until_finished(TaskLog.objects.get(kind=TaskLog.Kind.BULK_APPROVE))
 
     assert_failed_after_two_tries(admin_client, task_log, worker_retrying_once)
     assert set(BlacklistedNumber.objects.values_list("status", flat=True)) == {Status.REVIEW}
