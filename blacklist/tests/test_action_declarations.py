@@ -93,7 +93,8 @@ def test_a_reviewer_gets_only_the_declared_actions_their_role_may_run(client, ma
 
 def test_task_kinds_and_audit_events_are_the_declared_ones_and_need_no_migration():
     assert TaskLog.Kind.choices == [
-        ("import", "Import blacklist"), *(tuple(action.task_kind) for action in ACTIONS.values())]
+        ("import", "Import blacklist"), ("registry_load", "Load registry file"),
+        *(tuple(action.task_kind) for action in ACTIONS.values())]
     assert Event.Action.choices == [
         ("added", "Added"), ("raised", "Status raised by adding again"), ("repeated", "Requested again"),
         *(tuple(action.event) for action in ACTIONS.values()), ("expired", "Expired")]
