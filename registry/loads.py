@@ -22,7 +22,7 @@ import io
 import itertools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date
 
 from django.db import IntegrityError, connection, transaction
@@ -261,16 +261,13 @@ def _record(task_log: TaskLog, reader: RegistryReader, area_codes: dict[int, Are
     now = timezone.now()
     data_date = date.fromisoformat(task_log.params["data_date"])
     for code, area in area_codes.items():
-        area.numbers = counts[code].distinct if not reader.changes else area.numbers + counts[code].added - counts[
-            code].deleted
+        count = counts[code]
+        area.numbers = area.numbers + count.added - count.deleted if reader.changes else count.distinct
         area.data_date, area.loaded_at, area.last_load = data_date, now, task_log
     AreaCode.objects.bulk_update(area_codes.values(), ["numbers", "data_date", "loaded_at", "last_load"])
     RejectedRow.objects.bulk_create(
         RejectedRow(task_log=task_log, line=kept.line, value=kept.text, reason=kept.reason) for kept in reader.kept)
-    total = _Counts()
-    for count in counts.values():
-        total.added, total.deleted = total.added + count.added, total.deleted + count.deleted
-        total.unchanged, total.distinct = total.unchanged + count.unchanged, total.distinct + count.distinct
+    total = _Counts(*(sum(getattr(count, field.name) for count in counts.values()) for field in fields(_Counts)))
     task_log.total = task_log.processed = reader.lines
     task_log.new, task_log.deleted, task_log.unchanged = total.added, total.deleted, total.unchanged
     task_log.duplicates, task_log.invalid = reader.readable - total.distinct, reader.unreadable
