@@ -366,7 +366,7 @@ class BlacklistedNumber(models.Model):
 
     class Meta:
         permissions = [  # roles/groups.py gives them to roles; the built-in add/change/delete/view are used too
-            ("add_approved", "Can add numbers approved (the approval checkboxes)"),
+            ("add_approved", "Can add numbers as approved or approved permanently (the \"Add as\" choice)"),
             ("approve_permanently", "Can approve numbers permanently"),
             ("remove_retained", "Can remove numbers kept for retention, with a written justification"),
             ("add_prefix", "Can add prefix blocks"),  # `+1201*` on hand entry and in uploads

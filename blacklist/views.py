@@ -162,8 +162,10 @@ def add(request):
     lists = list(DncList.objects.all())  # a few rows, read once for the choice and the picker
     shown = chosen_list(request.GET, lists)
     options = _add_forms_options(request, shown)
-    form = AddNumbersForm(request.POST or None, **options)
-    if request.method == "POST" and form.is_valid():
+    changing = request.POST.get("answer") == "change"  # Cancel on the confirmation: the form again, as typed
+    form = AddNumbersForm(_without(request.POST, "confirmed", "answer") if changing else request.POST or None,
+                          **options)
+    if request.method == "POST" and not changing and form.is_valid():
         _check_status_allowed(request, form.requested_status())
         dnc_list = form.cleaned_data["dnc_list"]
         if form.needs_confirmation():  # the form again, with "confirmed": nothing is stored meanwhile
@@ -440,6 +442,13 @@ def confirm_upload(request, pk):
     return redirect("tasks_logs:list")
 
 
+def _without(data: QueryDict, *names: str) -> QueryDict:
+    kept = data.copy()
+    for name in names:
+        kept.pop(name, None)
+    return kept
+
+
 def _confirm_permanently(request, dnc_list: DncList, what: str, action: str, again: list, cancel_deletes=False):
     """Ask before adding numbers approved permanently, with their exact count: it cannot be undone.
     `again`: the fields to post back with the answer (hand entry's form, re-sent)."""
@@ -451,6 +460,5 @@ def _confirm_permanently(request, dnc_list: DncList, what: str, action: str, aga
         "action": action,
         "again": again,
         "cancel_deletes": cancel_deletes,
-        "back": reverse("blacklist:add") + f"?list={dnc_list.pk}",
     }
     return render(request, "blacklist/confirm_permanently.html", context)

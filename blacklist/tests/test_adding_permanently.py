@@ -132,6 +132,18 @@ def test_hand_entry_to_add_permanently_asks_first_with_the_count_then_adds(manag
     assert set(BlacklistedNumber.objects.values_list("status", flat=True)) == {Status.PERMANENT}
 
 
+def test_cancelling_hand_entry_gives_the_form_back_as_typed_and_adds_nothing(manager_client):
+    typed = {"numbers": "415 555 0100\n415 555 0101", "add_as": "permanent"}
+
+    response = manager_client.post(reverse("blacklist:add"), {**typed, "confirmed": "on", "answer": "change"})
+
+    page = text(response)
+    assert response.status_code == 200 and "as approved permanently?" not in page
+    assert ">415 555 0100\n415 555 0101</textarea>" in page
+    assert 'name="add_as" value="permanent" class="form-check-input" id="id_add_as_2" checked' in page
+    assert not BlacklistedNumber.objects.exists()
+
+
 def test_adding_approved_is_not_asked(manager_client):
     response = manager_client.post(reverse("blacklist:add"), {"numbers": "4155550100", "add_as": "approved"}, follow=True)
     assert "Added 1 new number(s)" in text(response)

@@ -1,8 +1,11 @@
 """Roles: every page and action, for each role, answers as the role allows (403 otherwise) and a
 refused request changes nothing; the UI shows only what the role may use; the command."""
 
+import importlib
+
 import pytest
-from django.contrib.auth.models import Group
+from django.apps import apps
+from django.contrib.auth.models import Group, Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.urls import reverse
@@ -185,3 +188,16 @@ def test_assign_role_command(django_user_model):
         call_command("assign_role", "rita", "emperor")
     with pytest.raises(CommandError, match="No user"):
         call_command("assign_role", "nobody", "Viewer")
+
+
+def test_add_approveds_stored_description_names_the_add_as_choice():
+    """Django never renames a stored permission: blacklist's migration 0017 does, both ways."""
+    migration = importlib.import_module("blacklist.migrations.0017_add_approved_describes_the_add_as_choice")
+    permission = Permission.objects.get(content_type__app_label="blacklist", codename="add_approved")
+    assert permission.name == migration.NEW
+
+    Permission.objects.filter(pk=permission.pk).update(name=migration.OLD)
+    migration.rename(migration.OLD, migration.NEW)(apps, None)
+    assert Permission.objects.get(pk=permission.pk).name == migration.NEW
+    migration.rename(migration.NEW, migration.OLD)(apps, None)
+    assert Permission.objects.get(pk=permission.pk).name == migration.OLD
