@@ -356,6 +356,8 @@ def _start_in_background(request, tab, form, justification: str, dnc_list):
     action_name = form.cleaned_data["action"]
     list_id = dnc_list.pk if dnc_list is not None else None  # None: every list ("All lists")
     params = {"tab": tab, "action": action_name, "query": form.cleaned_data["query"], "list": list_id}
+    if form.cleaned_data["confirmed_count"] is not None:  # what its confirmation said, shown while it waits
+        params["confirmed_count"] = form.cleaned_data["confirmed_count"]
     with transaction.atomic():
         task_log = TaskLog.objects.create(
             kind=ACTIONS[action_name].task_kind.value,

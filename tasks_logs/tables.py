@@ -115,13 +115,15 @@ class TaskLogTable(tables.Table):
                            self._list_name(record.params.get("dnc_list")), f", {added_as}" if added_as else "")
 
     def will_do(self, record) -> str:
-        """What a bulk job does, from its params: "Delete from Blacklist: all matching numbers on Internal"."""
+        """What a bulk job does, from its params: "Delete from Blacklist: all 12,345 matching numbers on
+        Internal" (the count its user confirmed; the numbers matching may change before it runs)."""
         action = ACTIONS.get(record.params.get("action", ""))
         if action is None:
             return ""
         list_id = record.params.get("list", "")  # None: every list; "": a job from before lists, on Internal
         where = "every list" if list_id is None else f"“{self._list_name(list_id or None)}”"
-        return f"{action.bulk_label}: all matching numbers on {where}"
+        count = record.params.get("confirmed_count")
+        return f"{action.bulk_label}: all {f'{count:,} ' if count else ''}matching numbers on {where}"
 
     def render_state(self, record):
         badge = format_html('<span class="badge {}">{}</span>', STATE_BADGES[record.state], record.get_state_display())

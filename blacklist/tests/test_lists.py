@@ -439,9 +439,11 @@ def test_a_large_all_matching_job_stores_its_list_and_acts_within_it(admin_clien
     monkeypatch.setattr(views, "BACKGROUND_ABOVE", 10)
     with django_capture_on_commit_callbacks():
         admin_client.post(reverse("blacklist:bulk_action", args=["review"]),
-                          {"action": "approve", "scope": "all", "query": f"list={acme.pk}", "confirmed": "on"})
+                          {"action": "approve", "scope": "all", "query": f"list={acme.pk}", "confirmed": "on",
+                           "confirmed_count": 28})
     job = TaskLog.objects.get(kind=TaskLog.Kind.BULK_APPROVE)
-    assert job.params == {"tab": "review", "action": "approve", "query": f"list={acme.pk}", "list": acme.pk}
+    assert job.params == {"tab": "review", "action": "approve", "query": f"list={acme.pk}", "list": acme.pk,
+                          "confirmed_count": 28}
     assert BlacklistedNumber.objects.in_list(acme).for_review().count() == 28  # not yet: in the background
 
     services.run_bulk_action(job)

@@ -9,7 +9,7 @@ import pytest
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.urls import reverse
 
-from blacklist import services
+from blacklist import services, views
 from blacklist.models import BlacklistedNumber, DncList, Status, internal_list_id
 from blacklist.request_details import RequestDetails
 from tasks_logs import jobs
@@ -42,6 +42,8 @@ def test_an_import_row_says_the_list_and_the_status_it_adds_at(admin_client):
     ({"tab": "approved", "action": "remove", "query": "", "list": 0}, "all matching numbers on “Internal”"),
     ({"tab": "approved", "action": "remove", "query": "", "list": None}, "all matching numbers on every list"),
     ({"tab": "approved", "action": "remove", "query": ""}, "all matching numbers on “Internal”"),  # before lists
+    ({"tab": "approved", "action": "remove", "query": "", "list": None, "confirmed_count": 1234567},
+     "all 1,234,567 matching numbers on every list"),
 ])
 def test_a_queued_bulk_job_says_what_it_will_do_not_zero_percent(admin_client, params, says):
     params = {**params, "list": internal_list_id()} if params.get("list") == 0 else params
@@ -153,3 +155,20 @@ def test_a_running_bulk_job_says_it_is_changing_the_numbers(admin_client, make_n
     assert "Unapprove: all matching numbers on every list" in claimed[0] and "Changing the numbers…" in claimed[0]
     task_log.refresh_from_db()
     assert (task_log.state, task_log.phase, task_log.changed) == ("succeeded", "", 1)
+
+
+def test_a_queued_all_matching_job_says_the_count_its_user_confirmed(admin_client, make_numbers, monkeypatch,
+                                                                     django_capture_on_commit_callbacks):
+    make_numbers(*[Status.REVIEW] * 12)
+    monkeypatch.setattr(views, "BACKGROUND_ABOVE", 10)
+    monkeypatch.setattr(views, "CONFIRM_ABOVE", 10)
+    asked = {"action": "approve", "scope": "all", "query": ""}
+    question = text(admin_client.post(reverse("blacklist:bulk_action", args=["review"]), asked))
+    assert '<input type="hidden" name="confirmed_count" value="12">' in question
+
+    with django_capture_on_commit_callbacks():  # the task is not sent: the job stays queued
+        admin_client.post(reverse("blacklist:bulk_action", args=["review"]),
+                          {**asked, "confirmed": "on", "confirmed_count": "12"})
+
+    page = text(admin_client.get(reverse("tasks_logs:list")))
+    assert "Approve: all 12 matching numbers on “Internal”" in page and "Waiting for a worker" in page
