@@ -1,6 +1,7 @@
 """The national registry's numbers, its area codes' freshness, and the files loaded into it."""
 
 from datetime import date, timedelta
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db import models
@@ -16,11 +17,27 @@ def stale_before(today: date | None = None) -> date:
     return (today or timezone.localdate()) - timedelta(days=settings.REGISTRY_STALE_DAYS)
 
 
+def _stale(today: date | None) -> models.Q:
+    return models.Q(data_date__lt=stale_before(today)) | models.Q(data_date=None)
+
+
 class AreaCodeQuerySet(models.QuerySet):
     def stale(self, today: date | None = None):
         """The area codes whose data is older than REGISTRY_STALE_DAYS, or never loaded (the
         Registry page's flags, the Blacklists banner's count, /healthz)."""
-        return self.filter(models.Q(data_date__lt=stale_before(today)) | models.Q(data_date=None))
+        return self.filter(_stale(today))
+
+    def freshness(self, today: date | None = None) -> "Freshness":
+        """How many area codes are loaded and how many of them are stale, in one query (a row
+        exists once an area code's first list has loaded: a few hundred rows at most)."""
+        counts = self.aggregate(loaded=models.Count("code"),
+                                stale=models.Count("code", filter=_stale(today)))
+        return Freshness(counts["loaded"], counts["stale"])
+
+
+class Freshness(NamedTuple):
+    loaded: int
+    stale: int
 
 
 class AreaCode(models.Model):
@@ -37,6 +54,7 @@ class AreaCode(models.Model):
 
     class Meta:
         ordering = ["code"]
+        permissions = [("load_registry", "Can load the national registry's files and see its freshness")]
 
     def __str__(self):
         return f"area code {self.code}"

@@ -27,6 +27,7 @@ MANAGER = REVIEWER + [
     "roles.manage_roles",  # the Roles page; no auth.* permission, which the admin would honour
     "roles.manage_reasons",  # the Reasons page
     "blacklist.manage_lists",  # the Lists page
+    "registry.load_registry",  # the Registry page: the national registry's files and freshness
 ]
 ROLES = {"Viewer": VIEWER, "Reviewer": REVIEWER, "Manager": MANAGER}
 
