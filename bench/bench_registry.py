@@ -73,7 +73,7 @@ def build_registry(rows: int) -> None:
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(f"DROP TABLE IF EXISTS {table_name}")
             cursor.execute(f"CREATE TABLE {table_name} (number bigint NOT NULL)")
-            cursor.execute(f"INSERT INTO {table_name} SELECT {low}::bigint + 2 * i FROM generate_series(0, %s) AS i",
+            cursor.execute(f"INSERT INTO {table_name} SELECT {low}::bigint + 2 * i FROM generate_series(0, %s) AS i",  # noqa: S608
                            [per_code - 1])
             cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
             cursor.execute(f"ALTER TABLE {table_name} ADD CONSTRAINT {table_name}_pkey PRIMARY KEY (number)")
@@ -102,7 +102,7 @@ def registry_size() -> tuple[int, int, int, float]:
         cursor.execute("SELECT sum(pg_relation_size(relid)), sum(pg_indexes_size(relid))"
                        " FROM pg_partition_tree('registry_number') WHERE isleaf"
                        " AND relid::text = ANY(%s)", [[f"registry_number_{code}" for code in BUILD_AREA_CODES]])
-        heap, indexes = cursor.fetchone()
+        heap, indexes = (int(value or 0) for value in cursor.fetchone())
     return numbers, heap, indexes, seconds
 
 
@@ -135,7 +135,8 @@ def floors(content: bytes) -> tuple[float, float]:
         cursor.copy_expert("COPY bench_copy_floor FROM STDIN", io.BytesIO(content))
     copied = time.perf_counter() - started
     started = time.perf_counter()
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")  # as a load builds its primary key
         cursor.execute("ALTER TABLE bench_copy_floor ADD PRIMARY KEY (number)")
     keyed = time.perf_counter() - started
     with connection.cursor() as cursor:

@@ -102,6 +102,7 @@ def state_of(code: int) -> str:
     return STATES.get(place, "")
 
 
+@functools.lru_cache(maxsize=4096)  # a change list's million records share a few dates
 def parse_date(text: str) -> date | None:
     """`YYYY-MM-DD` or `MM/DD/YYYY`; None for anything else."""
     for form in ("%Y-%m-%d", "%m/%d/%Y"):
