@@ -75,7 +75,6 @@ def build_registry(rows: int) -> None:
             cursor.execute(f"CREATE TABLE {table_name} (number bigint NOT NULL)")
             cursor.execute(f"INSERT INTO {table_name} SELECT {low}::bigint + 2 * i FROM generate_series(0, %s) AS i",  # noqa: S608
                            [per_code - 1])
-            cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
             cursor.execute(f"ALTER TABLE {table_name} ADD CONSTRAINT {table_name}_pkey PRIMARY KEY (number)")
             cursor.execute(f"ALTER TABLE {table_name} ADD CONSTRAINT {table_name}_range"
                            f" CHECK (number >= {low} AND number < {low + SPAN})")
@@ -135,8 +134,7 @@ def floors(content: bytes) -> tuple[float, float]:
         cursor.copy_expert("COPY bench_copy_floor FROM STDIN", io.BytesIO(content))
     copied = time.perf_counter() - started
     started = time.perf_counter()
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")  # as a load builds its primary key
+    with connection.cursor() as cursor:
         cursor.execute("ALTER TABLE bench_copy_floor ADD PRIMARY KEY (number)")
     keyed = time.perf_counter() - started
     with connection.cursor() as cursor:

@@ -291,7 +291,6 @@ def _build_partition(cursor, code: int, new: str, rows: int) -> _Counts:
     repeats no number, so the primary key is built on the numbers as they came; only if that
     finds one repeated are the repeats deleted first."""
     distinct = rows
-    cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")  # 10M numbers sorted in memory, not in files
     try:
         with transaction.atomic():
             cursor.execute(f"ALTER TABLE {new} ADD CONSTRAINT {new}_pkey PRIMARY KEY (number)")
@@ -300,7 +299,6 @@ def _build_partition(cursor, code: int, new: str, rows: int) -> _Counts:
                        " WHERE repeat.number = first.number AND repeat.ctid > first.ctid")
         distinct -= cursor.rowcount
         cursor.execute(f"ALTER TABLE {new} ADD CONSTRAINT {new}_pkey PRIMARY KEY (number)")
-    cursor.execute("RESET maintenance_work_mem")
     cursor.execute("SELECT to_regclass(%s)", [f"{TABLE}_{code}"])
     if cursor.fetchone()[0] is None:  # a first load: nothing to count against
         return _Counts(added=distinct, distinct=distinct)
