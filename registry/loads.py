@@ -185,9 +185,9 @@ def _stage(cursor, task_log: TaskLog, reader: RegistryReader, report) -> str | N
                 cursor.execute(f"INSERT INTO {STAGED} (number) SELECT number FROM {loaded}")  # noqa: S608 — table names ours
                 cursor.execute(f"DROP TABLE {loaded}")
                 loaded = None
-            text = b"".join(piece.text if isinstance(piece, Block) else b"%d\n" % piece.number for piece in chunk)
+            data = b"".join(piece.text if isinstance(piece, Block) else b"%d\n" % piece.number for piece in chunk)
             into = f"{loaded} FROM STDIN WITH (FREEZE)" if loaded else f"{STAGED} (number) FROM STDIN"
-            cursor.copy_expert(f"COPY {into}", io.BytesIO(text))
+            cursor.copy_expert(f"COPY {into}", io.BytesIO(data))
         report(reader.lines)
     if params["state"] and (others := sorted(code for code in reader.area_codes if state_of(code) != params["state"])):
         raise Refused(f"Area code(s) {', '.join(map(str, others))} are not in {params['state']}: this is not"
