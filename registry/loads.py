@@ -3,14 +3,17 @@ covers, a change list applies its adds and deletes. Each load is a TaskLog job (
 the upload or `manage.py import_registry` stores the file (save_file), a worker on the imports
 queue or the command runs it (load).
 
-A load reads its file once, streaming, into a temporary table (`incoming_registry`: COPY on
-PostgreSQL, executemany on SQLite), committing its progress as it goes; a file that is not a
-registry file is refused there, before anything changes. Then one transaction, holding the job's
-row and its area codes' rows locked (a second load of the same area code waits for it), changes
-the registry and records the counts:
-- a full list, on PostgreSQL: each area code's numbers are copied into a new table, which gets
-  its primary key and a CHECK matching its partition's bounds; then the old partition is detached
-  and dropped and the new one attached (the CHECK spares ATTACH its scan). Readers never see a
+A load reads its file once, streaming. On PostgreSQL the whole load is one transaction (its
+progress committed through a second connection): a full list of one area code is COPYed (FREEZE)
+straight into that area code's new table, a block of plain lines at a time as the file has them
+(formats.Block); any other file goes into a temporary table (`incoming_registry`: COPY). On
+SQLite the file goes into that table by executemany, its progress committed as it goes. A file
+that is not a registry file is refused once read, before anything changes. Then, holding the
+job's row and its area codes' rows locked (a second load of the same area code waits for it),
+the load changes the registry and records the counts:
+- a full list, on PostgreSQL: each area code's new table gets its primary key, is counted against
+  the old partition (one merge join; nothing on a first load), then the old partition is detached
+  and dropped and the new table attached (its CHECK spares ATTACH its scan). Readers never see a
   half-loaded area code: they read the old partition until the commit, then the new one. On
   SQLite: the area code's gone numbers deleted and its new ones inserted, in the one transaction;
 - a change list: for each number its last record in the file counts; adds are inserted
