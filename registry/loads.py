@@ -139,10 +139,10 @@ def _reading(task_log_id: int, on_progress: Callable[[int], None] | None) -> Ite
     no transaction around the reading (its one write lock would hold the progress back); each
     report commits."""
     def report(lines: int, phase: str | None = None) -> None:
-        if on_progress:
-            on_progress(lines)
         TaskLog.objects.filter(pk=task_log_id, state=TaskLog.State.RUNNING).update(
             processed=lines, updated_at=timezone.now(), **({"phase": phase} if phase else {}))
+        if on_progress:
+            on_progress(lines)
 
     if connection.vendor != "postgresql":
         yield report
@@ -150,12 +150,12 @@ def _reading(task_log_id: int, on_progress: Callable[[int], None] | None) -> Ite
     side = connections.create_connection(DEFAULT_DB_ALIAS)
 
     def report_aside(lines: int, phase: str | None = None) -> None:
-        if on_progress:
-            on_progress(lines)
         with side.cursor() as cursor:
             cursor.execute(f"UPDATE {TaskLog._meta.db_table} SET processed = %s, updated_at = %s,"  # noqa: S608 — table name ours
                            " phase = coalesce(%s, phase) WHERE id = %s AND state = %s",
                            [lines, timezone.now(), phase, task_log_id, TaskLog.State.RUNNING])
+        if on_progress:
+            on_progress(lines)
 
     try:
         with transaction.atomic():
