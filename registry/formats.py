@@ -83,7 +83,8 @@ STATES = {
     "North Carolina": "NC", "North Dakota": "ND", "Ohio": "OH", "Oklahoma": "OK", "Oregon": "OR",
     "Pennsylvania": "PA", "Rhode Island": "RI", "South Carolina": "SC", "South Dakota": "SD", "Tennessee": "TN",
     "Texas": "TX", "Utah": "UT", "Vermont": "VT", "Virginia": "VA", "Washington": "WA",
-    "Washington State": "WA",  # libphonenumber's name for 206, 253, 360… "West Virginia": "WV",
+    "Washington State": "WA",  # libphonenumber's name for 206, 253, 360…
+    "West Virginia": "WV",
     "Wisconsin": "WI", "Wyoming": "WY", "Puerto Rico": "PR", "Guam": "GU", "U.S. Virgin Islands": "VI",
     "American Samoa": "AS", "Northern Mariana Islands": "MP",
 }

@@ -20,7 +20,8 @@ def test_area_codes_that_exist_are_those_of_the_us_in_service(code, exists):
 
 
 def test_each_area_code_knows_its_state():
-    assert [state_of(code) for code in (201, 206, 212, 415, 787, 800)] == ["NJ", "WA", "NY", "CA", "PR", ""]
+    assert [state_of(code) for code in (201, 206, 212, 304, 415, 787, 800)] == [
+        "NJ", "WA", "NY", "WV", "CA", "PR", ""]
 
 
 def test_a_flat_list_reads_both_number_forms_and_counts_what_it_cannot_read():
