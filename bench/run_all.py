@@ -10,6 +10,8 @@ Each benchmark builds its PostgreSQL database once (by set-based SQL) and reuses
   evidence blacklist_bench_evidence 10M numbers: the Reasons page, a number's evidence record and downloads
   report  blacklist_bench_report    10M numbers, 10M events: the compliance report per week and month
   expiry  blacklist_bench_expiry    2M numbers, 1M expired: the batched expiry task vs one statement
+  registry blacklist_bench_registry 100M national registry numbers over 20 area codes: a 10M full list
+                                    (first load, reload) vs raw COPY, a 1M change list, disk per 100M
 
 `--scale 100M` (`make bench SCALE=100M`) runs instead the scale point of issue 17 on one database,
 blacklist_bench_100000000, built once by bench_tabs.fill (30–60 minutes): the tab pages of three
@@ -39,6 +41,7 @@ BENCHMARKS = {
     "evidence": ["bench/bench_evidence.py"],
     "report": ["bench/bench_report.py"],
     "expiry": ["bench/bench_expiry.py"],
+    "registry": ["bench/bench_registry.py"],
 }
 
 SCALES = {"100M": 100_000_000}

@@ -3,14 +3,17 @@ covers, a change list applies its adds and deletes. Each load is a TaskLog job (
 the upload or `manage.py import_registry` stores the file (save_file), a worker on the imports
 queue or the command runs it (load).
 
-A load reads its file once, streaming, into a temporary table (`incoming_registry`: COPY on
-PostgreSQL, executemany on SQLite), committing its progress as it goes; a file that is not a
-registry file is refused there, before anything changes. Then one transaction, holding the job's
-row and its area codes' rows locked (a second load of the same area code waits for it), changes
-the registry and records the counts:
-- a full list, on PostgreSQL: each area code's numbers are copied into a new table, which gets
-  its primary key and a CHECK matching its partition's bounds; then the old partition is detached
-  and dropped and the new one attached (the CHECK spares ATTACH its scan). Readers never see a
+A load reads its file once, streaming. On PostgreSQL the whole load is one transaction (its
+progress committed through a second connection): a full list of one area code is COPYed (FREEZE)
+straight into that area code's new table, a block of plain lines at a time as the file has them
+(formats.Block); any other file goes into a temporary table (`incoming_registry`: COPY). On
+SQLite the file goes into that table by executemany, its progress committed as it goes. A file
+that is not a registry file is refused once read, before anything changes. Then, holding the
+job's row and its area codes' rows locked (a second load of the same area code waits for it),
+the load changes the registry and records the counts:
+- a full list, on PostgreSQL: each area code's new table gets its primary key, is counted against
+  the old partition (one merge join; nothing on a first load), then the old partition is detached
+  and dropped and the new table attached (its CHECK spares ATTACH its scan). Readers never see a
   half-loaded area code: they read the old partition until the commit, then the new one. On
   SQLite: the area code's gone numbers deleted and its new ones inserted, in the one transaction;
 - a change list: for each number its last record in the file counts; adds are inserted
@@ -19,20 +22,20 @@ the registry and records the counts:
 """
 
 import io
-import itertools
+import struct
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from datetime import date
 
-from django.db import IntegrityError, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, transaction
 from django.utils import timezone
 
 from blacklist.services import retry_on_deadlock
 from tasks_logs import jobs
 from tasks_logs.models import RejectedRow, TaskLog
 
-from .formats import STATES, Refused, RegistryReader, area_code_exists, state_of
+from .formats import PLAIN, STATES, Block, Refused, RegistryReader, area_code_exists, state_of
 from .models import AREA_SPAN, AreaCode, RegistryFile, RegistryNumber
 
 TABLE = RegistryNumber._meta.db_table
@@ -75,10 +78,14 @@ def load(task_log: TaskLog, on_progress: Callable[[int], None] | None = None) ->
     if jobs.claim(task_log.pk, processed=0, total=0, phase=TaskLog.Phase.READING):
         with jobs.failing(task_log.pk, "The load failed and changed nothing"):
             try:
-                with _staging_table() as cursor:
-                    reader = _stage(cursor, task_log, on_progress)
-                    jobs.set_phase(task_log.pk, TaskLog.Phase.MERGING)  # before the load locks the row
-                    _apply_once(task_log.pk, reader)
+                params = task_log.params
+                reader = RegistryReader(_stored_file(task_log.pk), changes=params["changes"],
+                                        area_code=params["area_code"])
+                jobs.set_phase(task_log.pk, TaskLog.Phase.CHECKING)
+                with _staging_table() as cursor, _reading(task_log.pk, on_progress) as progress:
+                    loaded = _stage(cursor, task_log, reader, progress)
+                    progress(reader.lines, TaskLog.Phase.MERGING)  # before the load locks the row
+                    _apply_once(task_log.pk, reader, loaded)
             except Refused as refusal:
                 jobs.fail(task_log.pk, str(refusal))
     return TaskLog.objects.get(pk=task_log.pk)
@@ -90,44 +97,138 @@ def summary(task_log: TaskLog) -> str:
             f" {task_log.invalid:,} unreadable, {task_log.duplicates:,} repeated within the file.")
 
 
+def _stored_file(task_log_id: int) -> bytes:
+    """The bytes of the file stored with the job. PostgreSQL: read by a binary COPY, which sends
+    the bytea as it is (a SELECT sends it as hex text, decoded in Python: twice the time at 100 MB)."""
+    if connection.vendor != "postgresql":
+        return bytes(RegistryFile.objects.values_list("content", flat=True).get(task_log_id=task_log_id))
+    out = io.BytesIO()
+    with connection.cursor() as cursor:
+        cursor.copy_expert(f"COPY (SELECT content FROM {RegistryFile._meta.db_table}"  # noqa: S608 — table name ours
+                           f" WHERE task_log_id = {int(task_log_id)}) TO STDOUT WITH (FORMAT binary)", out)
+    data = out.getbuffer()
+    # COPY's binary format: an 11-byte signature, flags, the header extension's length and
+    # itself; then per row its field count (int16) and each field's length (int32) and bytes.
+    (extension,) = struct.unpack_from("!i", data, 15)
+    row = 19 + extension
+    (field_count,) = struct.unpack_from("!h", data, row)
+    if field_count == -1:  # the trailer: no row
+        raise RegistryFile.DoesNotExist(f"No file is stored with job {task_log_id}.")
+    (size,) = struct.unpack_from("!i", data, row + 2)
+    return bytes(data[row + 6:row + 6 + size])
+
+
 @contextmanager
 def _staging_table() -> Iterator:
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {STAGED}")  # a crashed run's, on this connection
         cursor.execute(f"CREATE TEMPORARY TABLE {STAGED} (number bigint NOT NULL, change char(1),"
-                       " line integer NOT NULL)")
+                       " line integer NOT NULL DEFAULT 0)")
         try:
             yield cursor
         finally:
             cursor.execute(f"DROP TABLE IF EXISTS {STAGED}")
 
 
-def _stage(cursor, task_log: TaskLog, on_progress) -> RegistryReader:
-    """Read the stored file into the staging table, STAGE_CHUNK records at a time; Refused if it
-    is not a registry file (or not the area code's or state's it was loaded as)."""
+@contextmanager
+def _reading(task_log_id: int, on_progress: Callable[[int], None] | None) -> Iterator[Callable[..., None]]:
+    """Where a load runs, and how it reports the lines read (and its phase). PostgreSQL: one
+    transaction from the file's first line to the commit of its changes, so a one-area-code full
+    list's table is created and COPYed (FREEZE) in it and a refused or crashed load leaves nothing;
+    its progress is committed through a second connection, as jobs.merge_reporter does. SQLite:
+    no transaction around the reading (its one write lock would hold the progress back); each
+    report commits."""
+    def report(lines: int, phase: str | None = None) -> None:
+        TaskLog.objects.filter(pk=task_log_id, state=TaskLog.State.RUNNING).update(
+            processed=lines, updated_at=timezone.now(), **({"phase": phase} if phase else {}))
+        if on_progress:
+            on_progress(lines)
+
+    if connection.vendor != "postgresql":
+        yield report
+        return
+    side = connections.create_connection(DEFAULT_DB_ALIAS)
+
+    def report_aside(lines: int, phase: str | None = None) -> None:
+        with side.cursor() as cursor:
+            cursor.execute(f"UPDATE {TaskLog._meta.db_table} SET processed = %s, updated_at = %s,"  # noqa: S608 — table name ours
+                           " phase = coalesce(%s, phase) WHERE id = %s AND state = %s",
+                           [lines, timezone.now(), phase, task_log_id, TaskLog.State.RUNNING])
+        if on_progress:
+            on_progress(lines)
+
+    try:
+        with transaction.atomic():
+            yield report_aside
+    finally:
+        side.close()
+
+
+def _stage(cursor, task_log: TaskLog, reader: RegistryReader, report) -> str | None:
+    """Read the stored file, STAGE_CHUNK records at a time; Refused if it is not a registry file
+    (or not the area code's or state's it was loaded as). On PostgreSQL a full list of one area
+    code goes straight into its new table (COPY FREEZE, its plain lines as they are: see
+    formats.Block), whose name is returned; anything else goes into the staging table (None)."""
     params = task_log.params
-    content = RegistryFile.objects.values_list("content", flat=True).get(task_log=task_log)
-    reader = RegistryReader(bytes(content), changes=params["changes"], area_code=params["area_code"])
-    del content
-    records = reader.records()
-    jobs.set_phase(task_log.pk, TaskLog.Phase.CHECKING)
-    while chunk := list(itertools.islice(records, STAGE_CHUNK)):
-        if connection.vendor == "postgresql":
-            text = "".join(f"{record.number}\t{record.change or NULL}\t{record.line}\n" for record in chunk)
-            cursor.copy_expert(f"COPY {STAGED} FROM STDIN", io.StringIO(text))
-        else:
+    postgresql = connection.vendor == "postgresql"
+    pieces = reader.pieces() if postgresql else reader.records()
+    loaded: str | None = None  # the new table of the one area code read so far (PostgreSQL, full list)
+    while chunk := _chunk(pieces):
+        if not postgresql:
             cursor.executemany(f"INSERT INTO {STAGED} VALUES (%s, %s, %s)",  # noqa: S608 — table name ours
                                [(record.number, record.change, record.line) for record in chunk])
-        TaskLog.objects.filter(pk=task_log.pk, state=TaskLog.State.RUNNING).update(
-            processed=reader.lines, updated_at=timezone.now())
-        if on_progress:
-            on_progress(reader.lines)
+        elif reader.changes:
+            text = "".join(f"{record.number}\t{record.change}\t{record.line}\n" for record in chunk)
+            cursor.copy_expert(f"COPY {STAGED} FROM STDIN", io.StringIO(text))
+        else:
+            codes = {piece.area_code if isinstance(piece, Block) else piece.number // AREA_SPAN for piece in chunk}
+            if loaded is None and len(codes) == 1 and not reader.area_codes - codes:  # the first chunk
+                loaded = _create_new_table(cursor, codes.pop(), task_log.pk)
+            elif loaded is not None and reader.area_codes != {_code_of(loaded)}:  # another area code: staged after all
+                cursor.execute(f"INSERT INTO {STAGED} (number) SELECT number FROM {loaded}")  # noqa: S608 — table names ours
+                cursor.execute(f"DROP TABLE {loaded}")
+                loaded = None
+            data = b"".join(piece.text if isinstance(piece, Block) else b"%d\n" % piece.number for piece in chunk)
+            into = f"{loaded} FROM STDIN WITH (FREEZE)" if loaded else f"{STAGED} (number) FROM STDIN"
+            cursor.copy_expert(f"COPY {into}", io.BytesIO(data))
+        report(reader.lines)
     if params["state"] and (others := sorted(code for code in reader.area_codes if state_of(code) != params["state"])):
         raise Refused(f"Area code(s) {', '.join(map(str, others))} are not in {params['state']}: this is not"
                       f" {params['state']}'s file. Nothing was loaded.")
-    if len(reader.area_codes) > 1 or reader.changes:  # each area code (each number's last record) found by index
+    if not loaded and (len(reader.area_codes) > 1 or reader.changes):  # each area code (number's last record) by index
         cursor.execute(f"CREATE INDEX {STAGED}_number ON {STAGED} (number, line)")
-    return reader
+    return loaded
+
+
+def _chunk(pieces: Iterator) -> list:
+    """The next pieces of the file, STAGE_CHUNK records' worth (a Block counts its lines)."""
+    chunk, size = [], 0
+    for piece in pieces:
+        chunk.append(piece)
+        size += len(piece.text) // PLAIN if isinstance(piece, Block) else 1
+        if size >= STAGE_CHUNK:
+            break
+    return chunk
+
+
+def _new_table(code: int, task_log_id: int) -> str:
+    """The table a load builds an area code's new partition in: the job's own (two loads of one
+    area code may read their files at once; they apply one after the other)."""
+    return f"{TABLE}_{code}_load{task_log_id}"
+
+
+def _create_new_table(cursor, code: int, task_log_id: int) -> str:
+    """An area code's new table, empty, with the CHECK matching its partition's bounds (checked
+    row by row as the numbers come, it spares ATTACH PARTITION its scan of the table)."""
+    low, high = _bounds(code)
+    new = _new_table(code, task_log_id)
+    cursor.execute(f"CREATE TABLE {new} (number bigint NOT NULL,"
+                   f" CONSTRAINT {new}_range CHECK (number >= {low} AND number < {high}))")
+    return new
+
+
+def _code_of(table: str) -> int:
+    return int(table.removeprefix(f"{TABLE}_").split("_")[0])
 
 
 @dataclass
@@ -139,7 +240,7 @@ class _Counts:
 
 
 @retry_on_deadlock
-def _apply_once(task_log_id: int, reader: RegistryReader) -> None:
+def _apply_once(task_log_id: int, reader: RegistryReader, loaded: str | None) -> None:
     """A load's one transaction: the registry's changes, the unreadable lines and the counts."""
     if not (task_log := jobs.locked(task_log_id)):  # another run of the same job got here first
         return
@@ -163,13 +264,14 @@ def _apply_once(task_log_id: int, reader: RegistryReader) -> None:
                 if not full:
                     counts[code] = _apply_changes(cursor, code)
                 elif postgresql:
-                    counts[code] = _build_partition(cursor, code)
+                    counts[code] = _build_partition(cursor, code, *((loaded, reader.readable) if loaded
+                                                                     else _staged_table(cursor, code, task_log_id)))
                 else:
                     counts[code] = _replace_sqlite(cursor, code)
                 report(done)
         if full and postgresql:  # the swaps last: the parent's exclusive lock is held only from here to the commit
             for code in codes:
-                _swap_partition(cursor, code)
+                _swap_partition(cursor, code, loaded or _new_table(code, task_log_id))
     _record(task_log, reader, area_codes, counts)
 
 
@@ -177,41 +279,48 @@ def _bounds(code: int) -> tuple[int, int]:
     return code * AREA_SPAN, (code + 1) * AREA_SPAN
 
 
-def _build_partition(cursor, code: int) -> _Counts:
-    """A full list's numbers of one area code in a new table, ready to be its partition; counted
-    against the partition it replaces. A registry file repeats no number, so the numbers are
-    copied as they are and the primary key built; only if that finds one repeated are they
-    copied again, each once (DISTINCT costs a sort: twice the time of the plain copy)."""
+def _staged_table(cursor, code: int, task_log_id: int) -> tuple[str, int]:
+    """An area code's numbers of a staged full list (of several area codes) in its new table,
+    and how many."""
     low, high = _bounds(code)
-    new = f"{TABLE}_{code}_new"
-    in_range = f"FROM {STAGED} WHERE number >= {low} AND number < {high}"
-    cursor.execute(f"CREATE TABLE {new} (number bigint NOT NULL)")
-    cursor.execute(f"INSERT INTO {new} SELECT number {in_range}")
+    new = _create_new_table(cursor, code, task_log_id)
+    cursor.execute(f"INSERT INTO {new} SELECT number FROM {STAGED} WHERE number >= {low} AND number < {high}")  # noqa: S608 — table names ours
+    return new, cursor.rowcount
+
+
+def _build_partition(cursor, code: int, new: str, rows: int) -> _Counts:
+    """The new table holding a full list's `rows` numbers of one area code made ready to be its
+    partition: its primary key; counted against the partition it replaces. A registry file
+    repeats no number, so the primary key is built on the numbers as they came; only if that
+    finds one repeated are the repeats deleted first."""
+    distinct = rows
     try:
         with transaction.atomic():
             cursor.execute(f"ALTER TABLE {new} ADD CONSTRAINT {new}_pkey PRIMARY KEY (number)")
     except IntegrityError:  # a number repeated within the file
-        cursor.execute(f"TRUNCATE {new}")
-        cursor.execute(f"INSERT INTO {new} SELECT DISTINCT number {in_range}")
+        cursor.execute(f"DELETE FROM {new} repeat USING {new} first"  # noqa: S608 — table name ours
+                       " WHERE repeat.number = first.number AND repeat.ctid > first.ctid")
+        distinct -= cursor.rowcount
         cursor.execute(f"ALTER TABLE {new} ADD CONSTRAINT {new}_pkey PRIMARY KEY (number)")
-    cursor.execute(f"ALTER TABLE {new} ADD CONSTRAINT {new}_range CHECK (number >= {low} AND number < {high})")
-    cursor.execute(f"ANALYZE {new}")  # its statistics, for the join below and for lookups once it is the partition
-    cursor.execute(f"SELECT count(*) FROM {new}")  # noqa: S608 — table name ours
-    distinct = cursor.fetchone()[0]
-    in_old = f"old.number >= {low} AND old.number < {high}"  # the old partition only
-    cursor.execute(f"SELECT count(*) FROM {TABLE} old WHERE {in_old}")  # noqa: S608 — table name ours
-    old = cursor.fetchone()[0]
-    # A plain join (a hash join of the two tables), not EXISTS: the planner runs that as a
-    # nested loop, eight times slower at a million numbers.
-    cursor.execute(f"SELECT count(*) FROM {TABLE} old JOIN {new} USING (number) WHERE {in_old}")  # noqa: S608 — table names ours
-    unchanged = cursor.fetchone()[0]
+    cursor.execute("SELECT to_regclass(%s)", [f"{TABLE}_{code}"])
+    if cursor.fetchone()[0] is None:  # a first load: nothing to count against
+        return _Counts(added=distinct, distinct=distinct)
+    # One merge join of the two primary keys (index-only scans: COPY FREEZE set the new table's
+    # pages all-visible, and the old partition's), counting the old numbers and those in both.
+    cursor.execute("SET LOCAL enable_hashjoin = off")
+    cursor.execute("SET LOCAL enable_nestloop = off")
+    cursor.execute(f"SELECT count(old.number), count(old.number) FILTER (WHERE new.number IS NOT NULL)"  # noqa: S608 — table names ours
+                   f" FROM {TABLE}_{code} old LEFT JOIN {new} new USING (number)")
+    old, unchanged = cursor.fetchone()
+    cursor.execute("RESET enable_hashjoin")
+    cursor.execute("RESET enable_nestloop")
     return _Counts(added=distinct - unchanged, deleted=old - unchanged, unchanged=unchanged, distinct=distinct)
 
 
-def _swap_partition(cursor, code: int) -> None:
+def _swap_partition(cursor, code: int, new: str) -> None:
     """Detach and drop an area code's partition, attach its new table in its place."""
     low, high = _bounds(code)
-    partition, new = f"{TABLE}_{code}", f"{TABLE}_{code}_new"
+    partition = f"{TABLE}_{code}"
     cursor.execute("SELECT to_regclass(%s)", [partition])
     if cursor.fetchone()[0] is not None:
         cursor.execute(f"ALTER TABLE {TABLE} DETACH PARTITION {partition}")

@@ -128,3 +128,27 @@ def test_a_reader_during_full_reloads_sees_the_old_area_code_or_the_new_never_a_
     assert len(seen) > 10
     assert set(seen) <= set(sizes), f"a reader saw {sorted(set(seen) - set(sizes))} numbers"
     assert set(seen) == set(sizes)
+
+
+def test_a_loads_progress_is_seen_by_others_while_its_one_transaction_reads(monkeypatch):
+    from registry import formats
+
+    monkeypatch.setattr(formats, "BLOCK", 40 * formats.PLAIN)  # 40 lines a block, 3 blocks a chunk
+    monkeypatch.setattr(loads, "STAGE_CHUNK", 100)
+    task_log = loads.save_file("201.txt", flat(numbers(201, 1000)))
+    page = connections.create_connection(DEFAULT_DB_ALIAS)  # what the job's page reads meanwhile
+    seen: list[tuple[int, int, str]] = []
+
+    def look(lines: int) -> None:
+        with page.cursor() as cursor:
+            cursor.execute("SELECT processed, phase FROM tasks_logs_tasklog WHERE id = %s", [task_log.pk])
+            seen.append((lines, *cursor.fetchone()))
+
+    try:
+        assert loads.load(task_log, on_progress=look).state == TaskLog.State.SUCCEEDED
+    finally:
+        page.close()
+
+    assert seen[:2] == [(120, 120, "checking"), (240, 240, "checking")]
+    assert seen[-1] == (1000, 1000, "merging")
+    assert registry() == set(numbers(201, 1000))

@@ -2,7 +2,8 @@
 
 import pytest
 
-from registry.formats import ADD, DELETE, Refused, RegistryReader, area_code_exists, state_of
+from registry import formats
+from registry.formats import ADD, BOM, DELETE, PLAIN, Block, Refused, RegistryReader, area_code_exists, state_of
 
 from .files import flat, numbers, xml, zipped
 
@@ -19,7 +20,8 @@ def test_area_codes_that_exist_are_those_of_the_us_in_service(code, exists):
 
 
 def test_each_area_code_knows_its_state():
-    assert [state_of(code) for code in (201, 212, 415, 787, 800)] == ["NJ", "NY", "CA", "PR", ""]
+    assert [state_of(code) for code in (201, 206, 212, 304, 415, 787, 800)] == [
+        "NJ", "WA", "NY", "WV", "CA", "PR", ""]
 
 
 def test_a_flat_list_reads_both_number_forms_and_counts_what_it_cannot_read():
@@ -100,3 +102,53 @@ def test_reading_streams_a_large_zip_without_listing_it():
     reader = RegistryReader(data)
 
     assert sum(1 for _ in reader.records()) == 200_000
+
+
+# A full list's plain lines are checked a block at a time (formats.BLOCK bytes), in bytes; small
+# blocks here cut these files into many.
+
+def test_a_clean_full_list_comes_in_blocks_of_its_own_text(monkeypatch):
+    monkeypatch.setattr(formats, "BLOCK", 10 * PLAIN)
+    data = flat(numbers(201, 95))
+    reader = RegistryReader(data)
+
+    pieces = list(reader.pieces())
+
+    assert all(isinstance(piece, Block) for piece in pieces) and len(pieces) == 10
+    assert b"".join(piece.text for piece in pieces) == data
+    assert (reader.lines, reader.readable, reader.changes, reader.area_codes) == (95, 95, False, {201})
+
+
+@pytest.mark.parametrize("block", [7, 5 * PLAIN, 1 << 20])
+def test_blocks_with_a_bad_line_crlf_a_bom_and_no_final_line_end_read_as_lines_would(monkeypatch, block):
+    monkeypatch.setattr(formats, "BLOCK", block)
+    good = numbers(201, 30)
+    lines = [str(number) for number in good]
+    lines[14] = "201555012"  # one bad line in the middle
+    data = BOM + ("\r\n".join(lines[:20]) + "\r\n" + "\n".join(lines[20:])).encode()  # no line end after the last
+
+    records, reader = read(data)
+
+    assert [(r.number, r.line) for r in records] == [(n, i + 1) for i, n in enumerate(good) if i != 14]
+    assert [(u.line, u.reason) for u in reader.kept] == [(15, "9 digits, not 10")]
+    assert (reader.lines, reader.readable, reader.unreadable, reader.changes) == (30, 29, 1, False)
+
+
+def test_a_block_of_two_area_codes_or_an_unknown_one_is_read_line_by_line(monkeypatch):
+    monkeypatch.setattr(formats, "BLOCK", 4 * PLAIN)
+    data = flat(numbers(201, 3) + numbers(212, 3)) + b"9995550123\n" * 4 + b"2015550100\r2015550101\r"
+
+    records, reader = read(data)
+
+    assert [r.number for r in records] == numbers(201, 3) + numbers(212, 3) + [2015550100, 2015550101]
+    assert [(u.line, u.reason) for u in reader.kept][:1] == [(7, "area code 999 does not exist")]
+    assert (reader.lines, reader.unreadable, reader.area_codes) == (12, 4, {201, 212})
+
+
+def test_a_number_of_another_area_code_deep_in_an_area_codes_file_refuses_it(monkeypatch):
+    monkeypatch.setattr(formats, "BLOCK", 10 * PLAIN)
+    data = flat(numbers(201, 57) + numbers(212, 1) + numbers(201, 20, start=100))
+
+    with pytest.raises(Refused, match="Line 58 holds 2122000000, a number of area code 212: this is not area code"
+                                      " 201's file"):
+        read(data, area_code=201)

@@ -5,6 +5,7 @@ from datetime import date, timedelta
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
@@ -222,3 +223,66 @@ def test_a_registry_load_left_queued_is_sent_again_by_the_stale_sweep(monkeypatc
 
     assert sent == [task_log.pk]
     assert loads.load(task_log).state == TaskLog.State.SUCCEEDED
+
+
+# Full lists read a block of plain lines at a time (formats.BLOCK) and, on PostgreSQL, COPY a
+# one-area-code file straight into its new table; small blocks and chunks here cut these files
+# into many, as a 10M-number file is cut.
+
+@pytest.fixture
+def small_chunks(monkeypatch):
+    from registry import formats
+
+    monkeypatch.setattr(formats, "BLOCK", 40 * formats.PLAIN)
+    monkeypatch.setattr(loads, "STAGE_CHUNK", 100)
+
+
+def new_tables() -> list[str]:
+    """Tables a load built and did not make a partition (PostgreSQL); none on SQLite."""
+    if connection.vendor != "postgresql":
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT relname FROM pg_class WHERE relname LIKE 'registry_number%%load%%'")
+        return [name for (name,) in cursor.fetchall()]
+
+
+def test_an_area_codes_full_list_in_many_chunks_with_crlf_a_repeat_and_no_final_line_end(small_chunks):
+    job(flat(numbers(201, 300)))
+    lines = [str(n) for n in numbers(201, 500, start=100)]
+    lines.insert(250, lines[10])  # a repeated number, deep in the file
+    lines.insert(400, "201555012")  # an unreadable line in a block of plain ones
+
+    task_log = job("\r\n".join(lines).encode())
+
+    assert registry() == set(numbers(201, 500, start=100))
+    assert counts(task_log) == (300, 100, 200, 1) and task_log.duplicates == 1
+    assert list(RejectedRow.objects.values_list("line", "reason")) == [(401, "9 digits, not 10")]
+    assert (task_log.processed, AreaCode.objects.get().numbers) == (502, 500)
+    assert not new_tables()
+
+
+def test_a_full_list_with_another_area_code_deep_in_it_loads_each_area_code(small_chunks):
+    job(flat(numbers(212, 50)))
+    content = flat(numbers(201, 700) + numbers(212, 20, start=40) + numbers(201, 10, start=900))
+
+    task_log = job(content)
+
+    assert registry() == set(numbers(201, 700) + numbers(201, 10, start=900) + numbers(212, 20, start=40))
+    assert counts(task_log) == (720, 40, 10, 0)
+    assert dict(AreaCode.objects.values_list("code", "numbers")) == {201: 710, 212: 20}
+    assert not new_tables()
+
+
+@pytest.mark.parametrize(("tail", "message"), [
+    (flat(numbers(212, 1)), "Line 601 holds 2122000000, a number of area code 212: this is not area code 201's file"),
+    (b"junk\n" * 601, "601 of its 1,201 lines are not registry numbers"),
+])
+def test_a_full_list_refused_after_many_chunks_were_copied_changes_nothing(small_chunks, tail, message):
+    job(flat(numbers(201, 100)))
+
+    task_log = job(flat(numbers(201, 600, start=1000)) + tail, area_code=201)
+
+    assert task_log.state == TaskLog.State.FAILED and message in task_log.message
+    assert registry() == set(numbers(201, 100))
+    assert AreaCode.objects.get().numbers == 100
+    assert not new_tables()
