@@ -36,7 +36,7 @@ class BulkActionForm(forms.Form):
     page_ids = DatabaseIdListField(required=False)  # every row on the page
     query = forms.CharField(required=False)  # the page's query string: its filter
     confirmed = forms.BooleanField(required=False)
-    confirmed_count = forms.IntegerField(required=False, min_value=0)  # the count the confirmation showed
+    confirmed_count = forms.CharField(required=False)  # the count the confirmation showed (views: parse_id)
     # On the confirmation of an action that keeps numbers for retention (Managers): why remove them now.
     justification = forms.CharField(
         required=False, max_length=JUSTIFICATION_MAX, widget=forms.Textarea(attrs={"rows": 3, "class": "form-control"}),

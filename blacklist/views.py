@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from audit.events import Source
 from audit.models import Event
-from blacklist_admin.params import choice_param, int_param, page_number
+from blacklist_admin.params import choice_param, int_param, page_number, parse_id
 from tasks_logs.models import TaskLog
 
 from . import services, tasks
@@ -356,8 +356,8 @@ def _start_in_background(request, tab, form, justification: str, dnc_list):
     action_name = form.cleaned_data["action"]
     list_id = dnc_list.pk if dnc_list is not None else None  # None: every list ("All lists")
     params = {"tab": tab, "action": action_name, "query": form.cleaned_data["query"], "list": list_id}
-    if form.cleaned_data["confirmed_count"] is not None:  # what its confirmation said, shown while it waits
-        params["confirmed_count"] = form.cleaned_data["confirmed_count"]
+    if count := parse_id(form.cleaned_data["confirmed_count"]):  # what its confirmation said, shown while it waits
+        params["confirmed_count"] = count
     with transaction.atomic():
         task_log = TaskLog.objects.create(
             kind=ACTIONS[action_name].task_kind.value,

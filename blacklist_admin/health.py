@@ -1,5 +1,8 @@
 """/healthz for load balancers: no login, no data; 200 when the database and the broker
-answer within a second or two, else 503 naming the part that did not."""
+answer within a second or two, else 503 naming the part that did not. Beside them, the
+national registry's freshness (`registry`: ok, or stale with how many area codes are), which
+never fails the check: stale registry data is for people to fix, not a reason to take a web
+server out of service."""
 
 import os
 
@@ -11,6 +14,8 @@ from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from registry.models import AreaCode
+
 TIMEOUT_SECONDS = 2
 
 
@@ -19,6 +24,13 @@ def _database() -> None:
         if connection.vendor == "postgresql":
             cursor.execute("SET LOCAL statement_timeout = %s", [TIMEOUT_SECONDS * 1000])
         cursor.execute("SELECT 1")
+
+
+def _registry() -> dict:
+    freshness = AreaCode.objects.freshness()
+    if freshness.stale:
+        return {"status": "stale", "stale_area_codes": freshness.stale}
+    return {"status": "ok"}
 
 
 def _broker() -> None:
@@ -44,4 +56,9 @@ def healthz(request):
         except Exception as error:  # any failure is the answer, never a 500
             checks[name] = f"failed: {type(error).__name__}"
     healthy = all(result == "ok" for result in checks.values())
-    return JsonResponse({"status": "ok" if healthy else "failed", **checks}, status=200 if healthy else 503)
+    try:
+        registry = _registry() if healthy else {"status": "unknown"}
+    except Exception as error:  # informative only: never the reason for a 503
+        registry = {"status": f"unknown: {type(error).__name__}"}
+    return JsonResponse({"status": "ok" if healthy else "failed", **checks, "registry": registry},
+                        status=200 if healthy else 503)

@@ -25,6 +25,7 @@ urlpatterns = [
     path("api/", include("api.urls")),
     path("activity/", include("audit.urls")),
     path("roles/", include("roles.urls")),
+    path("registry/", include("registry.urls")),
     # Of django.contrib.auth's pages, only these: no e-mail is set up, so no password reset pages.
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -110,6 +110,7 @@ PAGE_QUERIES = {  # what each tab page asks the database, in kinds (sqlite: the 
     "counts": 2,  # the tab labels' estimates (EXPLAIN) and the small ones counted, in one statement each
     "overdue": 1,  # the review tab label's "N overdue" (on both tabs), bounded
     "menus": 2,  # the filter's Added by and Source upload menus
+    "registry": 1,  # the stale national registry banner's count (registry.models.AreaCode.objects.freshness)
 }
 
 

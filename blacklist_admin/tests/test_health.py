@@ -9,7 +9,7 @@ pytestmark = pytest.mark.django_db
 def test_healthy_app_answers_200_without_login(client):
     response = client.get(reverse("healthz"))
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok", "broker": "ok"}
+    assert response.json() == {"status": "ok", "database": "ok", "broker": "ok", "registry": {"status": "ok"}}
     assert "no-cache" in response["Cache-Control"]
 
 
@@ -19,7 +19,8 @@ def test_unreachable_redis_answers_503_naming_the_broker(client, settings):
     response = client.get(reverse("healthz"))
 
     assert response.status_code == 503
-    assert response.json() == {"status": "failed", "database": "ok", "broker": "failed: ConnectionError"}
+    assert response.json() == {"status": "failed", "database": "ok", "broker": "failed: ConnectionError",
+                               "registry": {"status": "unknown"}}
 
 
 def test_unwritable_embedded_broker_answers_503(client, settings, tmp_path):

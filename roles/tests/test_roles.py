@@ -77,6 +77,9 @@ CASES = [
     ("give a role", "post", lambda n: reverse("roles:set_role", args=[n["target"]]), lambda n: {"role": "Manager"},
      "Manager", 302),
     ("Reasons page", "get", lambda n: reverse("blacklist:reasons"), None, "Manager", 200),
+    ("Registry page", "get", lambda n: reverse("registry:registry"), None, "Manager", 200),
+    ("load a registry file", "post", lambda n: reverse("registry:load"),
+     lambda n: {"file": SimpleUploadedFile("201.txt", b"2015550123\n"), "data_date": "2026-11-01"}, "Manager", 302),
     ("add a reason", "post", lambda n: reverse("blacklist:reasons"), lambda n: {"new-name": "Do not contact"},
      "Manager", 302),
 ]
