@@ -231,6 +231,9 @@ BULK_WORK_MEM_MB = env_int("BULK_WORK_MEM_MB", 256, minimum=4)
 # An area code of the national registry whose data is older than this many days is stale: sellers
 # may call only on registry data downloaded at most 31 days before (docs/registry.md).
 REGISTRY_STALE_DAYS = env_int("REGISTRY_STALE_DAYS", 31, minimum=1)
+# Whether a number the national registry lists is blocked for API calls that ask the registry
+# (registry=1); off, they are told it is listed but the registry does not block (docs/registry.md).
+REGISTRY_BLOCKS = env_bool("REGISTRY_BLOCKS", True)
 # Numbers whose expiry has come are removed (an `expired` event each) every EXPIRY_SWEEP_SECONDS;
 # the API stops blocking them at the expiry instant itself, so this only tidies up.
 EXPIRY_SWEEP_SECONDS = env_int("EXPIRY_SWEEP_SECONDS", 300, minimum=1)
