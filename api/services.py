@@ -459,7 +459,10 @@ def registry_lookup(phones: Collection[str]) -> dict[str, dict]:
         return {}
     postgres = connection.vendor == "postgresql"
     sql = " UNION ALL ".join(_registry_area_code_sql(code, postgres) for code in by_code)
-    params = [sorted(batch) if postgres else json.dumps(batch) for batch in by_code.values()]
+    # PostgreSQL: each array as one text literal ('{2015550123,…}'), which the server reads in one go;
+    # psycopg2's ARRAY[…] of a Python list is an expression of thousands of constants to parse (2× the
+    # whole query's time at 10,000 numbers).
+    params = [f"{{{','.join(map(str, batch))}}}" if postgres else json.dumps(batch) for batch in by_code.values()]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()

@@ -52,9 +52,9 @@ BLACKLIST_ROWS = 200_000  # per big area code
 DATA_DATE = "2026-11-20"
 
 
-def fill(registry_rows: int) -> list[int]:
-    """The registry (every US area code, `registry_rows` numbers) and our list, if not there yet;
-    returns the big area codes (those holding a million numbers each)."""
+def fill(registry_rows: int) -> tuple[list[int], int]:
+    """The registry (every US area code, about `registry_rows` numbers) and our list, if not there
+    yet; returns the big area codes (those holding a million numbers each) and the numbers in all."""
     from django.db import connection
 
     from blacklist.models import default_reason_id, internal_list_id
@@ -65,7 +65,7 @@ def fill(registry_rows: int) -> list[int]:
     big = codes[:max(1, (registry_rows - SMALL_AREA_CODE_ROWS * len(codes)) // BIG_AREA_CODE_ROWS)]
     wanted = len(big) * BIG_AREA_CODE_ROWS + (len(codes) - len(big)) * SMALL_AREA_CODE_ROWS
     if sum(AreaCode.objects.values_list("numbers", flat=True)) == wanted:
-        return big
+        return big, wanted
     print(f"Filling the registry: {wanted:,} numbers over {len(codes)} area codes, our list:"
           f" {BLACKLIST_ROWS * len(big):,} numbers (once; later runs reuse them)…", flush=True)
     reason, internal = default_reason_id(), internal_list_id()
@@ -92,7 +92,7 @@ def fill(registry_rows: int) -> list[int]:
             [internal, reason, big, BLACKLIST_ROWS - 1])
         cursor.execute("VACUUM ANALYZE registry_number")
         cursor.execute("VACUUM ANALYZE blacklist_blacklistednumber")
-    return big
+    return big, wanted
 
 
 def numbers(rng: random.Random, big: list[int], count: int) -> list[str]:
@@ -127,7 +127,7 @@ def main() -> None:
     from api.models import ApiKey
 
     call_command("migrate", verbosity=0)
-    big = fill(args.registry_rows)
+    big, args.registry_numbers = fill(args.registry_rows)
     owner, _ = get_user_model().objects.get_or_create(username="benchmark", defaults={"is_superuser": True})
     key, secret = services.create_key("benchmark", can_check=True, can_add=False, can_approve=False, expires_at=None,
                                       user=owner)
@@ -186,7 +186,7 @@ def report(args, results: dict) -> None:
     def row(label: str, samples: list[float], note: str = "") -> None:
         print(f"  {label:64} {percentile(samples, .5):8.3f} {percentile(samples, .99):8.3f}{note}")
 
-    print(f"\ncheck and scrub with the national registry: {args.registry_rows:,} registry numbers (partitioned per"
+    print(f"\ncheck and scrub with the national registry: {args.registry_numbers:,} registry numbers (a partition per"
           f" area code), gunicorn 2 sync workers, loopback, one request at a time; {os.cpu_count()} cores shared")
     print(f"{'':66} {'p50 ms':>8} {'p99 ms':>8}")
     gap = percentile(results["check registry"], .5) - percentile(results["check"], .5)
