@@ -107,6 +107,7 @@ def main() -> None:
     parser.add_argument("--database", default="blacklist_bench_registry_api")
     parser.add_argument("--requests", type=int, default=2000, help="checks timed each way")
     parser.add_argument("--scrubs", type=int, default=6, help="scrubs of 10,000 numbers timed each way")
+    parser.add_argument("--json", help="also write the results here, for `make bench`")
     args = parser.parse_args()
     url = os.environ.get("BENCH_DATABASE_URL") or (
         os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432") + "/" + args.database)
@@ -138,6 +139,26 @@ def main() -> None:
     finally:
         ApiKey.objects.filter(pk=key.pk).delete()
     report(args, results)
+    if args.json:
+        from bench.results import write_json
+
+        write_json(args.json, summary(results), benchmark="registry api", registry_numbers=args.registry_numbers)
+
+
+def summary(results: dict) -> list:
+    """The figures issue 18 sets targets for, as `make bench` tabulates them."""
+    from bench.results import Result
+
+    check, check_registry = percentile(results["check"], .5), percentile(results["check registry"], .5)
+    scrub, raw = statistics.median(results["scrub registry"]), statistics.median(results["raw"])
+    return [
+        Result("API check with registry=1, p50", check_registry, check, "the same check without registry=1",
+               "≤ +0.2 ms", check_registry - check <= 0.2),
+        Result("API scrub of 10,000 with registry=1, p50", scrub, raw, "raw psycopg2 = ANY(numbers and prefixes)",
+               "≤ 2× raw", scrub <= 2 * raw),
+        Result("API scrub of 10,000 without registry=1, p50", statistics.median(results["scrub"]), raw,
+               "raw psycopg2 = ANY(numbers and prefixes)", "(for scale)", None),
+    ]
 
 
 def served(env: dict, secret: str, rng: random.Random, big: list[int], args) -> dict:

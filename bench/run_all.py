@@ -10,6 +10,8 @@ Each benchmark builds its PostgreSQL database once (by set-based SQL) and reuses
   evidence blacklist_bench_evidence 10M numbers: the Reasons page, a number's evidence record and downloads
   report  blacklist_bench_report    10M numbers, 10M events: the compliance report per week and month
   expiry  blacklist_bench_expiry    2M numbers, 1M expired: the batched expiry task vs one statement
+  registry_api blacklist_bench_registry_api  4.4M national registry numbers over every US area code, 800K of
+                                    ours: check and scrub with registry=1 beside the same without it
 
 `--scale 100M` (`make bench SCALE=100M`) runs instead the scale point of issue 17 on one database,
 blacklist_bench_100000000, built once by bench_tabs.fill (30–60 minutes): the tab pages of three
@@ -39,6 +41,7 @@ BENCHMARKS = {
     "evidence": ["bench/bench_evidence.py"],
     "report": ["bench/bench_report.py"],
     "expiry": ["bench/bench_expiry.py"],
+    "registry_api": ["bench/bench_registry_api.py"],
 }
 
 SCALES = {"100M": 100_000_000}
