@@ -46,8 +46,8 @@ def load(content: bytes, **options) -> None:
 
 @pytest.fixture
 def loaded():
-    """Area codes 201 (every other number of NJ listed) and 212 loaded in full; 415 never."""
-    load(flat(NJ[::2] + numbers(212, 500)), changes=False)
+    """Area codes 201 (every other number of NJ listed), 212 and 917 loaded in full; 415 never."""
+    load(flat(NJ[::2] + numbers(212, 500) + numbers(917, 10)), changes=False)
 
 
 def check(api, key, phone: str, **params) -> dict:
@@ -56,9 +56,10 @@ def check(api, key, phone: str, **params) -> dict:
     return response.json()
 
 
-def test_a_number_the_registry_lists_is_blocked_by_it(api, make_key, loaded):
-    assert check(api, make_key(), LISTED, registry="1") == {
-        "phone": LISTED, **ABSENT, "blocked": True, "blocked_by": [REGISTRY_ITEM], "national_registry": registry(True)}
+@pytest.mark.parametrize("phone", [LISTED, f"+1{numbers(917, 1)[0]}"])  # check prepares a statement per 2xx, 9xx…
+def test_a_number_the_registry_lists_is_blocked_by_it(api, make_key, loaded, phone):
+    assert check(api, make_key(), phone, registry="1") == {
+        "phone": phone, **ABSENT, "blocked": True, "blocked_by": [REGISTRY_ITEM], "national_registry": registry(True)}
 
 
 def test_a_number_of_a_loaded_area_code_the_registry_does_not_list_is_not_blocked(api, make_key, loaded):
