@@ -4,6 +4,7 @@ The per-request paths (`authenticate`, `lookup`) use plain SQL on Django's conne
 ORM's query building costs several times the indexed lookup itself, on every dialer call.
 """
 
+import collections
 import functools
 import hashlib
 import json
@@ -11,7 +12,7 @@ import logging
 import secrets
 import weakref
 from collections.abc import Collection, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import NamedTuple
 
 from django.conf import settings
@@ -25,6 +26,8 @@ from django.utils import timezone
 from blacklist.models import BlacklistedNumber, DncList, Reason, Status, internal_list_id
 from blacklist.phones import PREFIX_MARK, SHORTEST_PREFIX, batch_candidates, lookup_candidates
 from blacklist.services import write_lock_timed_out
+from registry.formats import area_code_exists
+from registry.models import AREA_SPAN, AreaCode, RegistryNumber
 
 from .models import SCOPE_PERMISSIONS, ApiKey
 
@@ -44,8 +47,17 @@ _LISTS = DncList._meta.db_table
 _KEY_LISTS = ApiKey.lists.through._meta.db_table
 _KEY_COLUMNS = ["id", "name", "can_check", "can_add", "can_approve", "all_lists", "expires_at", "revoked_at",
                 "last_used_at", "created_by_id"]
-_PREPARED_ON: weakref.WeakSet = weakref.WeakSet()  # the psycopg2 connections on which api_check is PREPAREd
+_REGISTRY = RegistryNumber._meta.db_table
+_AREA_CODES = AreaCode._meta.db_table
+# The psycopg2 connections on which each of check's statements is PREPAREd: api_check, and
+# api_check_registry_<2–9> when a request asks the national registry too (registry=1).
+_PREPARED_ON: collections.defaultdict[str, weakref.WeakSet] = collections.defaultdict(weakref.WeakSet)
+# check's registry statement is one per hundred area codes (2xx … 9xx): its generic plan then names
+# the ≤ 60 partitions of those, not all ~390, and PostgreSQL 15 locks every partition a generic plan
+# names on each run (pruned to one after the locks): +13 µs against +65 µs (bench_registry_api.py).
+_BAND_SPAN = 100 * AREA_SPAN
 _LISTING_WIDTH = 8  # the columns of _LISTING_COLUMNS, last in check's query
+_REGISTRY_WIDTH = 2  # with the registry: whether it lists the number, its area code's data date; before the listing
 
 
 def _creator_scopes() -> str:
@@ -86,14 +98,21 @@ def _not_expired(now: str) -> str:
 
 
 @functools.cache
-def _check_sql(vendor: str, candidates: int) -> str:
+def _check_sql(vendor: str, candidates: int, registry_band: int | None = None) -> str:
     """check's one query: the key, its creator's state and permissions for each scope, the lists
     it is limited to (unless it may use all), every list's id and name when the request names
     lists, and one row per entry that lists the number or one of its prefixes (the number and its
     `candidates` prefixes, `phone = ANY(…)`: the unique (phone, list) index, never a scan of the
     prefixes); the key's columns repeat on each row. PostgreSQL: $1 the candidates, $2 the time,
     $3 the key's hash, $4 whether to name the lists; SQLite: the same as %s, in the order they
-    appear (want_lists, candidates…, time, hash)."""
+    appear (want_lists, candidates…, time, hash).
+
+    With a `registry_band` (the number's first digit: area codes 200–299 are band 2), two more
+    columns before the entry's: whether the national registry lists the number ($5, its 10 digits as
+    a bigint: one index probe in its area code's partition, pruned when the statement starts; the
+    band's bounds, constants, prune the others when it is planned) and the data date of its area
+    code ($6; null: never loaded). Statements of their own (_BAND_SPAN), so checks without the
+    registry never plan or lock the registry's partitions."""
     postgres = vendor == "postgresql"
     key_lists = "array_agg(kl.dnclist_id)" if postgres else "json_group_array(kl.dnclist_id)"
     pair = "json_build_array(a.id, a.name)" if postgres else "json_array(a.id, a.name)"
@@ -104,11 +123,20 @@ def _check_sql(vendor: str, candidates: int) -> str:
         f" CASE WHEN k.all_lists THEN NULL ELSE (SELECT {key_lists} FROM {_KEY_LISTS} kl"
         f" WHERE kl.apikey_id = k.id) END,"
         f" CASE WHEN {'$4' if postgres else '%s'} THEN (SELECT {every_list} FROM {_LISTS} a) END,"
+        f"{'' if registry_band is None else _registry_columns(postgres, registry_band)}"
         f" {_LISTING_COLUMNS if postgres else _SQLITE_LISTING_COLUMNS}"
         f" FROM {_KEYS} k LEFT JOIN {get_user_model()._meta.db_table} u ON u.id = k.created_by_id"
         f" LEFT JOIN {_NUMBERS} n ON n.phone {phones} AND {_not_expired('$2' if postgres else '%s')}"
         f"{_LISTING_JOINS} WHERE k.key_hash = {'$3' if postgres else '%s'}"
     )
+
+
+def _registry_columns(postgres: bool, band: int) -> str:
+    number, code = ("$5", "$6") if postgres else ("%s", "%s")
+    low, high = band * _BAND_SPAN, (band + 1) * _BAND_SPAN
+    return (f" EXISTS (SELECT 1 FROM {_REGISTRY} rn WHERE rn.number = {number}"  # noqa: S608 — names and bounds ours; values bound
+            f" AND rn.number >= {low} AND rn.number < {high}),"
+            f" (SELECT ac.data_date FROM {_AREA_CODES} ac WHERE ac.code = {code}),")
 
 
 class KeyRefused(Exception):
@@ -175,12 +203,15 @@ def revoke(key: ApiKey, user=None) -> bool:
     return bool(ApiKey.objects.filter(pk=key.pk, revoked_at=None).update(revoked_at=timezone.now(), revoked_by=user))
 
 
-def authenticate(authorization: str, phone: str | None = None, name_lists: bool = False
-                 ) -> tuple[ApiKey, list[Listing], list[tuple[int, str]]]:
+def authenticate(authorization: str, phone: str | None = None, name_lists: bool = False,
+                 registry_number: int | None = None
+                 ) -> tuple[ApiKey, list[Listing], list[tuple[int, str]], dict | None]:
     """The active key named by an `Authorization: Bearer <key>` header (else KeyRefused) and,
     given a normalized phone, the entries listing it or one of its prefixes on any list, and, if
-    `name_lists`, every list's (id, name) to read a `lists=` with (choose_lists): all read in
-    the same query, so check's whole answer costs one round trip to the database.
+    `name_lists`, every list's (id, name) to read a `lists=` with (choose_lists), and, given its
+    `registry_number` (registry_number()), the national registry's answer on it (registry_answer;
+    else None): all read in the same query, so check's whole answer costs one round trip to the
+    database.
 
     Read on every request, so a revoked key is refused from its next request on, in every
     process, and so is a key whose creator is deactivated or deleted; a key's scopes are cut to
@@ -192,10 +223,15 @@ def authenticate(authorization: str, phone: str | None = None, name_lists: bool 
     secret = secret.strip()
     if scheme.lower() != "bearer" or not secret:
         raise KeyRefused("Send an API key as the header `Authorization: Bearer <key>`.")
-    rows = _key_and_number(lookup_candidates(phone) if phone else [], hash_key(secret), name_lists)
+    rows = _key_and_number(lookup_candidates(phone) if phone else [], hash_key(secret), name_lists, registry_number)
     if not rows:
         raise KeyRefused("Unknown API key.")
-    *key_values, creator_active, creator_scopes, key_lists, every_list = rows[0][:-_LISTING_WIDTH]
+    head = rows[0][:-_LISTING_WIDTH]
+    registry = None
+    if registry_number is not None:
+        head, (listed, data_date) = head[:-_REGISTRY_WIDTH], head[-_REGISTRY_WIDTH:]
+        registry = registry_answer(bool(listed), data_date)
+    *key_values, creator_active, creator_scopes, key_lists, every_list = head
     make = _listing_maker()
     listings = [make(*row[-_LISTING_WIDTH:]) for row in rows if row[-_LISTING_WIDTH] is not None]
     key = ApiKey(**dict(zip(_KEY_COLUMNS, key_values, strict=True)))
@@ -214,17 +250,21 @@ def authenticate(authorization: str, phone: str | None = None, name_lists: bool 
     key.list_ids = None if key.all_lists else frozenset(_json_array(key_lists))
     if key.last_used_at is None or now - key.last_used_at >= LAST_USED_PRECISION:
         _record_use(key, now)
-    return key, listings, [(list_id, name) for list_id, name in _json_array(every_list)]
+    return key, listings, [(list_id, name) for list_id, name in _json_array(every_list)], registry
 
 
-def _key_and_number(candidates: list[str], key_hash: str, name_lists: bool) -> list[tuple]:
-    """Run check's one query (no candidates: no entry). On PostgreSQL it is PREPAREd once per
-    connection: planning this join costs about as much as running it, and skipping that saves
-    ~0.1 ms a request (bench/bench_api.py). Needs session pooling if a PgBouncer sits in between."""
+def _key_and_number(candidates: list[str], key_hash: str, name_lists: bool, registry_number: int | None
+                    ) -> list[tuple]:
+    """Run check's one query (no candidates: no entry; a registry number: the registry's columns
+    too). On PostgreSQL it is PREPAREd once per connection: planning this join costs about as much
+    as running it, and skipping that saves ~0.1 ms a request (bench/bench_api.py). Needs session
+    pooling if a PgBouncer sits in between."""
     now = connection.ops.adapt_datetimefield_value(timezone.now())  # expired at or before it: not listed
+    registry = [] if registry_number is None else [registry_number, registry_number // AREA_SPAN]
     if connection.vendor != "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute(_check_sql(connection.vendor, len(candidates)), [name_lists, *candidates, now, key_hash])
+            cursor.execute(_check_sql(connection.vendor, len(candidates), _band(registry)),
+                           [name_lists, *registry, *candidates, now, key_hash])
             return cursor.fetchall()
     # Django's CONN_HEALTH_CHECKS would first ping a reused connection (`SELECT 1`): a second round
     # trip, as long as this query's own. This read-only query is the probe instead: if the server
@@ -234,21 +274,28 @@ def _key_and_number(candidates: list[str], key_hash: str, name_lists: bool) -> l
     if probe:
         connection.health_check_done = True  # type: ignore[attr-defined]  # Django 4.1+; not in django-stubs
     try:
-        return _execute_check(candidates, now, key_hash, name_lists)
+        return _execute_check(candidates, now, key_hash, name_lists, registry)
     except (OperationalError, InterfaceError):
         if not probe or connection.is_usable():  # a live connection: the error is the query's own
             raise
         connection.close()
-        return _execute_check(candidates, now, key_hash, name_lists)
+        return _execute_check(candidates, now, key_hash, name_lists, registry)
 
 
-def _execute_check(candidates: list[str], now, key_hash: str, name_lists: bool) -> list[tuple]:
+def _band(registry: list[int]) -> int | None:
+    return registry[0] // _BAND_SPAN if registry else None
+
+
+def _execute_check(candidates: list[str], now, key_hash: str, name_lists: bool, registry: list[int]) -> list[tuple]:
+    band = _band(registry)
+    name, types = ("api_check", "") if band is None else (f"api_check_registry_{band}", ", bigint, integer")
     with connection.cursor() as cursor:
-        if connection.connection not in _PREPARED_ON:  # a new connection after Django reconnects
-            cursor.execute("PREPARE api_check (varchar[], timestamptz, varchar, boolean) AS"
-                           f" {_check_sql(connection.vendor, 0)}")
-            _PREPARED_ON.add(connection.connection)
-        cursor.execute("EXECUTE api_check (%s, %s, %s, %s)", [candidates, now, key_hash, name_lists])
+        if connection.connection not in _PREPARED_ON[name]:  # a new connection after Django reconnects
+            cursor.execute(f"PREPARE {name} (varchar[], timestamptz, varchar, boolean{types}) AS"
+                           f" {_check_sql(connection.vendor, 0, band)}")
+            _PREPARED_ON[name].add(connection.connection)
+        cursor.execute(f"EXECUTE {name} ({', '.join(['%s'] * (4 + len(registry)))})",
+                       [candidates, now, key_hash, name_lists, *registry])
         return cursor.fetchall()
 
 
@@ -392,6 +439,94 @@ def lookup(phones: Collection[str], list_ids: frozenset[int] | None = None) -> d
     return listings
 
 
+def registry_number(phone: str) -> int | None:
+    """The national registry's integer for a normalized number it covers (+1 and a US or US-territory
+    area code, as the registry's loads accept them), else None: the registry says nothing of it."""
+    if len(phone) == 12 and phone.startswith("+1") and area_code_exists(int(phone[2:5])):
+        return int(phone[2:])
+    return None
+
+
+def registry_answer(listed: bool, data_date: date | str | None) -> dict:
+    """`national_registry` of a number the registry covers: whether it lists it, the date of its
+    area code's data, and whether that area code was ever loaded (if not, "not listed" means
+    "not known", and says so)."""
+    return {"listed": listed, "data_date": None if data_date is None else str(data_date)[:10],
+            "area_code_loaded": data_date is not None}
+
+
+def registry_lookup(phones: Collection[str]) -> dict[str, dict]:
+    """The national registry's answer (registry_answer) on each of these normalized numbers that it
+    covers, in one query: a row (number, null) per number the registry lists, then a row (code, data
+    date) per area code met (an area code is under 1,000, a number over 2·10⁹).
+
+    PostgreSQL: a `UNION ALL` part per area code, bounded to its partition (pruned when planned),
+    probing that partition's primary key with that area code's numbers only; one `= ANY` of the
+    whole batch on the parent would probe every partition with every number (measured at 4.4M:
+    200 ms over 5 area codes, 1 s over 380). Parts that return rows rather than an array each
+    (`ARRAY(SELECT …)`: a sub-plan apiece) plan faster when a batch meets hundreds of area codes:
+    10,000 numbers over 387 area codes, 44 ms against 180 (in 4 area codes: 20 ms). SQLite: one
+    plain table."""
+    by_code: dict[int, list[int]] = {}
+    numbers = {}
+    for phone in phones:
+        if (number := registry_number(phone)) is not None:
+            numbers[phone] = number
+            by_code.setdefault(number // AREA_SPAN, []).append(number)
+    if not by_code:
+        return {}
+    postgres = connection.vendor == "postgresql"
+    if postgres:
+        # Each array as one text literal ('{2015550123,…}'), which the server reads in one go; psycopg2's
+        # ARRAY[…] of a Python list is an expression of thousands of constants to parse (2× the time).
+        parts = [_registry_part_sql(code) for code in by_code]
+        params: list = [f"{{{','.join(map(str, batch))}}}" for batch in by_code.values()]
+    else:
+        parts = [f"SELECT rn.number, NULL FROM {_REGISTRY} rn WHERE rn.number IN (SELECT value FROM json_each(%s))"]  # noqa: S608 — names ours; numbers bound
+        params = [json.dumps(list(numbers.values()))]
+    codes = "= ANY(%s::int[])" if postgres else "IN (SELECT value FROM json_each(%s))"
+    parts.append(f"SELECT ac.code, ac.data_date FROM {_AREA_CODES} ac WHERE ac.code {codes}")  # noqa: S608 — as above
+    params.append(list(by_code) if postgres else json.dumps(list(by_code)))
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(parts), params)
+        rows = cursor.fetchall()
+    listed = {value for value, _ in rows if value >= AREA_SPAN}
+    dates = {value: data_date for value, data_date in rows if value < AREA_SPAN}
+    answers = {(code, flag): registry_answer(flag, dates.get(code))  # one answer shared by an area code's numbers
+               for code in by_code for flag in (False, True)}
+    return {phone: answers[number // AREA_SPAN, number in listed] for phone, number in numbers.items()}
+
+
+def _registry_part_sql(code: int) -> str:
+    """registry_lookup's part for one area code on PostgreSQL: its numbers of the bound array the
+    registry lists, read from its partition only."""
+    low, high = code * AREA_SPAN, (code + 1) * AREA_SPAN
+    # The array through a sub-select: a constant array the planner would also try to prune partitions
+    # with, element by element (10,000 numbers in 4 area codes: 34 ms against 20); the bounds prune.
+    return (f"SELECT rn.number, NULL::date FROM {_REGISTRY} rn WHERE rn.number >= {low} AND rn.number < {high}"  # noqa: S608 — names and bounds ours (integers); numbers bound
+            " AND rn.number = ANY((SELECT %s::bigint[])::bigint[])")
+
+
+def registry_blocks(registry: dict | None) -> bool:
+    """The one place deciding whether the registry's answer stops the dialer (REGISTRY_BLOCKS)."""
+    return registry is not None and registry["listed"] and settings.REGISTRY_BLOCKS
+
+
+REGISTRY_SOURCE = "national_registry"
+
+
+def with_registry(line: dict, registry: dict | None) -> dict:
+    """A verdict (check's answer, a scrub line) with the national registry's answer on its number
+    (None: a number the registry does not cover) beside our lists'. Our lists' entries keep their
+    place and their status, reason and dates; when the registry lists the number and blocks
+    (registry_blocks), the number is blocked and `blocked_by` ends with the registry's item."""
+    line["national_registry"] = registry
+    if registry is not None and registry_blocks(registry):
+        line["blocked"] = True
+        line["blocked_by"] = [*line["blocked_by"], {"source": REGISTRY_SOURCE, "data_date": registry["data_date"]}]
+    return line
+
+
 def _listing_maker():
     """A function making the Listing of one row of _LISTING_COLUMNS, for one request: the statuses,
     whether they block and their names read once, not once a row."""
@@ -437,37 +572,57 @@ def _verdict(line: dict, listings: list[Listing]) -> dict:
     return line
 
 
-def scrub_json(inputs: Sequence[str | int], answers: list[tuple[str, str]], listings: dict[str, list[Listing]]) -> str:
+def scrub_json(inputs: Sequence[str | int], answers: list[tuple[str, str]], listings: dict[str, list[Listing]],
+               registry: dict[str, dict] | None = None) -> str:
     """scrub's answer, `{"count", "blocked", "invalid", "results": [a line per input]}`: each line
     `{"input": as sent, "valid": true, "reason": null, "phone": …}` followed by verdict's other keys
     ("reason" keeps its place after "valid"), or for junk `{"input", "valid": false, **NOT_LISTED,
-    "reason": why, "phone": null}`. The same text json.dumps writes for those dictionaries
-    (api/tests/test_scrub_json.py compares them), written from parts encoded once: each entry's
-    item of `blocked_by` however many numbers it covers, and an unlisted number's keys; a 10,000
-    number scrub's 3.9 MB took 2–3× longer as dictionaries encoded line by line."""
-    unlisted = json.dumps({key: value for key, value in NOT_LISTED.items() if key != "reason"})[1:]
-    parts: dict[int, tuple[str, str, str]] = {}  # id(listing): its reason, the keys after "phone", its item
+    "reason": why, "phone": null}`; given the national registry's answers (registry_lookup; a number
+    missing from them is one it does not cover), every line as with_registry makes it. The same text
+    json.dumps writes for those dictionaries (api/tests/test_scrub_json.py compares them), written
+    from parts encoded once: each entry's item of `blocked_by` however many numbers it covers, and
+    an unlisted number's keys; a 10,000 number scrub's 3.9 MB took 2–3× longer as dictionaries
+    encoded line by line."""
+    unlisted = json.dumps({key: value for key, value in NOT_LISTED.items()
+                           if key not in ("reason", "blocked", "blocked_by")})[1:-1] + ', "blocked_by": ['
+    parts: dict[int, tuple[str, str, str]] = {}  # id(listing): its reason, the keys after "blocked", its item
+    registry_parts: dict[int, tuple[str, str]] = {}  # id(answer): its text, its item of blocked_by
     lines = []
     blocked = invalid = 0
     for raw, (phone, reason) in zip(inputs, answers, strict=True):
         if not phone:
             invalid += 1
-            lines.append(json.dumps({"input": raw, "valid": False, **NOT_LISTED, "reason": reason, "phone": None}))
+            junk = {"input": raw, "valid": False, **NOT_LISTED, "reason": reason, "phone": None}
+            lines.append(json.dumps(junk if registry is None else with_registry(junk, None)))
             continue
         sent = _json_text(raw) if type(raw) is str else json.dumps(raw)
-        start = f'{{"input": {sent}, "valid": true, "reason": '
         found = listings.get(phone)
         if not found:
-            lines.append(f'{start}null, "phone": "{phone}", {unlisted}')
-            continue
-        ordered = sorted(found, key=Listing.strength) if len(found) > 1 else found
-        for listing in ordered:
-            if id(listing) not in parts:
-                parts[id(listing)] = _json_parts(listing)
-        reason_text, after_phone, _ = parts[id(ordered[0])]
-        blocked += ordered[0].blocked
-        items = ", ".join([parts[id(listing)][2] for listing in ordered if listing.blocked])
-        lines.append(f'{start}{reason_text}, "phone": "{phone}", {after_phone}{items}]}}')
+            reason_text, after_blocked, items, is_blocked = "null", unlisted, [], False
+        else:
+            ordered = sorted(found, key=Listing.strength) if len(found) > 1 else found
+            for listing in ordered:
+                if id(listing) not in parts:
+                    parts[id(listing)] = _json_parts(listing)
+            reason_text, after_blocked, _ = parts[id(ordered[0])]
+            items = [parts[id(listing)][2] for listing in ordered if listing.blocked]
+            is_blocked = ordered[0].blocked
+        end = "]}"
+        if registry is not None:
+            answer = registry.get(phone)
+            if answer is None:
+                end = '], "national_registry": null}'
+            else:
+                if id(answer) not in registry_parts:
+                    registry_parts[id(answer)] = _registry_parts(answer)
+                answer_text, item = registry_parts[id(answer)]
+                end = f'], "national_registry": {answer_text}}}'
+                if registry_blocks(answer):
+                    is_blocked = True
+                    items = [*items, item]
+        blocked += is_blocked
+        lines.append(f'{{"input": {sent}, "valid": true, "reason": {reason_text}, "phone": "{phone}",'
+                     f' "blocked": {"true" if is_blocked else "false"}, {after_blocked}{", ".join(items)}{end}')
     return (f'{{"count": {len(lines)}, "blocked": {blocked}, "invalid": {invalid}, "results": ['
             + ", ".join(lines) + "]}")
 
@@ -476,7 +631,7 @@ _json_text = json.encoder.encode_basestring_ascii  # json.dumps's own (C) string
 
 
 def _json_parts(listing: Listing) -> tuple[str, str, str]:
-    """A listing's text in scrub's answer (scrub_json): its reason, the keys after "phone" up to
+    """A listing's text in scrub's answer (scrub_json): its reason, the keys after "blocked" up to
     `"blocked_by": [` when it is a number's strongest entry, and its item of `blocked_by` (its
     `answer`, key for key). Names go through json.dumps's string writer; the rest (status names,
     times, numbers, prefixes) are digits, letters and punctuation that JSON writes as they are."""
@@ -485,11 +640,17 @@ def _json_parts(listing: Listing) -> tuple[str, str, str]:
     reason, reason_name = _json_text(listing.reason), _json_text(listing.reason_name)  # NOT NULL columns
     prefix = f'"{listing.entry}"' if listing.entry.endswith(PREFIX_MARK) else "null"
     return (reason,
-            f'"blocked": {"true" if listing.blocked else "false"}, "status": "{status}", "since": "{since}",'
+            f'"status": "{status}", "since": "{since}",'
             f' "reason_name": {reason_name}, "received_at": "{received_at}", "blocked_by": [',
             f'{{"list": {_json_text(listing.list_name)}, "list_id": {listing.list_id}, "status": "{status}",'
             f' "reason": {reason}, "reason_name": {reason_name}, "since": "{since}", "received_at": "{received_at}",'
             f' "prefix": {prefix}}}')
+
+
+def _registry_parts(answer: dict) -> tuple[str, str]:
+    """The registry's answer on a number as scrub writes it (`national_registry`), and its item of
+    `blocked_by`, as with_registry makes them."""
+    return json.dumps(answer), json.dumps({"source": REGISTRY_SOURCE, "data_date": answer["data_date"]})
 
 
 def _time_text(value: datetime) -> str:

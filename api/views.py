@@ -69,14 +69,16 @@ def json_response(data, status: int = 200, headers=None) -> JsonResponse:
     return JsonResponse(data, status=status, headers=headers, json_dumps_params={"allow_nan": False})
 
 
-def _refusal(request, scope: str, phone: str | None = None, name_lists: bool = False) -> JsonResponse | None:
+def _refusal(request, scope: str, phone: str | None = None, name_lists: bool = False,
+             registry_number: int | None = None) -> JsonResponse | None:
     """401 for no key or a bad one, 403 for a key without `scope`; None lets the request in, with
-    `request.api_key` set, and `request.listings` the entries listing `phone` or its prefixes and
-    `request.known_lists` every list's (id, name) if `name_lists` (read in the same query)."""
+    `request.api_key` set, and `request.listings` the entries listing `phone` or its prefixes,
+    `request.known_lists` every list's (id, name) if `name_lists`, and `request.registry` the
+    national registry's answer on `registry_number` if given (all read in the same query)."""
     try:
         authorization = request.META.get("HTTP_AUTHORIZATION", "")  # not request.headers: it copies them all
-        request.api_key, request.listings, request.known_lists = services.authenticate(authorization, phone,
-                                                                                       name_lists)
+        request.api_key, request.listings, request.known_lists, request.registry = services.authenticate(
+            authorization, phone, name_lists, registry_number)
     except services.KeyRefused as refused:
         return _error(401, str(refused), headers={"WWW-Authenticate": 'Bearer realm="api"'})
     if not request.api_key.allows(scope):
@@ -97,32 +99,50 @@ def _query_parameter(request, name: str) -> str | None:
         raise BadBody(f"The query has too many parameters: send ?{name}=… alone.") from None
 
 
+REGISTRY_VALUES = {None: False, "0": False, "1": True}  # ?registry=: absent or 0, our lists only; 1, the registry too
+
+
+def _asks_registry(raw: str | None) -> bool:
+    """Whether a call asks the national registry too (`registry=1`); any other value than 0 or 1: BadBody (400)."""
+    if raw not in REGISTRY_VALUES:
+        raise BadBody("registry= takes 1 (answer from the national Do-Not-Call registry too) or 0 (our lists only).")
+    return REGISTRY_VALUES[raw]
+
+
 @api_view(["GET"])  # the key is checked below, in the same query that looks the number up
 def check(request):
     try:
         raw = request.GET.get("phone")
         tokens = services.list_tokens(request.GET.get("lists"))
+        registry = request.GET.get("registry")
     except TooManyFieldsSent:  # over DATA_UPLOAD_MAX_NUMBER_FIELDS: Django will not read the query at all
         return _refusal(request, "check") or _error(400, "The query has too many parameters: send ?phone=… alone.")
     phone, reason = normalized(raw) if raw is not None else ("", "")
-    if refused := _refusal(request, "check", phone or None, name_lists=bool(tokens)):
+    asks_registry = REGISTRY_VALUES.get(registry, False)  # a bad value: refused below, once the key is known
+    registry_number = services.registry_number(phone) if asks_registry and phone else None
+    if refused := _refusal(request, "check", phone or None, name_lists=bool(tokens), registry_number=registry_number):
         return refused
     if raw is None:
         return _error(400, "Name the number to check: ?phone=… (any written form, URL-encoded: + is %2B).")
     if reason:
         return _error(400, f"Not checked: {reason}.", reason=reason)
+    _asks_registry(registry)
     list_ids = services.choose_lists(request.api_key, tokens, request.known_lists)
-    return json_response(services.verdict(phone, services.only_lists(request.listings, list_ids)))
+    answer = services.verdict(phone, services.only_lists(request.listings, list_ids))
+    return json_response(services.with_registry(answer, request.registry) if asks_registry else answer)
 
 
 @api_view(["POST"], scope="check")
 def scrub(request):
     tokens = services.list_tokens(_query_parameter(request, "lists"))
+    asks_registry = _asks_registry(_query_parameter(request, "registry"))
     list_ids = services.choose_lists(request.api_key, tokens, services.known_lists() if tokens else [])
     inputs = numbers_in_body(request)
     answers = [normalized(raw) for raw in inputs]
-    listings = services.lookup({phone for phone, _ in answers if phone}, list_ids)
-    return HttpResponse(services.scrub_json(inputs, answers, listings), content_type="application/json")
+    phones = {phone for phone, _ in answers if phone}
+    listings = services.lookup(phones, list_ids)
+    registry = services.registry_lookup(phones) if asks_registry else None
+    return HttpResponse(services.scrub_json(inputs, answers, listings, registry), content_type="application/json")
 
 
 @api_view(["POST"], scope="add")

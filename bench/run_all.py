@@ -12,6 +12,8 @@ Each benchmark builds its PostgreSQL database once (by set-based SQL) and reuses
   expiry  blacklist_bench_expiry    2M numbers, 1M expired: the batched expiry task vs one statement
   registry blacklist_bench_registry 100M national registry numbers over 20 area codes: a 10M full list
                                     (first load, reload) vs raw COPY, a 1M change list, disk per 100M
+  registry_api blacklist_bench_registry_api  4.4M national registry numbers over every US area code, 800K of
+                                    ours: check and scrub with registry=1 beside the same without it
 
 `--scale 100M` (`make bench SCALE=100M`) runs instead the scale point of issue 17 on one database,
 blacklist_bench_100000000, built once by bench_tabs.fill (30–60 minutes): the tab pages of three
@@ -42,6 +44,7 @@ BENCHMARKS = {
     "report": ["bench/bench_report.py"],
     "expiry": ["bench/bench_expiry.py"],
     "registry": ["bench/bench_registry.py"],
+    "registry_api": ["bench/bench_registry_api.py"],
 }
 
 SCALES = {"100M": 100_000_000}

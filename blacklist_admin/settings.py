@@ -234,6 +234,9 @@ REGISTRY_STALE_DAYS = env_int("REGISTRY_STALE_DAYS", 31, minimum=1)
 # The largest national registry file the Registry page accepts (stored in the database for the
 # worker; an area code's full list is about 110 MB as text, a tenth of that zipped).
 REGISTRY_UPLOAD_MAX_MB = env_int("REGISTRY_UPLOAD_MAX_MB", 200, minimum=1)
+# Whether a number the national registry lists is blocked for API calls that ask the registry
+# (registry=1); off, they are told it is listed but the registry does not block (docs/registry.md).
+REGISTRY_BLOCKS = env_bool("REGISTRY_BLOCKS", True)
 # Numbers whose expiry has come are removed (an `expired` event each) every EXPIRY_SWEEP_SECONDS;
 # the API stops blocking them at the expiry instant itself, so this only tidies up.
 EXPIRY_SWEEP_SECONDS = env_int("EXPIRY_SWEEP_SECONDS", 300, minimum=1)
