@@ -44,7 +44,7 @@ class LoadForm(forms.Form):
         return data_date
 
     def clean(self):
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         area_code, state = cleaned.get("area_code"), cleaned.get("state", "")
         if area_code is not None and state:
             raise forms.ValidationError("Give an area code or a state, not both.")

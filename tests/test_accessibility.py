@@ -8,13 +8,17 @@ of one journey rather than parametrized tests. Each page, size and check is its 
 run reports every failure, with the rules, their impact and the elements to fix."""
 
 import re
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from blacklist.models import BlacklistedNumber, DncList
+from registry.models import AreaCode
+from registry.tests.files import flat, numbers
 from tasks_logs.models import TaskLog
 from tests.helpers import add_list, log_in, wait_until_finished
 
@@ -136,6 +140,8 @@ def test_every_page_and_state_passes_axe_the_phone_width_and_the_keyboard(
     page.get_by_label("Numbers").fill("\n".join(f"(415) 555-{i:04d}" for i in range(100, 130)))
     with page.expect_navigation():
         page.get_by_role("button", name="Add numbers").click()
+    registry_file = tmp_path / "201-full.txt"
+    registry_file.write_bytes(flat(numbers(201, 500)))
     csv = tmp_path / "optouts-november.csv"  # junk rows: the task page lists them as rejected
     csv.write_text("phone\n" + "\n".join(f"212-555-{i:04d}" for i in range(200, 240)) + "\nnot a number\n12345\n")
     page.goto(f"{url}/blacklist/add/")
@@ -226,6 +232,24 @@ def test_every_page_and_state_passes_axe_the_phone_width_and_the_keyboard(
     with page.expect_navigation():
         page.get_by_role("button", name="Create API key").click()
     check("api key created")
+    page.goto(f"{url}/registry/")
+    check("registry, empty")
+    page.get_by_label("Area code", exact=True).fill("2O1")
+    page.get_by_label("Registry file", exact=True).set_input_files(registry_file)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Load").click()
+    check("registry, a form error")
+    page.get_by_label("Area code", exact=True).fill("201")
+    page.get_by_label("Registry file", exact=True).set_input_files(registry_file)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Load").click()
+    assert wait_until_finished(TaskLog.objects.get(file_name=registry_file.name)).state == TaskLog.State.SUCCEEDED
+    AreaCode.objects.update(data_date=timezone.localdate() - timedelta(days=40))
+    page.goto(f"{url}/registry/")
+    check("registry, a stale area code")
+    page.goto(f"{url}/blacklist/approved/")
+    expect(page.get_by_text("1 area code of the national registry is older than 31 days.")).to_be_visible()
+    check("approved tab, the stale registry banner")
     page.goto(f"{url}/roles/")
     check("roles")
     page.goto(f"{url}/blacklist/review/?list=junk")

@@ -14,9 +14,9 @@ from blacklist.models import BlacklistedNumber, Status
 pytestmark = pytest.mark.browser
 
 
-def check(base_url: str, key: str, phone: str) -> tuple[int, dict]:
-    """What a dialer does: a plain HTTP call, no browser, no cookies."""
-    url = f"{base_url}/api/v1/blacklist/check?{urllib.parse.urlencode({'phone': phone})}"
+def check(base_url: str, key: str, phone: str, **params: str) -> tuple[int, dict]:
+    """What a dialer does: a plain HTTP call, no browser, no cookies (`params`: more of the query)."""
+    url = f"{base_url}/api/v1/blacklist/check?{urllib.parse.urlencode({'phone': phone, **params})}"
     request = urllib.request.Request(url, headers={"Authorization": f"Bearer {key}"})
     try:
         with urllib.request.urlopen(request, timeout=10) as response:

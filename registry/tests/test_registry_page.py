@@ -153,7 +153,7 @@ def test_blacklists_management_warns_of_stale_area_codes_with_their_count(manage
     for url in (reverse("blacklist:review"), reverse("blacklist:approved"), reverse("blacklist:add")):
         page = text(manager_client.get(url))
         assert "2 area codes of the national registry are older than 31 days." in page
-        assert f'<a href="{reverse("registry:registry")}">Load newer lists on the Registry page</a>' in page
+        assert f'<a class="alert-link" href="{reverse("registry:registry")}">Load newer lists on the Registry page</a>' in page
     client.force_login(make_user("Viewer"))
     page = text(client.get(reverse("blacklist:review")))
     assert "2 area codes of the national registry are older than 31 days." in page
