@@ -186,13 +186,6 @@ def drop_loaded_area_code(task_logs) -> None:
     TaskLog.objects.filter(pk__in=[task_log.pk for task_log in task_logs]).delete()
 
 
-def lookups_with_registry() -> list[Result]:
-    """`check` and `scrub` at 100M registry numbers, with registry=1 and without (issue 18: check
-    p50 within 0.2 ms of the same check without the registry; scrub of 10,000 ≤ 2× raw). To be
-    added once the API's registry=1 is merged (bench_api.py's timings, on this database)."""
-    return []
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--database", default=NAME, help=f"the database's name (default: {NAME})")
@@ -264,7 +257,6 @@ def main() -> None:
                f"bench_registry_build, {len(BUILD_AREA_CODES)} area codes' steps summed", "(once)", None),
         Result(f"  disk per 100M: table {heap * per_100m / GB:.2f} GB + indexes {indexes * per_100m / GB:.2f} GB",
                0, None, "pg_relation_size, pg_indexes_size of the partitions", "(information)", None),
-        *lookups_with_registry(),
     ]
     print()
     print(table(results))
