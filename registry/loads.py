@@ -22,13 +22,14 @@ the load changes the registry and records the counts:
 """
 
 import io
+import logging
 import struct
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from datetime import date
 
-from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, IntegrityError, connection, connections, transaction
 from django.utils import timezone
 
 from blacklist.services import retry_on_deadlock
@@ -37,6 +38,8 @@ from tasks_logs.models import RejectedRow, TaskLog
 
 from .formats import PLAIN, STATES, Block, Refused, RegistryReader, area_code_exists, state_of
 from .models import AREA_SPAN, AreaCode, RegistryFile, RegistryNumber
+
+logger = logging.getLogger(__name__)
 
 TABLE = RegistryNumber._meta.db_table
 STAGED = "incoming_registry"
@@ -135,7 +138,8 @@ def _reading(task_log_id: int, on_progress: Callable[[int], None] | None) -> Ite
     """Where a load runs, and how it reports the lines read (and its phase). PostgreSQL: one
     transaction from the file's first line to the commit of its changes, so a one-area-code full
     list's table is created and COPYed (FREEZE) in it and a refused or crashed load leaves nothing;
-    its progress is committed through a second connection, as jobs.merge_reporter does. SQLite:
+    its progress is committed through a second connection, as jobs.merge_reporter does (a write
+    that fails stops the reports, never the load). SQLite:
     no transaction around the reading (its one write lock would hold the progress back); each
     report commits."""
     def report(lines: int, phase: str | None = None) -> None:
@@ -148,12 +152,20 @@ def _reading(task_log_id: int, on_progress: Callable[[int], None] | None) -> Ite
         yield report
         return
     side = connections.create_connection(DEFAULT_DB_ALIAS)
+    reporting = True
 
     def report_aside(lines: int, phase: str | None = None) -> None:
-        with side.cursor() as cursor:
-            cursor.execute(f"UPDATE {TaskLog._meta.db_table} SET processed = %s, updated_at = %s,"  # noqa: S608 — table name ours
-                           " phase = coalesce(%s, phase) WHERE id = %s AND state = %s",
-                           [lines, timezone.now(), phase, task_log_id, TaskLog.State.RUNNING])
+        nonlocal reporting
+        if reporting:
+            try:
+                with side.cursor() as cursor:
+                    cursor.execute(f"UPDATE {TaskLog._meta.db_table} SET processed = %s, updated_at = %s,"  # noqa: S608 — table name ours
+                                   " phase = coalesce(%s, phase) WHERE id = %s AND state = %s",
+                                   [lines, timezone.now(), phase, task_log_id, TaskLog.State.RUNNING])
+            except DatabaseError as error:  # as jobs.merge_reporter: a failed write stops the reports, never the load
+                logger.warning("TaskLog %s: its progress could not be written (%s); the load goes on",
+                               task_log_id, error)
+                reporting = False
         if on_progress:
             on_progress(lines)
 

@@ -6,7 +6,7 @@ import threading
 import time
 
 import pytest
-from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db import DEFAULT_DB_ALIAS, OperationalError, connection, connections
 
 from registry import loads
 from registry.models import RegistryNumber
@@ -152,3 +152,22 @@ def test_a_loads_progress_is_seen_by_others_while_its_one_transaction_reads(monk
     assert seen[:2] == [(120, 120, "checking"), (240, 240, "checking")]
     assert seen[-1] == (1000, 1000, "merging")
     assert registry() == set(numbers(201, 1000))
+
+
+def test_a_progress_write_that_fails_stops_the_reports_never_the_load(monkeypatch, caplog):
+    class Unwritable:  # the second connection, where the progress goes, refusing every write
+        def cursor(self):
+            raise OperationalError("the server closed the connection unexpectedly")
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr(loads.connections, "create_connection", lambda alias: Unwritable())
+    task_log = loads.save_file("201.txt", flat(numbers(201, 300)))
+
+    assert loads.load(task_log).state == TaskLog.State.SUCCEEDED
+
+    assert registry() == set(numbers(201, 300))
+    assert [record.message for record in caplog.records if "its progress could not be written" in record.message] == [
+        f"TaskLog {task_log.pk}: its progress could not be written (the server closed the connection"
+        " unexpectedly); the load goes on"]
