@@ -50,5 +50,5 @@ def _page(request, form: LoadForm, status: int = 200):
     """The upload form and every loaded area code, stalest first (a few hundred rows at most)."""
     area_codes = list(AreaCode.objects.select_related("last_load").order_by("data_date", "code"))
     context = {"form": form, "area_codes": area_codes, "stale": sum(area.is_stale() for area in area_codes),
-               "settings_stale_days": settings.REGISTRY_STALE_DAYS, "max_mb": settings.REGISTRY_UPLOAD_MAX_MB}
+               "stale_days": settings.REGISTRY_STALE_DAYS, "max_mb": settings.REGISTRY_UPLOAD_MAX_MB}
     return render(request, "registry/registry.html", context, status=status)
