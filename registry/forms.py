@@ -13,7 +13,8 @@ class LoadForm(forms.Form):
 
     file = forms.FileField(label="Registry file", help_text="As downloaded: flat text, change records or XML,"
                                                             " ZIP-compressed or not.")
-    kind = forms.ChoiceField(choices=KINDS.items(), required=False, widget=forms.RadioSelect, initial="")
+    kind = forms.ChoiceField(choices=KINDS.items(), required=False, initial="",
+                             widget=forms.RadioSelect(attrs={"class": "form-check-input"}))
     area_code = forms.CharField(required=False, max_length=3, label="Area code",
                                 help_text="Optional: a number of another area code refuses the file.",
                                 error_messages={"max_length": "An area code has 3 digits, 200–999."})

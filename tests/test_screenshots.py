@@ -5,13 +5,16 @@ keeps the pictures in docs/screenshots/ (SCREENSHOTS_DIR), to be committed with 
 altered a page."""
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from audit.models import Event
 from blacklist.models import BlacklistedNumber, Status
+from registry.tests.files import flat, numbers, zipped
 from tasks_logs.models import TaskLog
 from tests.helpers import add_list, wait_until_finished
 
@@ -93,6 +96,20 @@ def test_screenshots_of_the_main_pages_at_both_sizes(logged_in_page, live_server
     add_list(page, "Campaign: Solar West", "Door-to-door, west region")
     expect(page.get_by_role("alert")).to_contain_text("Added the list “Campaign: Solar West”.")
     shoot(page, "lists")
+
+    page.goto(f"{url}/registry/")  # two area codes' full lists, one loaded 40 days ago: stale
+    for code, days_old in ((201, 3), (212, 40)):
+        registry_file = tmp_path / f"{code}-full.zip"
+        registry_file.write_bytes(zipped((f"{code}.txt", flat(numbers(code, 2_000)))))
+        page.get_by_label("Registry file", exact=True).set_input_files(registry_file)
+        page.get_by_label("Full list (replaces its area codes)").check()
+        page.get_by_label("Date of the data").fill((timezone.localdate() - timedelta(days=days_old)).isoformat())
+        with page.expect_navigation():
+            page.get_by_role("button", name="Load").click()
+        assert wait_until_finished(TaskLog.objects.get(file_name=registry_file.name)).state == TaskLog.State.SUCCEEDED
+        page.goto(f"{url}/registry/")
+    expect(page.locator("#area-code-212")).to_contain_text("Stale")
+    shoot(page, "registry")
 
     assert BlacklistedNumber.objects.filter(status=Status.REVIEW).count() == 12
     assert BlacklistedNumber.objects.filter(status=Status.APPROVED).count() == 42
