@@ -38,19 +38,13 @@ class LoadForm(forms.Form):
     def clean_state(self) -> str:
         return self.cleaned_data["state"].strip().upper()
 
-    def clean_data_date(self):
-        data_date = self.cleaned_data["data_date"]
-        if data_date > timezone.localdate():
-            raise forms.ValidationError("The date of the data cannot be in the future.")
-        return data_date
-
     def clean(self):
         cleaned = super().clean() or {}
         area_code, state = cleaned.get("area_code"), cleaned.get("state", "")
         if area_code is not None and state:
             raise forms.ValidationError("Give an area code or a state, not both.")
         try:
-            check_options(area_code, state)
+            check_options(area_code, state, cleaned.get("data_date"))
         except Refused as refusal:
             raise forms.ValidationError(str(refusal).removesuffix(" Nothing was loaded.")) from None
         return cleaned

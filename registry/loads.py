@@ -49,12 +49,15 @@ STAGE_CHUNK = 50_000  # records per COPY (executemany on SQLite); progress is co
 __all__ = ["Refused", "load", "save_file", "summary"]
 
 
-def check_options(area_code: int | None, state: str) -> None:
-    """Refused for an area code that does not exist or a state we do not know, before storing anything."""
+def check_options(area_code: int | None, state: str, data_date: date | None = None) -> None:
+    """Refused for an area code that does not exist, a state we do not know or a date of the data
+    in the future (freshness counts from it), before storing anything."""
     if area_code is not None and not (200 <= area_code <= 999 and area_code_exists(area_code)):
         raise Refused(f"Area code {area_code} does not exist: it is no US area code in service. Nothing was loaded.")
     if state and state not in STATES.values():
         raise Refused(f"{state!r} is not a US state or territory (two letters, e.g. NJ). Nothing was loaded.")
+    if data_date is not None and data_date > timezone.localdate():
+        raise Refused(f"The date of the data, {data_date}, is in the future. Nothing was loaded.")
 
 
 def save_file(
@@ -65,7 +68,7 @@ def save_file(
     sends the task once it commits, or runs `load` in the foreground. `changes`: a change list
     (True), a full list (False), or told by the file (None); `area_code`/`state`: the file is that
     one's (refused otherwise); `data_date`: the date of the registry's data (default: today)."""
-    check_options(area_code, state)
+    check_options(area_code, state, data_date)
     params = {"changes": changes, "area_code": area_code, "state": state,
               "data_date": (data_date or timezone.localdate()).isoformat()}
     with transaction.atomic():

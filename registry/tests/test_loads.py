@@ -124,6 +124,14 @@ def test_an_area_code_that_does_not_exist_is_refused_before_anything_is_stored(t
     assert not TaskLog.objects.exists()
 
 
+def test_a_date_of_the_data_in_the_future_is_refused_before_anything_is_stored(tmp_path):
+    tomorrow = timezone.localdate() + timedelta(days=1)
+    with pytest.raises(CommandError, match=f"The date of the data, {tomorrow}, is in the future. Nothing was loaded."):
+        run(tmp_path, flat(numbers(201, 10)), "--data-date", tomorrow.isoformat())
+
+    assert not TaskLog.objects.exists()
+
+
 def test_numbers_of_another_area_code_refuse_an_area_codes_file_whole(tmp_path):
     job(flat(numbers(201, 100)))
 

@@ -81,7 +81,7 @@ def test_a_file_uploaded_is_stored_with_a_queued_job_and_the_worker_loads_it(man
     ({"area_code": "211"}, b"2015550123\n", "Area code 211 does not exist"),
     ({"state": "XX"}, b"2015550123\n", "'XX' is not a US state or territory"),
     ({"area_code": "201", "state": "NJ"}, b"2015550123\n", "Give an area code or a state, not both."),
-    ({"data_date": "2999-01-01"}, b"2015550123\n", "The date of the data cannot be in the future."),
+    ({"data_date": "2999-01-01"}, b"2015550123\n", "The date of the data, 2999-01-01, is in the future."),
     ({"data_date": "yesterday"}, b"2015550123\n", "Enter a valid date."),
 ])
 def test_bad_input_is_refused_on_the_form_and_nothing_is_stored(manager_client, fields, content, says):
