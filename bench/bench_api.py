@@ -464,34 +464,48 @@ def check_served(args, port: int, secret: str, rng: random.Random, check_request
     return results
 
 
-def scrub_beside_raw(port: int, secret: str, url: str, batches: list[list[str]], before: bytes | None = None
-                     ) -> tuple[list[float], list[float]]:
+def scrub_beside_raw(port: int, secret: str, url: str, batches: list[list[str]], before: bytes | None = None,
+                     registry: bool = False) -> tuple[list[float], list[float]]:
     """Each batch scrubbed end to end and looked up raw, `= ANY(…)` of its distinct candidates
     (each number and its prefixes, as the API asks), alternately, after one raw lookup that
     brings its pages into memory: both meet the same cache and the same neighbours. `before`: a
-    request sent, untimed, before each scrub."""
+    request sent, untimed, before each scrub. `registry`: scrubbed with registry=1, and the raw
+    lookup also probes each area code's numbers in that area code's partition
+    (`registry_number_<code>`, no parent to plan): bench_registry_api's floor."""
     import psycopg2
 
+    from api.services import registry_number
     from blacklist.phones import lookup_candidates
+    from registry.models import AREA_SPAN
 
     select = ("SELECT phone, dnc_list_id, status, status_changed_at FROM blacklist_blacklistednumber"
               " WHERE phone = ANY(%s)")
+    path = "/api/v1/blacklist/scrub?registry=1" if registry else "/api/v1/blacklist/scrub"
     scrubbed, raw_ms = [], []
     connection = psycopg2.connect(url)
     connection.autocommit = True
     with connection.cursor() as cursor:
+        def raw(candidates: list[str], by_code: dict[int, list[int]]) -> None:
+            cursor.execute(select, [candidates])
+            cursor.fetchall()
+            if by_code:
+                cursor.execute(" UNION ALL ".join(f"SELECT number FROM registry_number_{code} WHERE number = ANY(%s)"  # noqa: S608 — our integers
+                                                  for code in by_code), list(by_code.values()))
+                cursor.fetchall()
+
         for i, batch in enumerate(batches):
             # Each distinct candidate once, as the API asks: with the duplicates (every number's "+12*",
             # …), PostgreSQL's planner takes 100,000 candidates for a parallel scan of the table.
             candidates = sorted({candidate for phone in batch for candidate in lookup_candidates(phone)})
-            request = http_post_json("/api/v1/blacklist/scrub", secret, batch)
-            cursor.execute(select, [candidates])  # into memory, untimed
-            cursor.fetchall()
+            by_code: dict[int, list[int]] = {}
+            for number in filter(None, map(registry_number, batch)) if registry else ():
+                by_code.setdefault(number // AREA_SPAN, []).append(number)
+            request = http_post_json(path, secret, batch)
+            raw(candidates, by_code)  # into memory, untimed
             for which in ("raw", "scrub")[:: 1 if i % 2 else -1]:
                 if which == "raw":
                     started = time.perf_counter()
-                    cursor.execute(select, [candidates])
-                    cursor.fetchall()
+                    raw(candidates, by_code)
                     raw_ms.append((time.perf_counter() - started) * 1000)
                 else:
                     if before:

@@ -29,7 +29,6 @@ import signal
 import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 from urllib.parse import quote
 
@@ -189,8 +188,8 @@ def served(env: dict, secret: str, rng: random.Random, big: list[int], args) -> 
         for batch in batches:  # first met: the registry's index pages of these numbers read from the disk cache
             request = http_post_json("/api/v1/blacklist/scrub?registry=1", secret, batch)
             results["scrub registry first"].append(send(port, request)[0] * 1000)
-        results["scrub registry"], results["raw registry"] = scrub_registry_beside_raw(
-            port, secret, env["DATABASE_URL"], [numbers(rng, big, 10_000) for _ in range(args.scrubs)])
+        results["scrub registry"], results["raw registry"] = scrub_beside_raw(
+            port, secret, env["DATABASE_URL"], [numbers(rng, big, 10_000) for _ in range(args.scrubs)], registry=True)
         every_code = list(AreaCode.objects.values_list("code", flat=True))
         for batch in [numbers(rng, every_code, 10_000) for _ in range(args.scrubs + 1)]:
             request = http_post_json("/api/v1/blacklist/scrub?registry=1", secret, batch)
@@ -200,49 +199,6 @@ def served(env: dict, secret: str, rng: random.Random, big: list[int], args) -> 
         os.killpg(gunicorn.pid, signal.SIGTERM)
         gunicorn.wait(timeout=30)
     return results
-
-
-def scrub_registry_beside_raw(port: int, secret: str, url: str, batches: list[list[str]]
-                              ) -> tuple[list[float], list[float]]:
-    """Each batch scrubbed with registry=1 end to end, and its raw floor: bench_api's `= ANY` of its
-    candidates in our lists, then each area code's numbers probed raw in that area code's partition
-    (`registry_number_<code>`, no parent, no planning of partitions), alternately, after one raw run
-    that brings their pages into memory, as scrub_beside_raw does."""
-    import psycopg2
-
-    from api.services import registry_number
-    from blacklist.phones import lookup_candidates
-    from registry.models import AREA_SPAN
-
-    ours = "SELECT phone, dnc_list_id, status, status_changed_at FROM blacklist_blacklistednumber WHERE phone = ANY(%s)"
-    scrubbed, raw_ms = [], []
-    connection = psycopg2.connect(url)
-    connection.autocommit = True
-    with connection.cursor() as cursor:
-        def raw(candidates: list[str], by_code: dict[int, list[int]]) -> None:
-            cursor.execute(ours, [candidates])
-            cursor.fetchall()
-            cursor.execute(" UNION ALL ".join(f"SELECT number FROM registry_number_{code} WHERE number = ANY(%s)"  # noqa: S608 — our integers
-                                              for code in by_code), list(by_code.values()))
-            cursor.fetchall()
-
-        for i, batch in enumerate(batches):
-            candidates = sorted({candidate for phone in batch for candidate in lookup_candidates(phone)})
-            by_code: dict[int, list[int]] = {}
-            for phone in batch:
-                number = registry_number(phone)
-                by_code.setdefault(number // AREA_SPAN, []).append(number)
-            request = http_post_json("/api/v1/blacklist/scrub?registry=1", secret, batch)
-            raw(candidates, by_code)  # into memory, untimed
-            for which in ("raw", "scrub")[:: 1 if i % 2 else -1]:
-                if which == "raw":
-                    started = time.perf_counter()
-                    raw(candidates, by_code)
-                    raw_ms.append((time.perf_counter() - started) * 1000)
-                else:
-                    scrubbed.append(send(port, request)[0] * 1000)
-    connection.close()
-    return scrubbed, raw_ms
 
 
 def in_process(secret: str, rng: random.Random, big: list[int], count: int) -> dict:
