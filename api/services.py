@@ -27,7 +27,7 @@ from blacklist.models import BlacklistedNumber, DncList, Reason, Status, interna
 from blacklist.phones import PREFIX_MARK, SHORTEST_PREFIX, batch_candidates, lookup_candidates
 from blacklist.services import write_lock_timed_out
 from registry.formats import area_code_exists
-from registry.models import AREA_SPAN, AreaCode, RegistryNumber
+from registry.models import AREA_SPAN, EXCHANGE_SPAN, AreaCode, RegistryExchange
 
 from .models import SCOPE_PERMISSIONS, ApiKey
 
@@ -47,15 +47,11 @@ _LISTS = DncList._meta.db_table
 _KEY_LISTS = ApiKey.lists.through._meta.db_table
 _KEY_COLUMNS = ["id", "name", "can_check", "can_add", "can_approve", "all_lists", "expires_at", "revoked_at",
                 "last_used_at", "created_by_id"]
-_REGISTRY = RegistryNumber._meta.db_table
+_REGISTRY = RegistryExchange._meta.db_table
 _AREA_CODES = AreaCode._meta.db_table
 # The psycopg2 connections on which each of check's statements is PREPAREd: api_check, and
-# api_check_registry_<2–9> when a request asks the national registry too (registry=1).
+# api_check_registry when a request asks the national registry too (registry=1).
 _PREPARED_ON: collections.defaultdict[str, weakref.WeakSet] = collections.defaultdict(weakref.WeakSet)
-# check's registry statement is one per hundred area codes (2xx … 9xx): its generic plan then names
-# the ≤ 60 partitions of those, not all ~390, and PostgreSQL 15 locks every partition a generic plan
-# names on each run (pruned to one after the locks): +13 µs against +65 µs (bench_registry_api.py).
-_BAND_SPAN = 100 * AREA_SPAN
 _LISTING_WIDTH = 8  # the columns of _LISTING_COLUMNS, last in check's query
 _REGISTRY_WIDTH = 2  # with the registry: whether it lists the number, its area code's data date; before the listing
 
@@ -98,7 +94,7 @@ def _not_expired(now: str) -> str:
 
 
 @functools.cache
-def _check_sql(vendor: str, candidates: int, registry_band: int | None = None) -> str:
+def _check_sql(vendor: str, candidates: int, registry: bool = False) -> str:
     """check's one query: the key, its creator's state and permissions for each scope, the lists
     it is limited to (unless it may use all), every list's id and name when the request names
     lists, and one row per entry that lists the number or one of its prefixes (the number and its
@@ -107,12 +103,10 @@ def _check_sql(vendor: str, candidates: int, registry_band: int | None = None) -
     $3 the key's hash, $4 whether to name the lists; SQLite: the same as %s, in the order they
     appear (want_lists, candidates…, time, hash).
 
-    With a `registry_band` (the number's first digit: area codes 200–299 are band 2), two more
-    columns before the entry's: whether the national registry lists the number ($5, its 10 digits as
-    a bigint: one index probe in its area code's partition, pruned when the statement starts; the
-    band's bounds, constants, prune the others when it is planned) and the data date of its area
-    code ($6; null: never loaded). Statements of their own (_BAND_SPAN), so checks without the
-    registry never plan or lock the registry's partitions."""
+    With the `registry`, two more columns before the entry's: whether the national registry lists
+    the number (its bit, $5, in its exchange's bitmap, $6, probed by primary key: see
+    registry.models.RegistryExchange) and the data date of its area code ($7; null: never loaded).
+    A statement of its own, so checks without the registry never read its tables."""
     postgres = vendor == "postgresql"
     key_lists = "array_agg(kl.dnclist_id)" if postgres else "json_group_array(kl.dnclist_id)"
     pair = "json_build_array(a.id, a.name)" if postgres else "json_array(a.id, a.name)"
@@ -123,7 +117,7 @@ def _check_sql(vendor: str, candidates: int, registry_band: int | None = None) -
         f" CASE WHEN k.all_lists THEN NULL ELSE (SELECT {key_lists} FROM {_KEY_LISTS} kl"
         f" WHERE kl.apikey_id = k.id) END,"
         f" CASE WHEN {'$4' if postgres else '%s'} THEN (SELECT {every_list} FROM {_LISTS} a) END,"
-        f"{'' if registry_band is None else _registry_columns(postgres, registry_band)}"
+        f"{_registry_columns(postgres) if registry else ''}"
         f" {_LISTING_COLUMNS if postgres else _SQLITE_LISTING_COLUMNS}"
         f" FROM {_KEYS} k LEFT JOIN {get_user_model()._meta.db_table} u ON u.id = k.created_by_id"
         f" LEFT JOIN {_NUMBERS} n ON n.phone {phones} AND {_not_expired('$2' if postgres else '%s')}"
@@ -131,11 +125,9 @@ def _check_sql(vendor: str, candidates: int, registry_band: int | None = None) -
     )
 
 
-def _registry_columns(postgres: bool, band: int) -> str:
-    number, code = ("$5", "$6") if postgres else ("%s", "%s")
-    low, high = band * _BAND_SPAN, (band + 1) * _BAND_SPAN
-    return (f" EXISTS (SELECT 1 FROM {_REGISTRY} rn WHERE rn.number = {number}"  # noqa: S608 — names and bounds ours; values bound
-            f" AND rn.number >= {low} AND rn.number < {high}),"
+def _registry_columns(postgres: bool) -> str:
+    bit, exchange, code = ("$5", "$6", "$7") if postgres else ("%s", "%s", "%s")
+    return (f" COALESCE((SELECT get_bit(re.bits, {bit}) FROM {_REGISTRY} re WHERE re.exchange = {exchange}), 0),"  # noqa: S608 — names ours; values bound
             f" (SELECT ac.data_date FROM {_AREA_CODES} ac WHERE ac.code = {code}),")
 
 
@@ -260,10 +252,12 @@ def _key_and_number(candidates: list[str], key_hash: str, name_lists: bool, regi
     as running it, and skipping that saves ~0.1 ms a request (bench/bench_api.py). Needs session
     pooling if a PgBouncer sits in between."""
     now = connection.ops.adapt_datetimefield_value(timezone.now())  # expired at or before it: not listed
-    registry = [] if registry_number is None else [registry_number, registry_number // AREA_SPAN]
+    registry = []  # its bit in its exchange's row, its exchange, its area code: as check's SQL names them
+    if registry_number is not None:
+        registry = [registry_number % EXCHANGE_SPAN, registry_number // EXCHANGE_SPAN, registry_number // AREA_SPAN]
     if connection.vendor != "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute(_check_sql(connection.vendor, len(candidates), _band(registry)),
+            cursor.execute(_check_sql(connection.vendor, len(candidates), bool(registry)),
                            [name_lists, *registry, *candidates, now, key_hash])
             return cursor.fetchall()
     # Django's CONN_HEALTH_CHECKS would first ping a reused connection (`SELECT 1`): a second round
@@ -282,17 +276,12 @@ def _key_and_number(candidates: list[str], key_hash: str, name_lists: bool, regi
         return _execute_check(candidates, now, key_hash, name_lists, registry)
 
 
-def _band(registry: list[int]) -> int | None:
-    return registry[0] // _BAND_SPAN if registry else None
-
-
 def _execute_check(candidates: list[str], now, key_hash: str, name_lists: bool, registry: list[int]) -> list[tuple]:
-    band = _band(registry)
-    name, types = ("api_check", "") if band is None else (f"api_check_registry_{band}", ", bigint, integer")
+    name, types = ("api_check_registry", ", integer, integer, integer") if registry else ("api_check", "")
     with connection.cursor() as cursor:
         if connection.connection not in _PREPARED_ON[name]:  # a new connection after Django reconnects
             cursor.execute(f"PREPARE {name} (varchar[], timestamptz, varchar, boolean{types}) AS"
-                           f" {_check_sql(connection.vendor, 0, band)}")
+                           f" {_check_sql(connection.vendor, 0, bool(registry))}")
             _PREPARED_ON[name].add(connection.connection)
         cursor.execute(f"EXECUTE {name} ({', '.join(['%s'] * (4 + len(registry)))})",
                        [candidates, now, key_hash, name_lists, *registry])
@@ -458,53 +447,35 @@ def registry_answer(listed: bool, data_date: date | str | None) -> dict:
 def registry_lookup(phones: Collection[str]) -> dict[str, dict]:
     """The national registry's answer (registry_answer) on each of these normalized numbers that it
     covers, in one query: a row (number, null) per number the registry lists, then a row (code, data
-    date) per area code met (an area code is under 1,000, a number over 2·10⁹).
-
-    PostgreSQL: a `UNION ALL` part per area code, bounded to its partition (pruned when planned),
-    probing that partition's primary key with that area code's numbers only; one `= ANY` of the
-    whole batch on the parent would probe every partition with every number (measured at 4.4M:
-    200 ms over 5 area codes, 1 s over 380). Parts that return rows rather than an array each
-    (`ARRAY(SELECT …)`: a sub-plan apiece) plan faster when a batch meets hundreds of area codes:
-    10,000 numbers over 387 area codes, 44 ms against 180 (in 4 area codes: 20 ms). SQLite: one
-    plain table."""
-    by_code: dict[int, list[int]] = {}
-    numbers = {}
-    for phone in phones:
-        if (number := registry_number(phone)) is not None:
-            numbers[phone] = number
-            by_code.setdefault(number // AREA_SPAN, []).append(number)
-    if not by_code:
+    date) per area code met (an area code is under 1,000, a number over 2·10⁹). Each number tests
+    its bit in its exchange's row, found by primary key (registry.models.RegistryExchange): a
+    correlated sub-select, so each is one probe whatever the batch's size, never a join the planner
+    might make a scan of the whole table."""
+    numbers = {phone: number for phone in phones if (number := registry_number(phone)) is not None}
+    if not numbers:
         return {}
-    postgres = connection.vendor == "postgresql"
-    if postgres:
-        # Each array as one text literal ('{2015550123,…}'), which the server reads in one go; psycopg2's
-        # ARRAY[…] of a Python list is an expression of thousands of constants to parse (2× the time).
-        parts = [_registry_part_sql(code) for code in by_code]
-        params: list = [f"{{{','.join(map(str, batch))}}}" for batch in by_code.values()]
+    codes = sorted({number // AREA_SPAN for number in numbers.values()})
+    if connection.vendor == "postgresql":
+        # The numbers as one text literal ('{2015550123,…}'), which the server reads in one go;
+        # psycopg2's ARRAY[…] of a Python list is an expression of thousands of constants to parse.
+        each, number, bit = "unnest(%s::bigint[]) n(v)", "n.v", "(n.v %% {span})::int"
+        params: list = [f"{{{','.join(map(str, numbers.values()))}}}", codes]
+        code_in = "= ANY(%s::int[])"
     else:
-        parts = [f"SELECT rn.number, NULL FROM {_REGISTRY} rn WHERE rn.number IN (SELECT value FROM json_each(%s))"]  # noqa: S608 — names ours; numbers bound
-        params = [json.dumps(list(numbers.values()))]
-    codes = "= ANY(%s::int[])" if postgres else "IN (SELECT value FROM json_each(%s))"
-    parts.append(f"SELECT ac.code, ac.data_date FROM {_AREA_CODES} ac WHERE ac.code {codes}")  # noqa: S608 — as above
-    params.append(list(by_code) if postgres else json.dumps(list(by_code)))
+        each, number, bit = "json_each(%s) n", "n.value", "n.value %% {span}"
+        params = [json.dumps(list(numbers.values())), json.dumps(codes)]
+        code_in = "IN (SELECT value FROM json_each(%s))"
+    sql = (f"SELECT {number}, NULL FROM {each} WHERE get_bit((SELECT re.bits FROM {_REGISTRY} re"  # noqa: S608 — names and constants ours; numbers bound
+           f" WHERE re.exchange = {number} / {EXCHANGE_SPAN}), {bit.format(span=EXCHANGE_SPAN)}) = 1"
+           f" UNION ALL SELECT ac.code, ac.data_date FROM {_AREA_CODES} ac WHERE ac.code {code_in}")
     with connection.cursor() as cursor:
-        cursor.execute(" UNION ALL ".join(parts), params)
+        cursor.execute(sql, params)
         rows = cursor.fetchall()
     listed = {value for value, _ in rows if value >= AREA_SPAN}
     dates = {value: data_date for value, data_date in rows if value < AREA_SPAN}
     answers = {(code, flag): registry_answer(flag, dates.get(code))  # one answer shared by an area code's numbers
-               for code in by_code for flag in (False, True)}
+               for code in codes for flag in (False, True)}
     return {phone: answers[number // AREA_SPAN, number in listed] for phone, number in numbers.items()}
-
-
-def _registry_part_sql(code: int) -> str:
-    """registry_lookup's part for one area code on PostgreSQL: its numbers of the bound array the
-    registry lists, read from its partition only."""
-    low, high = code * AREA_SPAN, (code + 1) * AREA_SPAN
-    # The array through a sub-select: a constant array the planner would also try to prune partitions
-    # with, element by element (10,000 numbers in 4 area codes: 34 ms against 20); the bounds prune.
-    return (f"SELECT rn.number, NULL::date FROM {_REGISTRY} rn WHERE rn.number >= {low} AND rn.number < {high}"  # noqa: S608 — names and bounds ours (integers); numbers bound
-            " AND rn.number = ANY((SELECT %s::bigint[])::bigint[])")
 
 
 def registry_blocks(registry: dict | None) -> bool:

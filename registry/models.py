@@ -10,6 +10,8 @@ from django.utils import timezone
 from tasks_logs.models import TaskLog
 
 AREA_SPAN = 10**7  # the numbers of one area code: [code × 10^7, (code + 1) × 10^7)
+EXCHANGE_SPAN = 10**4  # the numbers of one exchange (its 6 first digits): 201-555-0000 … 201-555-9999
+EXCHANGES = AREA_SPAN // EXCHANGE_SPAN  # an area code's exchanges: 1,000
 
 
 def stale_before(today: date | None = None) -> date:
@@ -74,25 +76,46 @@ class AreaCode(models.Model):
         return self.data_date is None or self.data_date < stale_before(today)
 
 
-class RegistryNumber(models.Model):
-    """A number on the national registry, as a 10-digit integer (area code first). No audit event
-    per number: the load's TaskLog is the record.
+class RegistryExchangeQuerySet(models.QuerySet):
+    def of_area_code(self, code: int):
+        """Its exchanges' rows: their keys run from code × 1,000 to code × 1,000 + 999."""
+        return self.filter(exchange__gte=code * EXCHANGES, exchange__lt=(code + 1) * EXCHANGES)
 
-    PostgreSQL: partitioned by range of number, one partition per area code
-    (`registry_number_<code>`), so a full list replaces its area code by a swap of partitions
-    (registry.loads). SQLite: one plain table. Created by migration 0001's SQL for each vendor."""
+    def numbers(self) -> list[int]:
+        """Every number these rows list, in order (a few thousand in tests and small tools; a load
+        works on whole area codes' bitmaps, registry.bitmaps)."""
+        from .bitmaps import numbers_of  # numpy, loaded by the registry's users only
 
-    number = models.BigIntegerField(primary_key=True)
+        return [number for exchange, bits in self.order_by("exchange").values_list("exchange", "bits")
+                for number in numbers_of(exchange, bytes(bits))]
+
+
+class RegistryExchange(models.Model):
+    """The national registry's numbers of one exchange: the 10,000 numbers that share their first
+    6 digits (area code and exchange, e.g. 201-555), as a bitmap of 1,250 bytes whose bit n says
+    whether the registry lists the exchange's number n (201-555-0123: bit 123). Bits are numbered
+    as PostgreSQL's get_bit() numbers them: bit n is bit n % 8, from the least significant, of byte
+    n // 8 (SQLite gets the same get_bit, registry.apps).
+
+    A row per exchange that holds a listed number: at most 1,000 per area code, about 300,000 for
+    the whole registry (some 400 MB at 260 million numbers, against 14 GB as a row per number). A
+    lookup is one probe of the primary key and a bit test; a full list of 10 million numbers
+    writes 1,000 rows. No audit event per number: the load's TaskLog is the record."""
+
+    exchange = models.PositiveIntegerField(primary_key=True, help_text="the first 6 digits: area code and exchange")
+    bits = models.BinaryField(help_text="1,250 bytes: bit n is whether the registry lists the exchange's number n")
+
+    objects = RegistryExchangeQuerySet.as_manager()
 
     class Meta:
-        db_table = "registry_number"
+        db_table = "registry_exchange"
 
     def __str__(self):
-        return str(self.number)
+        return f"exchange {self.exchange}"
 
     @property
     def area_code(self) -> int:
-        return self.number // AREA_SPAN
+        return self.exchange // EXCHANGES
 
 
 class RegistryFile(models.Model):

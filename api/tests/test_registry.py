@@ -151,7 +151,7 @@ def test_check_with_the_registry_still_costs_one_query(api, make_key, loaded, dj
     with django_assert_num_queries(1) as queries:
         assert check(api, key, LISTED, registry="1")["blocked"] is True
     sql = queries.captured_queries[0]["sql"]
-    assert ("EXECUTE api_check_registry" if connection.vendor == "postgresql" else "registry_number") in sql
+    assert ("EXECUTE api_check_registry" if connection.vendor == "postgresql" else "registry_exchange") in sql
 
 
 @pytest.mark.parametrize("value", ["yes", "true", "2", ""])

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from registry import loads
-from registry.models import AreaCode, RegistryFile, RegistryNumber
+from registry.models import AreaCode, RegistryExchange, RegistryFile
 from registry.tasks import load_registry_file
 from tasks_logs.models import TaskLog
 
@@ -62,7 +62,7 @@ def test_a_file_uploaded_is_stored_with_a_queued_job_and_the_worker_loads_it(man
                                                                    "201.zip")
     assert task_log.params["changes"] is False and task_log.params["area_code"] == 201
     assert bytes(RegistryFile.objects.get().content) == content  # the ZIP as uploaded, for a worker elsewhere
-    assert len(sent) == 1 and not RegistryNumber.objects.exists()
+    assert len(sent) == 1 and not RegistryExchange.objects.exists()
 
     load_registry_file(task_log.pk)  # what the worker runs
 
@@ -70,7 +70,7 @@ def test_a_file_uploaded_is_stored_with_a_queued_job_and_the_worker_loads_it(man
     assert "1 area code loaded; all fresh." in page
     row = page[page.index('id="area-code-201"'):].split("</tr>")[0]
     assert "NJ" in row and ">250<" in row and "3 days" in row and "Fresh" in row and "201.zip" in row
-    assert RegistryNumber.objects.count() == 250
+    assert len(RegistryExchange.objects.numbers()) == 250
 
 
 @pytest.mark.parametrize("fields, content, says", [
@@ -125,7 +125,7 @@ def test_junk_is_refused_on_the_job_and_changes_nothing(manager_client, django_c
     task_log = loads.load(TaskLog.objects.latest("pk"))
 
     assert task_log.state == TaskLog.State.FAILED and "registry" in task_log.message.lower()
-    assert RegistryNumber.objects.count() == 10
+    assert len(RegistryExchange.objects.numbers()) == 10
 
 
 def test_the_freshness_list_flags_stale_area_codes_stalest_first(manager_client, settings):

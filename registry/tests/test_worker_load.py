@@ -6,7 +6,7 @@ from django.db import transaction
 
 from blacklist.tasks import send_on_commit
 from registry import loads
-from registry.models import AreaCode, RegistryNumber
+from registry.models import AreaCode, RegistryExchange
 from registry.tasks import load_registry_file
 from tasks_logs.models import TaskLog
 from tests.helpers import wait_until_finished
@@ -23,7 +23,7 @@ def test_a_zipped_xml_full_list_loads_through_a_worker_process(celery_worker_pro
     task_log = wait_until_finished(task_log)
 
     assert (task_log.state, task_log.new, task_log.invalid) == (TaskLog.State.SUCCEEDED, 3000, 0), task_log.message
-    assert set(RegistryNumber.objects.values_list("number", flat=True)) == set(loaded)
+    assert set(RegistryExchange.objects.numbers()) == set(loaded)
     assert dict(AreaCode.objects.values_list("code", "state")) == {201: "NJ", 973: "NJ"}
 
 
