@@ -458,15 +458,15 @@ def registry_lookup(phones: Collection[str]) -> dict[str, dict]:
     if connection.vendor == "postgresql":
         # The numbers as one text literal ('{2015550123,…}'), which the server reads in one go;
         # psycopg2's ARRAY[…] of a Python list is an expression of thousands of constants to parse.
-        each, number, bit = "unnest(%s::bigint[]) n(v)", "n.v", "(n.v %% {span})::int"
+        each, value, bit = "unnest(%s::bigint[]) n(v)", "n.v", "(n.v %% {span})::int"
         params: list = [f"{{{','.join(map(str, numbers.values()))}}}", codes]
         code_in = "= ANY(%s::int[])"
     else:
-        each, number, bit = "json_each(%s) n", "n.value", "n.value %% {span}"
+        each, value, bit = "json_each(%s) n", "n.value", "n.value %% {span}"
         params = [json.dumps(list(numbers.values())), json.dumps(codes)]
         code_in = "IN (SELECT value FROM json_each(%s))"
-    sql = (f"SELECT {number}, NULL FROM {each} WHERE get_bit((SELECT re.bits FROM {_REGISTRY} re"  # noqa: S608 — names and constants ours; numbers bound
-           f" WHERE re.exchange = {number} / {EXCHANGE_SPAN}), {bit.format(span=EXCHANGE_SPAN)}) = 1"
+    sql = (f"SELECT {value}, NULL FROM {each} WHERE get_bit((SELECT re.bits FROM {_REGISTRY} re"  # noqa: S608 — names and constants ours; numbers bound
+           f" WHERE re.exchange = {value} / {EXCHANGE_SPAN}), {bit.format(span=EXCHANGE_SPAN)}) = 1"
            f" UNION ALL SELECT ac.code, ac.data_date FROM {_AREA_CODES} ac WHERE ac.code {code_in}")
     with connection.cursor() as cursor:
         cursor.execute(sql, params)

@@ -150,6 +150,7 @@ class _Found:
     def add(self, numbers: np.ndarray, adds: np.ndarray | None) -> None:
         """Numbers read, in file order (with `adds`: a change list's)."""
         codes = numbers // AREA_SPAN
+        groups: list[tuple[int, slice | np.ndarray]]
         if codes[0] == codes[-1] and (codes == codes[0]).all():  # the usual chunk: one area code
             groups = [(int(codes[0]), slice(None))]
         else:
