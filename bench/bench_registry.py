@@ -6,11 +6,10 @@ same run, and its disk use at 100M numbers, on PostgreSQL.
 
 Builds (once) the database `blacklist_bench_registry` on BENCH_POSTGRES (default
 postgres://postgres@127.0.0.1:5432), migrated, holding a registry of --registry-rows numbers
-(100M) over BUILD_AREA_CODES (5M each: the even numbers of each area code's span), set-based:
-per area code one INSERT … SELECT generate_series into a new table, its primary key, VACUUM
-ANALYZE, ATTACH PARTITION; its AreaCode row. The build's time is recorded in
-bench_registry_build and printed with the registry's size (table + indexes, per 100M numbers,
-measured on all built area codes but the first, whose dead rows the change lists leave).
+(100M) over BUILD_AREA_CODES (5M each: the even numbers of the first half of each area code's
+span): per area code its bitmap made in numpy and stored as a load stores one (1,000 exchanges'
+rows), and its AreaCode row. The build's time is recorded in bench_registry_build and printed
+with the registry's size (table + primary key, vacuumed first).
 
 Then each run times, on that database (its file of --full-rows numbers: LOAD_AREA_CODE's
 numbers from its first one on, sorted, one a line, as stored by the upload):
@@ -18,8 +17,8 @@ numbers from its first one on, sorted, one a line, as stored by the upload):
              primary key built after it (the second floor: the same numbers, as findable as ours)
   first      the load of the file as a full list of an area code never loaded
              (registry.loads.load, task start → succeeded)
-  reload     the same file loaded again (every number unchanged: the full count of the old
-             partition against the new one)
+  reload     the same file loaded again (every number unchanged: each exchange compared, none
+             written)
   changes    a change list of --change-rows records on BUILD_AREA_CODES[0], half adds of
              numbers not listed, half deletes of listed ones, interleaved; then its inverse
              (untimed row), which puts the registry back as it was
@@ -33,6 +32,8 @@ import statistics
 import sys
 import time
 from pathlib import Path
+
+import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -48,14 +49,17 @@ SPAN = 10**7
 FULL_RATIO = 2.0
 CHANGES_SECONDS = 30
 GB = 2**30
+MB = 2**20
 
 
 def build_registry(rows: int) -> None:
     """The registry of `rows` numbers over BUILD_AREA_CODES, built once: each area code missing
-    gets rows / len(BUILD_AREA_CODES) numbers (even ones from its first), as its partition."""
+    gets rows / len(BUILD_AREA_CODES) numbers (even ones from its first), its bitmap made and
+    stored as a load stores one (registry.bitmaps)."""
     from django.db import connection, transaction
     from django.utils import timezone
 
+    from registry import bitmaps
     from registry.formats import state_of
     from registry.models import AreaCode
 
@@ -70,44 +74,34 @@ def build_registry(rows: int) -> None:
             continue
         print(f"Building area code {code}: {per_code:,} numbers…", flush=True)
         started = time.perf_counter()
-        low, table_name = code * SPAN, f"registry_number_{code}"
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(f"DROP TABLE IF EXISTS {table_name}")
-            cursor.execute(f"CREATE TABLE {table_name} (number bigint NOT NULL)")
-            cursor.execute(f"INSERT INTO {table_name} SELECT {low}::bigint + 2 * i FROM generate_series(0, %s) AS i",  # noqa: S608
-                           [per_code - 1])
-            cursor.execute(f"ALTER TABLE {table_name} ADD CONSTRAINT {table_name}_pkey PRIMARY KEY (number)")
-            cursor.execute(f"ALTER TABLE {table_name} ADD CONSTRAINT {table_name}_range"
-                           f" CHECK (number >= {low} AND number < {low + SPAN})")
-            cursor.execute(f"ALTER TABLE registry_number ATTACH PARTITION {table_name}"
-                           f" FOR VALUES FROM ({low}) TO ({low + SPAN})")
-            cursor.execute(f"ALTER TABLE {table_name} DROP CONSTRAINT {table_name}_range")
+        bits = bitmaps.empty()
+        bitmaps.set_bits(bits, np.arange(0, 2 * per_code, 2, dtype=np.int64))
+        with transaction.atomic():
+            bitmaps.store(code, bitmaps.stored(code), bits)
             AreaCode.objects.update_or_create(code=code, defaults={
                 "state": state_of(code), "data_date": timezone.localdate(), "loaded_at": timezone.now(),
                 "numbers": per_code})
         with connection.cursor() as cursor:
-            cursor.execute(f"VACUUM (FREEZE, ANALYZE) {table_name}")  # as a load's COPY FREEZE leaves it
             cursor.execute("INSERT INTO bench_registry_build VALUES (%s, %s, %s) ON CONFLICT (code) DO UPDATE"
                            " SET numbers = EXCLUDED.numbers, seconds = EXCLUDED.seconds",
                            [code, per_code, time.perf_counter() - started])
 
 
-def registry_size() -> tuple[int, int, int, float]:
-    """(numbers, table bytes, index bytes) of the built area codes' partitions but the first, which
-    the change lists churn (its dead rows would count), and the whole build's seconds."""
+def registry_size() -> tuple[int, int, int, int, float]:
+    """(numbers, exchanges' rows, table bytes, index bytes) of the registry as built (vacuumed
+    first: the change lists of an earlier run leave dead rows), and the build's seconds."""
     from django.db import connection
 
-    measured = [f"registry_number_{code}" for code in BUILD_AREA_CODES[1:]]
     with connection.cursor() as cursor:
-        cursor.execute("SELECT coalesce(sum(seconds), 0) FROM bench_registry_build")
-        (seconds,) = cursor.fetchone()
-        cursor.execute("SELECT coalesce(sum(numbers), 0) FROM bench_registry_build WHERE code <> %s",
-                       [BUILD_AREA_CODES[0]])
-        (numbers,) = cursor.fetchone()
-        cursor.execute("SELECT sum(pg_relation_size(relid)), sum(pg_indexes_size(relid))"
-                       " FROM pg_partition_tree('registry_number') WHERE isleaf AND relid::text = ANY(%s)", [measured])
-        heap, indexes = (int(value or 0) for value in cursor.fetchone())
-    return int(numbers), heap, indexes, float(seconds)
+        cursor.execute("VACUUM (ANALYZE) registry_exchange")
+        cursor.execute("SELECT coalesce(sum(seconds), 0), coalesce(sum(numbers), 0) FROM bench_registry_build")
+        seconds, numbers = cursor.fetchone()
+        cursor.execute("SELECT count(*), pg_relation_size('registry_exchange')"
+                       " + coalesce(pg_relation_size(reltoastrelid), 0), pg_indexes_size('registry_exchange')"
+                       " FROM registry_exchange, pg_class WHERE pg_class.oid = 'registry_exchange'::regclass"
+                       " GROUP BY reltoastrelid")
+        exchanges, heap, indexes = (int(value or 0) for value in cursor.fetchone())
+    return int(numbers), exchanges, heap, indexes, float(seconds)
 
 
 def full_list(rows: int) -> bytes:
@@ -174,14 +168,11 @@ def timed_load(content: bytes, name: str, **options) -> tuple[float, object, lis
 
 
 def drop_loaded_area_code(task_logs) -> None:
-    """Put the database back as built: the loaded area code's partition and row gone, its jobs too."""
-    from django.db import connection
-
-    from registry.models import AreaCode
+    """Put the database back as built: the loaded area code's exchanges and row gone, its jobs too."""
+    from registry.models import AreaCode, RegistryExchange
     from tasks_logs.models import TaskLog
 
-    with connection.cursor() as cursor:
-        cursor.execute(f"DROP TABLE IF EXISTS registry_number_{LOAD_AREA_CODE}")
+    RegistryExchange.objects.of_area_code(LOAD_AREA_CODE).delete()
     AreaCode.objects.filter(code=LOAD_AREA_CODE).delete()
     TaskLog.objects.filter(pk__in=[task_log.pk for task_log in task_logs]).delete()
 
@@ -198,12 +189,13 @@ def main() -> None:
     args = parser.parse_args()
     setup_django(args.database)
     build_registry(args.registry_rows)
-    numbers, heap, indexes, build_seconds = registry_size()
+    numbers, exchanges, heap, indexes, build_seconds = registry_size()
     per_100m = 100_000_000 / numbers
-    print(f"registry: {args.registry_rows:,} numbers over {len(BUILD_AREA_CODES)} area codes, built in"
-          f" {build_seconds / 60:.1f} min (steps summed); per 100M numbers: table {heap * per_100m / GB:.2f} GB +"
-          f" indexes {indexes * per_100m / GB:.2f} GB (measured on {numbers:,}: all area codes but"
-          f" {BUILD_AREA_CODES[0]}, which the change lists churn)")
+    print(f"registry: {numbers:,} numbers over {len(BUILD_AREA_CODES)} area codes, built in {build_seconds:.1f} s"
+          f" (steps summed); {exchanges:,} exchanges' rows: table {heap / MB:.1f} MB + primary key"
+          f" {indexes / MB:.1f} MB. Disk grows with the exchanges that list a number (≤ 1,000 an area code,"
+          f" ≈ 1.3 kB each), not with the numbers: the whole registry's ~390 area codes take ≤"
+          f" {390 * 1000 * (heap + indexes) / max(exchanges, 1) / GB:.2f} GB at any count")
     if args.build_only:
         return
 
@@ -253,10 +245,11 @@ def main() -> None:
         Result(f"registry change list of {args.change_rows / 1e6:g}M (adds + deletes)", changes * 1000, None,
                "", f"≤ {CHANGES_SECONDS:,} s", changes <= CHANGES_SECONDS),
         Result(f"  its inverse (puts {BUILD_AREA_CODES[0]} back)", inverse * 1000, None, "", "", None),
-        Result(f"registry build: {args.registry_rows / 1e6:g}M numbers, set-based", build_seconds * 1000, None,
+        Result(f"registry build: {numbers / 1e6:g}M numbers, bitmaps stored", build_seconds * 1000, None,
                f"bench_registry_build, {len(BUILD_AREA_CODES)} area codes' steps summed", "(once)", None),
-        Result(f"  disk per 100M: table {heap * per_100m / GB:.2f} GB + indexes {indexes * per_100m / GB:.2f} GB",
-               0, None, "pg_relation_size, pg_indexes_size of the partitions", "(information)", None),
+        Result(f"  disk per 100M: table {heap * per_100m / MB:.1f} MB + primary key {indexes * per_100m / MB:.1f} MB",
+               0, None, f"{exchanges:,} exchanges' rows (pg_relation_size + TOAST, pg_indexes_size)",
+               "(information)", None),
     ]
     print()
     print(table(results))
