@@ -470,14 +470,12 @@ def scrub_beside_raw(port: int, secret: str, url: str, batches: list[list[str]],
     (each number and its prefixes, as the API asks), alternately, after one raw lookup that
     brings its pages into memory: both meet the same cache and the same neighbours. `before`: a
     request sent, untimed, before each scrub. `registry`: scrubbed with registry=1, and the raw
-    lookup also probes each area code's numbers in that area code's partition
-    (`registry_number_<code>`, no parent to plan): bench_registry_api's floor."""
+    lookup also tests each number's bit in its exchange's row (a plain join of the numbers and
+    registry_exchange): bench_registry_api's floor."""
     import psycopg2
 
     from api.services import registry_number
     from blacklist.phones import lookup_candidates
-    from registry.models import AREA_SPAN
-
     select = ("SELECT phone, dnc_list_id, status, status_changed_at FROM blacklist_blacklistednumber"
               " WHERE phone = ANY(%s)")
     path = "/api/v1/blacklist/scrub?registry=1" if registry else "/api/v1/blacklist/scrub"
@@ -485,27 +483,25 @@ def scrub_beside_raw(port: int, secret: str, url: str, batches: list[list[str]],
     connection = psycopg2.connect(url)
     connection.autocommit = True
     with connection.cursor() as cursor:
-        def raw(candidates: list[str], by_code: dict[int, list[int]]) -> None:
+        def raw(candidates: list[str], registry_numbers: list[int]) -> None:
             cursor.execute(select, [candidates])
             cursor.fetchall()
-            if by_code:
-                cursor.execute(" UNION ALL ".join(f"SELECT number FROM registry_number_{code} WHERE number = ANY(%s)"  # noqa: S608 — our integers
-                                                  for code in by_code), list(by_code.values()))
+            if registry_numbers:
+                cursor.execute("SELECT n FROM unnest(%s::bigint[]) n JOIN registry_exchange e ON e.exchange = n / 10000"
+                               " WHERE get_bit(e.bits, (n %% 10000)::int) = 1", [registry_numbers])
                 cursor.fetchall()
 
         for i, batch in enumerate(batches):
             # Each distinct candidate once, as the API asks: with the duplicates (every number's "+12*",
             # …), PostgreSQL's planner takes 100,000 candidates for a parallel scan of the table.
             candidates = sorted({candidate for phone in batch for candidate in lookup_candidates(phone)})
-            by_code: dict[int, list[int]] = {}
-            for number in filter(None, map(registry_number, batch)) if registry else ():
-                by_code.setdefault(number // AREA_SPAN, []).append(number)
+            registry_numbers = [number for number in map(registry_number, batch) if number] if registry else []
             request = http_post_json(path, secret, batch)
-            raw(candidates, by_code)  # into memory, untimed
+            raw(candidates, registry_numbers)  # into memory, untimed
             for which in ("raw", "scrub")[:: 1 if i % 2 else -1]:
                 if which == "raw":
                     started = time.perf_counter()
-                    raw(candidates, by_code)
+                    raw(candidates, registry_numbers)
                     raw_ms.append((time.perf_counter() - started) * 1000)
                 else:
                     if before:
