@@ -47,7 +47,7 @@ class Record(NamedTuple):  # a tuple: made 10 million times a file, a frozen dat
 
 class Block(NamedTuple):
     """Lines of a full list that are all plain numbers of one area code, each 10 digits and a
-    "\n" (a "\r\n" made "\n"): checked whole, in bytes, and passed to COPY as they are."""
+    "\n" (a "\r\n" made "\n"): checked whole, in bytes, and read by numpy at once (registry.bitmaps)."""
 
     text: bytes
     area_code: int
@@ -136,7 +136,7 @@ class RegistryReader:
 
     def pieces(self) -> Iterator[Record | Block]:
         """records(), but a full list's runs of plain lines of one area code come as Blocks of
-        text (PostgreSQL COPYs them as they are: no Python per line)."""
+        text (read by numpy at once: no Python per line)."""
         if self.data[:4] == b"PK\x03\x04" or self.data[:4] == b"PK\x05\x06":
             yield from self._zip()
         else:

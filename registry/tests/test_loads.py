@@ -232,9 +232,9 @@ def test_a_registry_load_left_queued_is_sent_again_by_the_stale_sweep(monkeypatc
     assert loads.load(task_log).state == TaskLog.State.SUCCEEDED
 
 
-# Full lists read a block of plain lines at a time (formats.BLOCK) and, on PostgreSQL, COPY a
-# one-area-code file straight into its new table; small blocks and chunks here cut these files
-# into many, as a 10M-number file is cut.
+# Full lists read a block of plain lines at a time (formats.BLOCK), its numbers set in their area
+# code's bitmap at once; small blocks and chunks here cut these files into many, as a 10M-number
+# file is cut.
 
 @pytest.fixture
 def small_chunks(monkeypatch):
