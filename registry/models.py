@@ -84,7 +84,7 @@ class RegistryExchangeQuerySet(models.QuerySet):
     def numbers(self) -> list[int]:
         """Every number these rows list, in order (a few thousand in tests and small tools; a load
         works on whole area codes' bitmaps, registry.bitmaps)."""
-        from .bitmaps import numbers_of  # numpy, loaded by the registry's users only
+        from .bitmaps import numbers_of  # here: registry.bitmaps imports this module
 
         return [number for exchange, bits in self.order_by("exchange").values_list("exchange", "bits")
                 for number in numbers_of(exchange, bytes(bits))]
