@@ -2,6 +2,7 @@ import logging
 
 from celery import Task, shared_task
 from celery.signals import worker_ready
+from django.conf import settings
 from django.db import transaction
 from kombu.exceptions import OperationalError as BrokerDown
 
@@ -71,6 +72,16 @@ def remove_expired() -> None:
     """Remove the numbers whose expiry has come, with an `expired` event each (CELERY_BEAT_SCHEDULE)."""
     if removed := services.remove_expired():
         logger.info("Removed %s expired number(s)", removed)
+
+
+@shared_task(ignore_result=True)  # the counts are logged; nothing reads a stored result
+def drop_old_files() -> dict[str, int]:
+    """Delete the files stored for jobs that finished over STORED_FILES_DAYS ago (CELERY_BEAT_SCHEDULE)."""
+    deleted = jobs.drop_old_files()
+    if any(deleted.values()):
+        logger.info("Deleted the stored files of jobs finished over %s days ago: %s", settings.STORED_FILES_DAYS,
+                    ", ".join(f"{count} {label}" for label, count in deleted.items()))
+    return deleted
 
 
 @worker_ready.connect

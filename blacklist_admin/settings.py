@@ -237,6 +237,10 @@ REGISTRY_UPLOAD_MAX_MB = env_int("REGISTRY_UPLOAD_MAX_MB", 200, minimum=1)
 # Whether a number the national registry lists is blocked for API calls that ask the registry
 # (registry=1); off, they are told it is listed but the registry does not block (docs/registry.md).
 REGISTRY_BLOCKS = env_bool("REGISTRY_BLOCKS", True)
+# The files uploaded for jobs (CSV imports, registry files: up to 200 MB each) are kept in the
+# database for the workers, then deleted this many days after their job finished; the job's
+# TaskLog row and counts stay (tasks_logs.jobs.drop_old_files, hourly below).
+STORED_FILES_DAYS = env_int("STORED_FILES_DAYS", 30, minimum=1)
 # Numbers whose expiry has come are removed (an `expired` event each) every EXPIRY_SWEEP_SECONDS;
 # the API stops blocking them at the expiry instant itself, so this only tidies up.
 EXPIRY_SWEEP_SECONDS = env_int("EXPIRY_SWEEP_SECONDS", 300, minimum=1)
@@ -247,5 +251,6 @@ CELERY_BEAT_SCHEDULE = {
     # The Activity chart's per-day counts, summed (audit.models.DayCount).
     "compact-day-counts": {"task": "audit.tasks.compact_day_counts", "schedule": 300},
     "remove-expired-numbers": {"task": "blacklist.tasks.remove_expired", "schedule": EXPIRY_SWEEP_SECONDS},
+    "drop-old-files": {"task": "blacklist.tasks.drop_old_files", "schedule": 3600},  # STORED_FILES_DAYS
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")

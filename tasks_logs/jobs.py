@@ -9,7 +9,8 @@ a duplicate publish, two workers at once):
   database error, which the task tries again (`JobTask`: Celery's own retry with backoff), and
   `JobTask.on_failure` fails the job once those retries run out;
 - `sweep_stale_jobs()` finds the jobs a dead worker or an unreachable broker left behind, and
-  `drop_unconfirmed()` the uploads nobody confirmed (TaskLog.State.AWAITING) within a day.
+  `drop_unconfirmed()` the uploads nobody confirmed (TaskLog.State.AWAITING) within a day;
+- `drop_old_files()` deletes the stored files of jobs finished over STORED_FILES_DAYS ago.
 
 Progress: `set_phase()` before each phase, `processed` of `total` within it; the merge, whose
 row stays locked, reports through `merge_reporter()` instead.
@@ -34,9 +35,12 @@ from django.db import (
 from django.db.models import F
 from django.utils import timezone
 
-from .models import MergeProgress, TaskLog
+from registry.models import RegistryFile
+
+from .models import MergeProgress, TaskLog, Upload
 
 UNFINISHED = [TaskLog.State.QUEUED, TaskLog.State.RUNNING]
+FINISHED = [TaskLog.State.SUCCEEDED, TaskLog.State.FAILED]  # never run again (claim, fail): their files are done
 # A lost connection (the database restarted or failed over), or races lost over and over
 # (services.Busy, an OperationalError): worth another try a moment later, unlike a bug or a bad
 # file. Nothing was committed, so the task runs the job again (JobTask).
@@ -210,3 +214,14 @@ def drop_unconfirmed() -> int:
     """Delete the uploads left awaiting confirmation for over UNCONFIRMED_KEPT, with their files."""
     old = TaskLog.objects.filter(state=TaskLog.State.AWAITING, created_at__lt=timezone.now() - UNCONFIRMED_KEPT)
     return old.delete()[1].get(TaskLog._meta.label, 0)
+
+
+def drop_old_files() -> dict[str, int]:
+    """Delete the stored files (Upload, RegistryFile) of the jobs that finished over
+    STORED_FILES_DAYS ago; their TaskLog rows and counts stay, the record. Returns how many of
+    each were deleted. One DELETE per table, no row read: nothing refers to a stored file and no
+    signal listens for one, so Django deletes them without fetching them first (a registry file
+    is up to 200 MB; test_stored_files checks that no query reads `content`)."""
+    done = {"task_log__state__in": FINISHED,
+            "task_log__finished_at__lt": timezone.now() - timedelta(days=settings.STORED_FILES_DAYS)}
+    return {model._meta.label: model.objects.filter(**done).delete()[0] for model in (Upload, RegistryFile)}
