@@ -3,6 +3,7 @@ import re
 from pathlib import PurePath
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib.auth.decorators import permission_required
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -50,6 +51,7 @@ def detail(request, pk):
         "its_numbers": _its_numbers(task_log),
         "rejected": rejected,
         "upload": Upload.objects.filter(task_log=task_log).only("size", "encoding").first(),  # not the content
+        "stored_files_days": settings.STORED_FILES_DAYS,  # a finished import whose file is gone (jobs.drop_old_files)
         "requested_status": Status(task_log.params["status"]).label if "status" in task_log.params else "",
         # The list an import adds to (none before there were lists: Internal).
         "dnc_list": DncList.objects.filter(pk=task_log.params.get("dnc_list") or 0).first(),

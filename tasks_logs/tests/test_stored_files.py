@@ -1,7 +1,8 @@
 """The files stored for jobs (CSV uploads, registry files) are deleted STORED_FILES_DAYS after
 their job finished, one DELETE per table that reads none of them; unfinished jobs keep theirs,
-and every job keeps its TaskLog row and its counts."""
+and every job keeps its TaskLog row, its counts and its page."""
 
+import html
 import io
 import logging
 from datetime import timedelta
@@ -10,6 +11,7 @@ import pytest
 from django.conf import settings as django_settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 
 from blacklist import csv_files, services, tasks
@@ -119,3 +121,23 @@ def test_the_beat_runs_the_task_hourly():
                 if entry["task"] == "blacklist.tasks.drop_old_files"]
     assert entry["schedule"] == 3600
     assert "blacklist.tasks.drop_old_files" in app.tasks
+
+
+def test_the_job_pages_still_show_their_counts_once_the_files_are_gone(admin_client, finished_jobs):
+    jobs.drop_old_files()
+
+    old_import = page(admin_client, finished_jobs["old_import"])
+    assert "Deleted: files are kept 30 days after their job finishes" in old_import
+    assert 'id="count-new">2<' in old_import and 'id="count-invalid">1<' in old_import
+    new_import = page(admin_client, finished_jobs["new_import"])
+    assert "Deleted: files are kept" not in new_import
+    assert "27 bytes, read as utf-8" in new_import
+    for load in ("old_load", "old_failure"):
+        assert finished_jobs[load].file_name in page(admin_client, finished_jobs[load])
+    assert 'id="count-added">50<' in page(admin_client, finished_jobs["old_load"])
+
+
+def page(client, task_log: TaskLog) -> str:
+    response = client.get(reverse("tasks_logs:detail", args=[task_log.pk]))
+    assert response.status_code == 200
+    return html.unescape(response.content.decode()).replace("\xa0", " ")  # filesizeformat's no-break space
