@@ -32,7 +32,7 @@ def clear_bits(bits: np.ndarray, lines: np.ndarray) -> None:
     np.bitwise_and.at(bits, lines >> 3, ~np.left_shift(1, lines & 7).astype(np.uint8))
 
 
-def test_bits(bits: np.ndarray, lines: np.ndarray) -> np.ndarray:
+def are_set(bits: np.ndarray, lines: np.ndarray) -> np.ndarray:
     """Whether each of these numbers' bits is set, as booleans."""
     return ((bits[lines >> 3] >> (lines & 7).astype(np.uint8)) & 1).astype(bool)
 
@@ -69,9 +69,3 @@ def numbers_of(exchange: int, row: bytes) -> list[int]:
     lines = np.flatnonzero(np.unpackbits(np.frombuffer(row, np.uint8), bitorder="little"))
     return (exchange * EXCHANGE_SPAN + lines).tolist()
 
-
-def from_numbers(numbers: np.ndarray, code: int) -> np.ndarray:
-    """An area code's bitmap of these numbers (each of that area code)."""
-    bits = empty()
-    set_bits(bits, numbers - code * AREA_SPAN)
-    return bits

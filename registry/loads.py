@@ -249,7 +249,7 @@ def _replaced(old: np.ndarray, new: np.ndarray) -> tuple[np.ndarray, _Counts]:
 def _changed(old: np.ndarray, lines: np.ndarray, adds: np.ndarray) -> tuple[np.ndarray, _Counts]:
     """The stored bitmap with a change list's adds set and deletes cleared (`lines`: each number
     once; `adds`: whether its last record adds it)."""
-    were = bitmaps.test_bits(old, lines)
+    were = bitmaps.are_set(old, lines)
     new = old.copy()
     bitmaps.set_bits(new, lines[adds])
     bitmaps.clear_bits(new, lines[~adds])
