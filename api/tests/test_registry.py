@@ -214,3 +214,33 @@ def test_scrub_with_the_registry_answers_the_text_json_dumps_writes(api, make_ke
         "count": len(results), "blocked": sum(line["blocked"] for line in results),
         "invalid": sum(not line["valid"] for line in results), "results": results}).encode()
     assert response.json()["blocked"] == 4 + 2 + 2 + 1  # approved; review 201s the registry lists; 2 more; 212's
+
+
+# Every bit of an exchange's row: numpy writes it (registry.bitmaps), PostgreSQL's get_bit (or ours
+# on SQLite) reads it. Numbers at the edges of bytes, of exchanges and of the area code (201-000-0000
+# is no number a dialer may call, so check refuses it; the registry's own lookup still answers).
+EDGES = [2010000000, 2012000000, 2012000001, 2012000007, 2012000008, 2012000015, 2012000016, 2012009992,
+         2012009999, 2012010000, 2015550123, 2019999992, 2019999999]
+
+
+def test_every_bit_the_load_sets_is_the_one_check_and_scrub_read(api, make_key):
+    load(flat(EDGES), changes=False)
+    tested = sorted({n + step for n in EDGES for step in (-1, 0, 1) if 2010000000 <= n + step <= 2019999999})
+
+    answers = api_services.registry_lookup([f"+1{n}" for n in tested])
+
+    assert {n for n in tested if answers[f"+1{n}"]["listed"]} == set(EDGES)
+    key = make_key()
+    for n in [*EDGES[1:], 2012000002, 2012000009, 2012009998, 2019999998]:
+        assert check(api, key, f"+1{n}", registry="1")["national_registry"]["listed"] is (n in EDGES), n
+
+
+def test_an_exchange_left_without_a_number_loses_its_row():
+    from registry.models import RegistryExchange
+
+    load(flat([2015550123, 2015560000]), changes=False)
+    load(changes([(2015550123, "D")]))
+    assert list(RegistryExchange.objects.values_list("exchange", flat=True)) == [201556]
+
+    load(flat([2017770001]), changes=False)
+    assert RegistryExchange.objects.numbers() == [2017770001]
