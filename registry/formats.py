@@ -1,7 +1,8 @@
 """Reading the National Do-Not-Call Registry's files (docs/registry.md shows each form).
 
-One pass, streaming: `RegistryReader.records()` yields a `Record` per readable line and counts
-the others (`Unreadable`, the first MAX_KEPT kept with their line and text); nothing is guessed.
+One pass, streaming: `RegistryReader.pieces()` yields a `Record` per readable line (or a `Block`
+of a full list's plain lines, many at once) and counts the others (`Unreadable`, the first
+MAX_KEPT kept with their line and text); nothing is guessed.
 - flat text, one number a line: `2015550123` or `201,5550123`;
 - change records, `number,A|D,date` (number in either form; `add`/`delete`; `YYYY-MM-DD` or `MM/DD/YYYY`);
 - XML, `<Record>` elements (`AreaCode` + `PhoneNumber`, or a 10-digit `PhoneNumber`; `ChangeType`
@@ -52,10 +53,6 @@ class Block(NamedTuple):
     text: bytes
     area_code: int
     first_line: int
-
-    def records(self) -> Iterator[Record]:
-        for offset, start in enumerate(range(0, len(self.text), PLAIN)):
-            yield Record(int(self.text[start:start + PLAIN - 1]), None, self.first_line + offset)
 
 
 @dataclass(frozen=True)
@@ -129,14 +126,10 @@ class RegistryReader:
     kept: list[Unreadable] = field(default_factory=list)
     area_codes: set[int] = field(default_factory=set)
 
-    def records(self) -> Iterator[Record]:
-        """Every readable record, in file order; then Refused if the file was not a registry file."""
-        for piece in self.pieces():
-            yield from piece.records() if isinstance(piece, Block) else [piece]
-
     def pieces(self) -> Iterator[Record | Block]:
-        """records(), but a full list's runs of plain lines of one area code come as Blocks of
-        text (read by numpy at once: no Python per line)."""
+        """Every readable record, in file order, a full list's runs of plain lines of one area
+        code as Blocks of text (read by numpy at once: no Python per line); then Refused if the
+        file was not a registry file."""
         if self.data[:4] == b"PK\x03\x04" or self.data[:4] == b"PK\x05\x06":
             yield from self._zip()
         else:
