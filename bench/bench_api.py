@@ -12,11 +12,13 @@ codes; 30% for review, 60% approved, 10% permanently approved; and 100,000 prefi
 400–999 are valid but not listed. Requests ask a third each: listed, under a prefix, not listed.
 
 Then it starts gunicorn (DEBUG off, the project's own settings and middleware) on a free loopback
-port, with one extra URL, /bench/noop: a do-nothing Django JSON view with the same decorators as
-the API's, the framework's own ceiling. Clients are plain sockets in this process (latency, one
-request at a time) and in --clients processes (throughput). It prints:
+port, with two extra URLs: /bench/noop, a do-nothing Django JSON view with the same decorators as
+the API's, the framework's own ceiling; and /bench/lookup, the same view plus one PREPAREd `= ANY`
+of the number and its prefixes, the floor of any check that asks the database on each request.
+Clients are plain sockets in this process (latency, one request at a time) and in --clients
+processes (throughput). It prints:
   - check: p50/p99 latency (also with `lists=`), and throughput as a share of the do-nothing
-    view's, both measured side by side in each of three rounds;
+    view's, beside the one-lookup floor's, the three measured side by side in each of three rounds;
   - in process: a raw psycopg2 indexed lookup (plain and PREPAREd), check's query through Django,
     the ORM's .exists(), Django's health-check ping, and what a last-use write on every request
     would cost;
@@ -40,6 +42,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import weakref
 from pathlib import Path
 from urllib.parse import quote
 
@@ -97,12 +100,38 @@ def server():
     def noop(request):
         return JsonResponse({"ok": True})
 
+    @csrf_exempt
+    @login_not_required
+    @require_GET
+    def lookup(request):
+        """The floor of any check that asks the database: the do-nothing view plus one PREPAREd
+        `= ANY` of the number (E.164 already) and its prefixes; no key, no normalizing."""
+        return JsonResponse({"listed": bool(_floor_lookup(request.GET["phone"]))})
+
     if os.environ.get("BENCH_WITHOUT_HEALTH_CHECKS"):  # --without-health-checks: a what-if, not the product
         settings.DATABASES["default"]["CONN_HEALTH_CHECKS"] = False
     global urlpatterns
-    urlpatterns = [path("bench/noop", noop), path("", include("blacklist_admin.urls"))]
+    urlpatterns = [path("bench/noop", noop), path("bench/lookup", lookup), path("", include("blacklist_admin.urls"))]
     settings.ROOT_URLCONF = __name__
     return WSGIHandler()
+
+
+_PREPARED_FLOOR = weakref.WeakSet()  # the connections on which the floor's lookup is PREPAREd
+
+
+def _floor_lookup(phone: str) -> list[tuple]:
+    from django.db import connection
+
+    from blacklist.phones import lookup_candidates
+
+    connection.health_check_done = connection.connection is not None  # one round trip, as check's (no ping)
+    with connection.cursor() as cursor:
+        if connection.connection not in _PREPARED_FLOOR:
+            cursor.execute("PREPARE floor_lookup (varchar[]) AS SELECT phone, dnc_list_id, status"
+                           " FROM blacklist_blacklistednumber WHERE phone = ANY($1)")
+            _PREPARED_FLOOR.add(connection.connection)
+        cursor.execute("EXECUTE floor_lookup (%s)", [lookup_candidates(phone)])
+        return cursor.fetchall()
 
 
 # ---- the benchmark's side --------------------------------------------------------------------
@@ -400,11 +429,12 @@ def served(args, env: dict, secret: str, rng: random.Random, scrub_batches: dict
     lists_requests = [http_get(f"/api/v1/blacklist/check?phone={quote(phone)}&lists={quote(SOME_LISTS)}", secret)
                       for phone in mixed(rng, args.requests // 3)]
     noop_requests = [http_get("/bench/noop")]
+    floor_requests = [http_get(f"/bench/lookup?phone={quote(phone)}") for phone in mixed(rng, args.requests)]
     port = free_port()
     gunicorn = start_gunicorn(port, args.workers, env)
     try:
         results = {} if args.scrub_only else check_served(args, port, secret, rng, check_requests, lists_requests,
-                                                          noop_requests)
+                                                          noop_requests, floor_requests)
         for count in SCRUB_REPEATS:
             warm_up = [http_post_json("/api/v1/blacklist/scrub", secret, mixed(rng, count))
                        for _ in range(2 * args.workers)]  # so that every worker has met these area codes
@@ -439,28 +469,33 @@ def scrub_fresh(env: dict, secret: str, scrub_batches: dict) -> dict:
 
 
 def check_served(args, port: int, secret: str, rng: random.Random, check_requests: list[bytes],
-                 lists_requests: list[bytes], noop_requests: list[bytes]) -> dict:
-    """check's latency (also with `lists=`) and throughput beside the do-nothing view's."""
+                 lists_requests: list[bytes], noop_requests: list[bytes], floor_requests: list[bytes]) -> dict:
+    """check's latency (also with `lists=`) and throughput beside the do-nothing view's and the
+    one-lookup floor's (/bench/lookup: the do-nothing view plus the one query any check needs)."""
     answer = body(send(port, http_get(f"/api/v1/blacklist/check?phone={quote(listed(rng))}", secret))[1])
     assert answer["blocked"] is True and answer["status"] is not None, answer
     answer = body(send(port, http_get(f"/api/v1/blacklist/check?phone={quote(unlisted(rng))}", secret))[1])
     assert answer["blocked"] is False and answer["status"] is None, answer
     answer = body(send(port, http_get(f"/api/v1/blacklist/check?phone={quote(under_prefix(rng))}", secret))[1])
     assert answer["status"] is not None and answer["blocked_by"][-1]["prefix"], answer
-    latencies_ms(port, check_requests[:300] + noop_requests * 300)  # warm up every worker
+    assert body(send(port, http_get(f"/bench/lookup?phone={quote(under_prefix(rng))}"))[1]) == {"listed": True}
+    assert body(send(port, http_get(f"/bench/lookup?phone={quote(unlisted(rng))}"))[1]) == {"listed": False}
+    latencies_ms(port, check_requests[:300] + floor_requests[:300] + noop_requests * 300)  # warm up every worker
 
     results = {
         "check": latencies_ms(port, check_requests),
         "check lists": latencies_ms(port, lists_requests),
         "noop": latencies_ms(port, noop_requests * args.requests),
-        "rounds": [],  # (noop, check) req/s, measured side by side so that both meet the same neighbours
+        "floor": latencies_ms(port, floor_requests),
+        "rounds": [],  # (noop, floor, check) req/s, measured side by side so that all meet the same neighbours
         "failed": 0,
     }
+    views = [("noop", noop_requests), ("floor", floor_requests), ("check", check_requests)]
     for round_number in range(3):
-        order = [("noop", noop_requests), ("check", check_requests)][:: 1 if round_number % 2 == 0 else -1]
+        order = views[round_number:] + views[:round_number]  # each view first once
         measured = {name: throughput(port, requests, args.clients, args.seconds) for name, requests in order}
-        results["rounds"].append((measured["noop"][0], measured["check"][0]))
-        results["failed"] += measured["noop"][1] + measured["check"][1]
+        results["rounds"].append(tuple(measured[name][0] for name, _ in views))
+        results["failed"] += sum(failed for _, failed in measured.values())
     return results
 
 
@@ -620,8 +655,9 @@ def summary(results: dict, rows: int) -> list:
     from bench.results import Result
 
     p50, p99 = percentile(results["check"], .5), percentile(results["check"], .99)
-    ratio = statistics.median([check / noop for noop, check in results["rounds"]])
-    noop_rps = statistics.median([noop for noop, _ in results["rounds"]])
+    ratio = statistics.median([check / noop for noop, _, check in results["rounds"]])
+    floor_ratio = statistics.median([floor / noop for noop, floor, _ in results["rounds"]])
+    noop_rps = statistics.median([noop for noop, _, _ in results["rounds"]])
     scrub = {name: statistics.median(results[name]) for name in ("scrub 1,000", "scrub 10,000")}
     scrub_ratio = scrub["scrub 10,000"] / statistics.median(results["raw lookup 10,000"])
     fresh = {name: statistics.median(results[f"fresh {name}"]) for name in ("scrub 1,000", "scrub 10,000")}
@@ -633,12 +669,17 @@ def summary(results: dict, rows: int) -> list:
                f"≤ {TARGETS['check p50']:g} ms", p50 <= TARGETS["check p50"]),
         Result("API check, p99", p99, percentile(results["raw"], .99), "raw psycopg2 = ANY(number and prefixes)",
                f"≤ {TARGETS['check p99']:g} ms", p99 <= TARGETS["check p99"]),
+        Result("  one-lookup floor view, p50", percentile(results["floor"], .5), percentile(results["noop"], .5),
+               "do-nothing Django view, same gunicorn", "(the floor of any check)", None),
         Result("API check with lists=, p50", lists_p50, percentile(results["raw"], .5),
                "raw psycopg2 = ANY(number and prefixes)", f"≤ {TARGETS['check p50']:g} ms",
                lists_p50 <= TARGETS["check p50"]),
         Result(f"API check throughput: {ratio:.0%} of the do-nothing view", 1000 / (noop_rps * ratio),
                1000 / noop_rps, "do-nothing Django view, same gunicorn (ms/request at full load)",
                f"≥ {TARGETS['ratio']:.0%} of its throughput", ratio >= TARGETS["ratio"]),
+        Result(f"  one-lookup floor view: {floor_ratio:.0%} of the do-nothing view", 1000 / (noop_rps * floor_ratio),
+               1000 / noop_rps, "do-nothing Django view, same gunicorn (ms/request at full load)",
+               "(the floor of any check)", None),
         Result("API scrub of 1,000 numbers, p50", scrub["scrub 1,000"],
                statistics.median(results["raw lookup 1,000"]), "raw psycopg2 = ANY(numbers and prefixes)",
                f"≤ {TARGETS['scrub 1,000']:g} ms", scrub["scrub 1,000"] <= TARGETS["scrub 1,000"]),
@@ -664,8 +705,9 @@ def report(args, results: dict) -> None:
     p50, p99 = percentile(results["check"], .5), percentile(results["check"], .99)
     lists_p50, lists_p99 = percentile(results["check lists"], .5), percentile(results["check lists"], .99)
     rounds = results["rounds"]
-    ratios = [check / noop for noop, check in rounds]
+    ratios = [check / noop for noop, _, check in rounds]
     ratio = statistics.median(ratios)
+    floor_ratio = statistics.median([floor / noop for noop, floor, _ in rounds])
     print(f"\nDialer API under gunicorn ({args.workers} sync workers), PostgreSQL with {args.rows:,} numbers over"
           f" {LISTS} lists and {PREFIXES:,} prefix entries, loopback; {os.cpu_count()} cores shared by server, clients"
           f" and database{'; WHAT-IF: CONN_HEALTH_CHECKS off' if args.without_health_checks else ''}")
@@ -676,6 +718,7 @@ def report(args, results: dict) -> None:
     row(f"  the same with lists={SOME_LISTS}", results["check lists"], 2,
         f"   {target}: {verdict(lists_p50 <= TARGETS['check p50'] and lists_p99 <= TARGETS['check p99'])}")
     row("GET /bench/noop (do-nothing Django JSON view)", results["noop"], 2)
+    row("GET /bench/lookup (+ one PREPAREd = ANY: check's floor)", results["floor"], 2)
     print("In process, no HTTP:")
     row("raw psycopg2 = ANY(the number and its prefixes)", results["raw"])
     row("raw psycopg2 = ANY(the number and its prefixes), PREPAREd", results["prepared"])
@@ -691,13 +734,16 @@ def report(args, results: dict) -> None:
     row("SELECT 1 (Django's CONN_HEALTH_CHECKS: once a request)", results["ping"])
     row("last-use UPDATE + commit, were it written every request", results["write"])
     print(f"\nThroughput: {args.clients} client processes × {args.seconds:g} s; {len(rounds)} rounds, each"
-          f" measuring both side by side")
-    for number, ((noop, check), share) in enumerate(zip(rounds, ratios, strict=True), 1):
-        print(f"  round {number}: do-nothing view {noop:6,.0f} req/s, check {check:6,.0f} req/s: {share:.0%}")
+          f" measuring the three side by side")
+    for number, (noop, floor, check) in enumerate(rounds, 1):
+        print(f"  round {number}: do-nothing view {noop:6,.0f} req/s, one-lookup floor {floor:6,.0f}"
+              f" ({floor / noop:.0%}), check {check:6,.0f} req/s: {check / noop:.0%}")
     if results["failed"]:
         print(f"  ({results['failed']} requests failed, e.g. reset while gunicorn recycled a worker; not counted)")
     print(f"  check's throughput is {ratio:.0%} of the do-nothing view's (median of the rounds);"
           f" target ≥ {TARGETS['ratio']:.0%}: {verdict(ratio >= TARGETS['ratio'])}")
+    print(f"  the one-lookup floor's is {floor_ratio:.0%}: no check that asks the database per request does"
+          f" better; check's is {ratio / floor_ratio:.0%} of the floor's")
     print(f"  raw psycopg2     {1000 / statistics.mean(results['raw']):8,.0f} lookups/s, one connection, no HTTP")
 
 
