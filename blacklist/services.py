@@ -733,9 +733,7 @@ def _check_rows(task_log: TaskLog, on_progress) -> _CheckedRows:
                 seen.add(phone)
                 checked.entries.append(Entry(phone, None, line))
         checked.total += len(chunk)
-        TaskLog.objects.filter(pk=task_log.pk, state=TaskLog.State.RUNNING).update(
-            processed=checked.total, updated_at=timezone.now()
-        )
+        jobs.record_progress(task_log.pk, processed=checked.total)
         if on_progress:
             on_progress(checked.total, task_log.total)
     return checked

@@ -127,8 +127,7 @@ def _reporter(task_log_id: int, on_progress: Callable[[int], None] | None) -> Ca
         nonlocal reporting
         if reporting:
             try:
-                TaskLog.objects.filter(pk=task_log_id, state=TaskLog.State.RUNNING).update(
-                    processed=lines, updated_at=timezone.now(), **({"phase": phase} if phase else {}))
+                jobs.record_progress(task_log_id, processed=lines, **({"phase": phase} if phase else {}))
             except DatabaseError as error:
                 logger.warning("TaskLog %s: its progress could not be written (%s); the load goes on",
                                task_log_id, error)

@@ -40,7 +40,6 @@ from registry.models import RegistryFile
 from .models import MergeProgress, TaskLog, Upload
 
 UNFINISHED = [TaskLog.State.QUEUED, TaskLog.State.RUNNING]
-FINISHED = [TaskLog.State.SUCCEEDED, TaskLog.State.FAILED]  # never run again (claim, fail): their files are done
 # A lost connection (the database restarted or failed over), or races lost over and over
 # (services.Busy, an OperationalError): worth another try a moment later, unlike a bug or a bad
 # file. Nothing was committed, so the task runs the job again (JobTask).
@@ -59,9 +58,12 @@ def claim(task_log_id: int, **fields) -> bool:
 
 def set_phase(task_log_id: int, phase: TaskLog.Phase, **fields) -> None:
     """Say what the running job does now (and how far, `fields`), committed for the page to show."""
-    TaskLog.objects.filter(pk=task_log_id, state=TaskLog.State.RUNNING).update(
-        phase=phase, updated_at=timezone.now(), **fields
-    )
+    record_progress(task_log_id, phase=phase, **fields)
+
+
+def record_progress(task_log_id: int, **fields) -> None:
+    """Write how far the running job is (`fields`: processed, phase…), committed for the page to show."""
+    TaskLog.objects.filter(pk=task_log_id, state=TaskLog.State.RUNNING).update(updated_at=timezone.now(), **fields)
 
 
 @contextmanager
@@ -222,6 +224,6 @@ def drop_old_files() -> dict[str, int]:
     each were deleted. One DELETE per table, no row read: nothing refers to a stored file and no
     signal listens for one, so Django deletes them without fetching them first (a registry file
     is up to 200 MB; test_stored_files checks that no query reads `content`)."""
-    done = {"task_log__state__in": FINISHED,
+    done = {"task_log__state__in": TaskLog.FINISHED,
             "task_log__finished_at__lt": timezone.now() - timedelta(days=settings.STORED_FILES_DAYS)}
     return {model._meta.label: model.objects.filter(**done).delete()[0] for model in (Upload, RegistryFile)}

@@ -27,6 +27,8 @@ class TaskLog(models.Model):
         SUCCEEDED = "succeeded", "Succeeded"
         FAILED = "failed", "Failed"
 
+    FINISHED = (State.SUCCEEDED, State.FAILED)  # never run again (jobs.claim and jobs.fail refuse them)
+
     kind = models.CharField(max_length=32, choices=Kind)
     state = models.CharField(max_length=16, choices=State, default=State.QUEUED)
     file_name = models.CharField(max_length=255, blank=True)
@@ -105,7 +107,7 @@ class TaskLog(models.Model):
 
     @property
     def is_finished(self) -> bool:
-        return self.state in {self.State.SUCCEEDED, self.State.FAILED}
+        return self.state in self.FINISHED
 
     @property
     def duration(self):
